@@ -1,0 +1,287 @@
+//! Targeting conditions on request attributes, compiled once and evaluated per request.
+//!
+//! Coercions (the same on every platform, see docs/manifest.md):
+//! - a missing or `null` attribute makes every comparison false (`exists` too);
+//!   wrap a condition in `not` to match units without the attribute;
+//! - `eq`/`in`: strings compare by bytes (no Unicode normalisation), booleans with
+//!   booleans, and numbers numerically, where a string attribute written as a JSON
+//!   number (`"42"`, `"1.5e3"`) counts as that number;
+//! - `ne`/`not_in`: the attribute is present and not equal (to any);
+//! - `lt`/`lte`/`gt`/`gte`: both sides as numbers (numbers or numeric strings), else false;
+//! - `semver_*`: the attribute is a SemVer 2.0 string (an optional leading `v` is
+//!   allowed) compared by SemVer precedence (a prerelease sorts before its release,
+//!   build metadata is ignored); anything else is false.
+
+use serde_json::{Map, Value};
+use std::cmp::Ordering;
+
+/// A compiled condition.
+#[derive(Debug, Clone)]
+pub enum Condition {
+    /// Every child holds (true when empty).
+    All(Box<[Condition]>),
+    /// Some child holds (false when empty).
+    Any(Box<[Condition]>),
+    /// The child does not hold.
+    Not(Box<Condition>),
+    /// The attribute is present and not null.
+    Exists(Box<str>),
+    /// An attribute compared with an operand.
+    Compare {
+        /// Attribute name (a top-level key of the request's attributes).
+        attr: Box<str>,
+        /// The comparison.
+        op: Comparison,
+    },
+}
+
+/// A comparison with its operand, checked at compile time.
+#[derive(Debug, Clone)]
+pub enum Comparison {
+    /// Equal to the scalar.
+    Eq(Scalar),
+    /// Present and not equal.
+    Ne(Scalar),
+    /// Equal to one of the scalars.
+    In(Box<[Scalar]>),
+    /// Present and equal to none.
+    NotIn(Box<[Scalar]>),
+    /// Numeric ordering against a number.
+    Num(Ordering, bool, f64),
+    /// SemVer precedence against a version: `(wanted ordering, or-equal)`.
+    Semver(Ordering, bool, Box<semver::Version>),
+    /// SemVer precedence equal.
+    SemverEq(Box<semver::Version>),
+}
+
+/// A scalar operand.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scalar {
+    /// A string; `num` holds its value when it is a numeric string.
+    Str(Box<str>, Option<f64>),
+    /// A number.
+    Num(f64),
+    /// A boolean.
+    Bool(bool),
+}
+
+impl Scalar {
+    /// Converts a JSON scalar; `None` for null, arrays and objects.
+    pub fn from_json(v: &Value) -> Option<Scalar> {
+        match v {
+            Value::String(s) => Some(Scalar::Str(s.as_str().into(), parse_number(s))),
+            Value::Number(n) => n.as_f64().map(Scalar::Num),
+            Value::Bool(b) => Some(Scalar::Bool(*b)),
+            _ => None,
+        }
+    }
+
+    fn equals(&self, attr: &Value) -> bool {
+        match (self, attr) {
+            (Scalar::Str(s, _), Value::String(a)) if **s == **a => true,
+            (Scalar::Str(_, Some(n)), Value::Number(a)) => a.as_f64() == Some(*n),
+            (Scalar::Str(_, Some(n)), Value::String(a)) => parse_number(a) == Some(*n),
+            (Scalar::Num(n), Value::Number(a)) => a.as_f64() == Some(*n),
+            (Scalar::Num(n), Value::String(a)) => parse_number(a) == Some(*n),
+            (Scalar::Bool(b), Value::Bool(a)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+/// Parses a string written in JSON's number grammar (no spaces, no `+`, no `inf`).
+pub fn parse_number(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if b.first() == Some(&b'-') {
+        i += 1;
+    }
+    let int_start = i;
+    while b.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    let int_len = i - int_start;
+    if int_len == 0 || (int_len > 1 && b.get(int_start) == Some(&b'0')) {
+        return None;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+    }
+    if i != b.len() {
+        return None;
+    }
+    s.parse::<f64>().ok().filter(|x| x.is_finite())
+}
+
+/// Parses a SemVer 2.0 version, allowing one leading `v`.
+pub fn parse_semver(s: &str) -> Option<semver::Version> {
+    semver::Version::parse(s.strip_prefix('v').unwrap_or(s)).ok()
+}
+
+fn as_number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => parse_number(s),
+        _ => None,
+    }
+}
+
+fn ordering_holds(got: Ordering, wanted: Ordering, or_equal: bool) -> bool {
+    got == wanted || (or_equal && got == Ordering::Equal)
+}
+
+impl Condition {
+    /// Evaluates against the request's attributes.
+    pub fn matches(&self, attrs: &Map<String, Value>) -> bool {
+        match self {
+            Condition::All(cs) => cs.iter().all(|c| c.matches(attrs)),
+            Condition::Any(cs) => cs.iter().any(|c| c.matches(attrs)),
+            Condition::Not(c) => !c.matches(attrs),
+            Condition::Exists(attr) => attrs.get(&**attr).is_some_and(|v| !v.is_null()),
+            Condition::Compare { attr, op } => match attrs.get(&**attr) {
+                None | Some(Value::Null) => false,
+                Some(v) => op.holds(v),
+            },
+        }
+    }
+}
+
+impl Comparison {
+    fn holds(&self, v: &Value) -> bool {
+        match self {
+            Comparison::Eq(s) => s.equals(v),
+            Comparison::Ne(s) => !s.equals(v),
+            Comparison::In(list) => list.iter().any(|s| s.equals(v)),
+            Comparison::NotIn(list) => !list.iter().any(|s| s.equals(v)),
+            Comparison::Num(wanted, or_equal, x) => as_number(v)
+                .and_then(|a| a.partial_cmp(x))
+                .is_some_and(|got| ordering_holds(got, *wanted, *or_equal)),
+            Comparison::Semver(wanted, or_equal, x) => semver_of(v)
+                .is_some_and(|a| ordering_holds(a.cmp_precedence(x), *wanted, *or_equal)),
+            Comparison::SemverEq(x) => {
+                semver_of(v).is_some_and(|a| a.cmp_precedence(x) == Ordering::Equal)
+            }
+        }
+    }
+}
+
+fn semver_of(v: &Value) -> Option<semver::Version> {
+    v.as_str().and_then(parse_semver)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn attrs(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn cmp(attr: &str, op: Comparison) -> Condition {
+        Condition::Compare {
+            attr: attr.into(),
+            op,
+        }
+    }
+
+    fn s(x: &str) -> Scalar {
+        Scalar::from_json(&json!(x)).unwrap()
+    }
+
+    #[test]
+    fn numbers_parse_by_json_grammar() {
+        assert_eq!(parse_number("42"), Some(42.0));
+        assert_eq!(parse_number("-1.5e3"), Some(-1500.0));
+        for bad in ["", "+1", " 1", "1 ", "01", "1.", ".5", "inf", "NaN", "1e", "0x10", "1e400"] {
+            assert_eq!(parse_number(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn eq_coerces_numeric_strings_only() {
+        let c = cmp("n", Comparison::Eq(Scalar::Num(42.0)));
+        assert!(c.matches(&attrs(json!({"n": 42}))));
+        assert!(c.matches(&attrs(json!({"n": 42.0}))));
+        assert!(c.matches(&attrs(json!({"n": "42"}))));
+        assert!(c.matches(&attrs(json!({"n": "4.2e1"}))));
+        assert!(!c.matches(&attrs(json!({"n": "42 "}))));
+        assert!(!c.matches(&attrs(json!({"n": true}))));
+        let c = cmp("plan", Comparison::Eq(s("pro")));
+        assert!(c.matches(&attrs(json!({"plan": "pro"}))));
+        assert!(!c.matches(&attrs(json!({"plan": "Pro"}))));
+        let c = cmp("n", Comparison::Eq(s("7")));
+        assert!(c.matches(&attrs(json!({"n": 7}))));
+    }
+
+    #[test]
+    fn strings_are_not_normalised() {
+        // "é" precomposed versus e + combining acute.
+        let c = cmp("city", Comparison::Eq(s("caf\u{e9}")));
+        assert!(c.matches(&attrs(json!({"city": "caf\u{e9}"}))));
+        assert!(!c.matches(&attrs(json!({"city": "cafe\u{301}"}))));
+    }
+
+    #[test]
+    fn missing_attributes_match_nothing_but_not() {
+        let ne = cmp("plan", Comparison::Ne(s("pro")));
+        let not_in = cmp("plan", Comparison::NotIn(vec![s("pro")].into()));
+        let none = attrs(json!({"plan": null}));
+        assert!(!ne.matches(&none));
+        assert!(!not_in.matches(&none));
+        assert!(!Condition::Exists("plan".into()).matches(&none));
+        assert!(Condition::Not(Box::new(Condition::Exists("plan".into()))).matches(&none));
+        assert!(ne.matches(&attrs(json!({"plan": "free"}))));
+        assert!(ne.matches(&attrs(json!({"plan": 3}))));
+    }
+
+    #[test]
+    fn numeric_ordering() {
+        let c = cmp("age", Comparison::Num(Ordering::Greater, true, 18.0));
+        assert!(c.matches(&attrs(json!({"age": 18}))));
+        assert!(c.matches(&attrs(json!({"age": "19"}))));
+        assert!(!c.matches(&attrs(json!({"age": 17.5}))));
+        assert!(!c.matches(&attrs(json!({"age": "adult"}))));
+        let c = cmp("age", Comparison::Num(Ordering::Less, false, 18.0));
+        assert!(!c.matches(&attrs(json!({"age": 18}))));
+    }
+
+    #[test]
+    fn semver_precedence() {
+        let v = Box::new(parse_semver("2.3.0").unwrap());
+        let gte = cmp("app", Comparison::Semver(Ordering::Greater, true, v.clone()));
+        assert!(gte.matches(&attrs(json!({"app": "2.3.0"}))));
+        assert!(gte.matches(&attrs(json!({"app": "v2.10.1"}))));
+        assert!(!gte.matches(&attrs(json!({"app": "2.3.0-beta.1"}))));
+        assert!(!gte.matches(&attrs(json!({"app": "2.3"}))));
+        let eq = cmp("app", Comparison::SemverEq(v));
+        assert!(eq.matches(&attrs(json!({"app": "2.3.0+build.7"}))));
+    }
+
+    #[test]
+    fn all_any_empty() {
+        let a = attrs(json!({}));
+        assert!(Condition::All(Box::new([])).matches(&a));
+        assert!(!Condition::Any(Box::new([])).matches(&a));
+    }
+}

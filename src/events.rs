@@ -1,0 +1,139 @@
+//! Exposure and outcome events: the schema every shell emits, ids and batching.
+//!
+//! Shells fill in what only they know (time, location, keyed unit hash); the engine
+//! fixes the shape and the identity rules so that a redelivered event counts once.
+
+use crate::canonical::sha256_hex;
+use serde::{Deserialize, Serialize};
+
+/// One served decision, as recorded for metrics. Never carries the raw unit id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exposure {
+    /// Event id (derived from the decision's token by the shell).
+    pub id: String,
+    /// Prompt name.
+    pub prompt: String,
+    /// Label name.
+    pub label: String,
+    /// Version served.
+    pub version: u32,
+    /// Matching rule, or `default`.
+    pub rule: String,
+    /// Bucket in [0, 10000).
+    pub bucket: u16,
+    /// Keyed hash of the unit id (HMAC by the shell), never the id itself.
+    pub unit_hash: String,
+    /// Manifest revision the decision came from.
+    pub revision: u64,
+    /// Milliseconds since the Unix epoch, from the shell's clock.
+    pub time_ms: u64,
+    /// Where it was served (an edge location code, or `client`).
+    pub location: String,
+    /// Whether a forced-unit rule decided it (left out of comparisons).
+    pub forced: bool,
+}
+
+/// One outcome reported against an exposure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    /// Event id: see [`outcome_id`].
+    pub id: String,
+    /// The exposure it belongs to.
+    pub exposure_id: String,
+    /// Metric name (declared in the manifest).
+    pub metric: String,
+    /// The value (0/1 for binary metrics).
+    pub value: f64,
+    /// Milliseconds since the Unix epoch.
+    pub time_ms: u64,
+}
+
+/// An event on the queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A served decision.
+    Exposure(Exposure),
+    /// A reported outcome.
+    Outcome(Outcome),
+}
+
+/// An outcome's id: SHA-256 of the exposure id and the client's id, or the metric when
+/// no id is given, so ids chosen by different clients never collide.
+pub fn outcome_id(exposure_id: &str, client_id: Option<&str>, metric: &str) -> String {
+    let (tag, part) = match client_id {
+        Some(id) => ("id", id),
+        None => ("metric", metric),
+    };
+    let mut bytes = Vec::with_capacity(exposure_id.len() + part.len() + 8);
+    bytes.extend_from_slice(exposure_id.as_bytes());
+    bytes.push(0xFF);
+    bytes.extend_from_slice(tag.as_bytes());
+    bytes.push(0xFF);
+    bytes.extend_from_slice(part.as_bytes());
+    sha256_hex(&bytes)
+}
+
+/// Splits events into batches of at most `max_count` items and `max_bytes` of JSON
+/// each (an event larger than `max_bytes` travels alone).
+pub fn batches(events: &[Event], max_count: usize, max_bytes: usize) -> Vec<Vec<&Event>> {
+    let mut out: Vec<Vec<&Event>> = Vec::new();
+    let mut current: Vec<&Event> = Vec::new();
+    let mut size = 0usize;
+    for e in events {
+        let n = serde_json::to_string(e).map(|s| s.len()).unwrap_or(0);
+        if !current.is_empty() && (current.len() >= max_count.max(1) || size + n > max_bytes) {
+            out.push(std::mem::take(&mut current));
+            size = 0;
+        }
+        current.push(e);
+        size += n;
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(i: u32) -> Event {
+        Event::Outcome(Outcome {
+            id: format!("o{i}"),
+            exposure_id: "e".into(),
+            metric: "resolved".into(),
+            value: 1.0,
+            time_ms: 0,
+        })
+    }
+
+    #[test]
+    fn outcome_ids_separate_clients_and_metrics() {
+        let a = outcome_id("exp1", Some("x"), "m");
+        assert_eq!(a, outcome_id("exp1", Some("x"), "other"));
+        assert_ne!(a, outcome_id("exp2", Some("x"), "m"));
+        // A client id equal to a metric name must not collide with the metric-derived id.
+        assert_ne!(outcome_id("exp1", Some("m"), "m"), outcome_id("exp1", None, "m"));
+    }
+
+    #[test]
+    fn batching_respects_count_and_size() {
+        let events: Vec<Event> = (0..25).map(outcome).collect();
+        let b = batches(&events, 10, usize::MAX);
+        assert_eq!(b.iter().map(Vec::len).collect::<Vec<_>>(), vec![10, 10, 5]);
+        let one = serde_json::to_string(&events[0]).unwrap().len();
+        let b = batches(&events, 100, one * 3);
+        assert!(b.iter().all(|x| x.len() <= 3));
+        assert_eq!(b.iter().map(Vec::len).sum::<usize>(), 25);
+    }
+
+    #[test]
+    fn events_are_tagged_on_the_wire() {
+        let s = serde_json::to_string(&outcome(1)).unwrap();
+        assert!(s.starts_with("{\"type\":\"outcome\""), "{s}");
+        let back: Event = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, outcome(1));
+    }
+}

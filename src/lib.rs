@@ -1,0 +1,19 @@
+//! edgeprompt: deploy prompt versions the way good teams deploy code.
+//!
+//! The engine is I/O-free: it takes bytes and values (and the current time, where it
+//! needs one) and returns values. Pipeline:
+//! [`manifest`] parses, validates and compiles a manifest once; [`assign`] buckets
+//! units into versions; [`render`] is the Mustache engine; [`resolve`] turns a compiled
+//! manifest and a request into a [`resolve::Decision`]; [`events`] holds the exposure
+//! and outcome event schema. Platform shells live behind cargo features.
+
+pub mod assign;
+pub mod canonical;
+pub mod condition;
+pub mod events;
+pub mod manifest;
+pub mod render;
+pub mod resolve;
+
+pub use manifest::{CompiledManifest, ManifestError, Problem};
+pub use resolve::{resolve, Decision, Request, ResolveError};

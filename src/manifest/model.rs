@@ -1,0 +1,224 @@
+//! The compiled, immutable form of a manifest that resolve reads.
+
+use crate::assign::SplitLayout;
+use crate::condition::Condition;
+use crate::render::{Partials, Template};
+use serde_json::Value;
+use std::collections::{HashMap, HashSet};
+
+/// Fast string-keyed map for per-request lookups.
+pub type FastMap<V> = HashMap<Box<str>, V, fnv::FnvBuildHasher>;
+
+/// A validated, compiled manifest. Built once, shared read-only by every resolve.
+#[derive(Debug, Clone)]
+pub struct CompiledManifest {
+    pub(crate) schema: u64,
+    pub(crate) revision: u64,
+    pub(crate) prompts: FastMap<Prompt>,
+    pub(crate) snippets: FastMap<Vec<Template>>,
+    pub(crate) metrics: Vec<(String, Metric)>,
+    pub(crate) source: Value,
+}
+
+/// One prompt: its versions and labelled routes.
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    /// The prompt's name.
+    pub name: Box<str>,
+    /// Whether npm clients may receive it.
+    pub client: bool,
+    /// Versions; `versions[n - 1]` is version n.
+    pub versions: Vec<Version>,
+    /// Label name -> route, in document order.
+    pub labels: Vec<(Box<str>, Route)>,
+}
+
+/// One immutable prompt version.
+#[derive(Debug, Clone)]
+pub struct Version {
+    /// Its number, from 1.
+    pub number: u32,
+    /// Its template(s).
+    pub body: Body,
+    /// Model settings (`null` when not set).
+    pub model: Value,
+    /// Tool definitions (`null` when not set).
+    pub tools: Value,
+    /// Output schema (`null` when not set).
+    pub response_format: Value,
+    /// Default values of optional variables, as an object.
+    pub defaults: Value,
+    /// Names of required variables.
+    pub required: Box<[Box<str>]>,
+    /// Pinned snippets: name -> snippet version.
+    pub pins: Box<[(Box<str>, u32)]>,
+    /// Hex SHA-256 of the canonical JSON of everything that shapes its output.
+    pub hash: String,
+}
+
+/// A version's template: one text or chat messages.
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// A single text template.
+    Text(Template),
+    /// Chat messages.
+    Messages(Box<[Message]>),
+}
+
+/// One chat message template.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// A role with a content template.
+    Template {
+        /// The role (`system`, `user`, ...).
+        role: Box<str>,
+        /// The content template.
+        content: Template,
+    },
+    /// Expands a list of `{role, content}` messages given in a variable.
+    Placeholder {
+        /// The variable holding the messages.
+        variable: Box<str>,
+    },
+}
+
+/// A label's route: ordered rules, then a default.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// The assignment salt.
+    pub salt: Box<str>,
+    /// Rules tried in order.
+    pub rules: Box<[Rule]>,
+    /// The target when no rule matches.
+    pub default: Target,
+}
+
+/// A targeting rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Its name, reported in decisions.
+    pub name: Box<str>,
+    /// When it applies.
+    pub matcher: Matcher,
+    /// What it serves.
+    pub target: Target,
+}
+
+/// What a rule tests.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    /// A condition on attributes.
+    When(Condition),
+    /// Forced units for QA, in clear.
+    Units(HashSet<Box<str>>),
+    /// Forced units as hex SHA-256 of `salt ‖ 0xFF ‖ unit` (the client projection).
+    UnitHashes(HashSet<Box<str>>),
+}
+
+/// What a route serves.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// One version.
+    Version(u32),
+    /// A weighted split.
+    Split(SplitLayout),
+}
+
+impl Target {
+    /// The version for a unit in `bucket`.
+    #[inline]
+    pub fn pick(&self, bucket: u16) -> u32 {
+        match self {
+            Target::Version(v) => *v,
+            Target::Split(s) => s.pick(bucket),
+        }
+    }
+}
+
+/// A declared metric.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metric {
+    /// How values are aggregated.
+    pub kind: MetricKind,
+    /// Direction of improvement.
+    pub higher_is_better: bool,
+}
+
+/// Metric kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricKind {
+    /// 0/1 per unit: a rate over exposed units.
+    Binary,
+    /// A number per event: a mean.
+    Continuous,
+    /// Events per exposed unit.
+    Count,
+}
+
+/// Resolves partials through a version's pins to compiled snippet versions.
+pub struct PinnedPartials<'a> {
+    pub(crate) pins: &'a [(Box<str>, u32)],
+    pub(crate) snippets: &'a FastMap<Vec<Template>>,
+}
+
+impl Partials for PinnedPartials<'_> {
+    fn get(&self, name: &str) -> Option<&Template> {
+        let (_, version) = self.pins.iter().find(|(n, _)| &**n == name)?;
+        let index = usize::try_from(*version).ok()?.checked_sub(1)?;
+        self.snippets.get(name)?.get(index)
+    }
+}
+
+impl CompiledManifest {
+    /// The manifest's schema number.
+    pub fn schema(&self) -> u64 {
+        self.schema
+    }
+
+    /// The manifest's revision.
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// A prompt by name.
+    pub fn prompt(&self, name: &str) -> Option<&Prompt> {
+        self.prompts.get(name)
+    }
+
+    /// Prompt names, sorted.
+    pub fn prompt_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.prompts.keys().map(|k| &**k).collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// A declared metric by name.
+    pub fn metric(&self, name: &str) -> Option<&Metric> {
+        self.metrics.iter().find(|(n, _)| n == name).map(|(_, m)| m)
+    }
+
+    /// The document the manifest was compiled from.
+    pub fn source(&self) -> &Value {
+        &self.source
+    }
+
+    /// The partial resolver for one version.
+    pub fn partials_for<'a>(&'a self, version: &'a Version) -> PinnedPartials<'a> {
+        PinnedPartials {
+            pins: &version.pins,
+            snippets: &self.snippets,
+        }
+    }
+}
+
+impl Prompt {
+    /// A route by label name.
+    pub fn route(&self, label: &str) -> Option<&Route> {
+        self.labels.iter().find(|(n, _)| &**n == label).map(|(_, r)| r)
+    }
+
+    /// A version by number.
+    pub fn version(&self, number: u32) -> Option<&Version> {
+        self.versions.get(usize::try_from(number).ok()?.checked_sub(1)?)
+    }
+}

@@ -1,0 +1,193 @@
+//! A JSON walker that tracks paths, reports type errors and unknown fields.
+
+use super::problem::{key_path, Problems};
+use serde_json::{Map, Value};
+
+/// A JSON object being read; reports the keys nobody asked for as unknown fields.
+pub(crate) struct Obj<'a> {
+    map: &'a Map<String, Value>,
+    path: String,
+    known: &'static [&'static str],
+}
+
+impl<'a> Obj<'a> {
+    /// Reads `v` as an object whose allowed keys are `known`; a problem if it is not one.
+    pub(crate) fn new(
+        v: &'a Value,
+        path: &str,
+        known: &'static [&'static str],
+        p: &mut Problems,
+    ) -> Option<Obj<'a>> {
+        match v.as_object() {
+            Some(map) => {
+                let obj = Obj {
+                    map,
+                    path: path.to_string(),
+                    known,
+                };
+                obj.report_unknown(p);
+                Some(obj)
+            }
+            None => {
+                p.add(path, format!("expected an object, found {}", kind(v)));
+                None
+            }
+        }
+    }
+
+    fn report_unknown(&self, p: &mut Problems) {
+        for key in self.map.keys() {
+            if !self.known.contains(&key.as_str()) {
+                p.add(
+                    key_path(&self.path, key),
+                    format!("unknown field (expected one of: {})", self.known.join(", ")),
+                );
+            }
+        }
+    }
+
+    /// The path of one of its keys.
+    pub(crate) fn at(&self, key: &str) -> String {
+        key_path(&self.path, key)
+    }
+
+    /// The value under `key`, if present.
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Value> {
+        self.map.get(key)
+    }
+
+    /// Whether `key` is present.
+    pub(crate) fn has(&self, key: &str) -> bool {
+        self.map.contains_key(key)
+    }
+
+    /// A required key; a problem when absent.
+    pub(crate) fn require(&self, key: &str, p: &mut Problems) -> Option<&'a Value> {
+        let v = self.map.get(key);
+        if v.is_none() {
+            p.add(self.path.clone(), format!("missing required field \"{key}\""));
+        }
+        v
+    }
+
+    /// An optional string.
+    pub(crate) fn opt_str(&self, key: &str, p: &mut Problems) -> Option<&'a str> {
+        self.get(key).and_then(|v| as_str(v, &self.at(key), p))
+    }
+
+    /// An optional boolean.
+    pub(crate) fn opt_bool(&self, key: &str, p: &mut Problems) -> Option<bool> {
+        let v = self.get(key)?;
+        match v.as_bool() {
+            Some(b) => Some(b),
+            None => {
+                p.add(self.at(key), format!("expected true or false, found {}", kind(v)));
+                None
+            }
+        }
+    }
+}
+
+/// Reads a string, or records a problem.
+pub(crate) fn as_str<'a>(v: &'a Value, path: &str, p: &mut Problems) -> Option<&'a str> {
+    match v.as_str() {
+        Some(s) => Some(s),
+        None => {
+            p.add(path, format!("expected a string, found {}", kind(v)));
+            None
+        }
+    }
+}
+
+/// Reads an array, or records a problem.
+pub(crate) fn as_array<'a>(v: &'a Value, path: &str, p: &mut Problems) -> Option<&'a [Value]> {
+    match v.as_array() {
+        Some(a) => Some(a.as_slice()),
+        None => {
+            p.add(path, format!("expected an array, found {}", kind(v)));
+            None
+        }
+    }
+}
+
+/// Reads a map (an object with free-form keys), or records a problem.
+pub(crate) fn as_map<'a>(
+    v: &'a Value,
+    path: &str,
+    p: &mut Problems,
+) -> Option<&'a Map<String, Value>> {
+    match v.as_object() {
+        Some(m) => Some(m),
+        None => {
+            p.add(path, format!("expected an object, found {}", kind(v)));
+            None
+        }
+    }
+}
+
+/// Reads an integer in `[min, max]`, or records a problem.
+pub(crate) fn as_int(v: &Value, path: &str, min: u64, max: u64, p: &mut Problems) -> Option<u64> {
+    match v.as_u64() {
+        Some(n) if n >= min && n <= max => Some(n),
+        _ => {
+            p.add(
+                path,
+                format!("expected an integer from {min} to {max}, found {}", short(v)),
+            );
+            None
+        }
+    }
+}
+
+/// Describes a JSON value's type for messages.
+pub(crate) fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A value quoted for a message, shortened when long.
+pub(crate) fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 40 {
+        let cut: String = s.chars().take(37).collect();
+        format!("{cut}...")
+    } else {
+        s
+    }
+}
+
+/// Checks a name against `[A-Za-z0-9_][A-Za-z0-9_.-]*` and the length limit.
+pub(crate) fn check_name(name: &str, what: &str, path: &str, p: &mut Problems) -> bool {
+    let ok_first = name
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let ok_rest = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if !ok_first || !ok_rest {
+        p.add(
+            path,
+            format!("{what} name {name:?} must start with a letter, digit or _ and contain only letters, digits, _, - and ."),
+        );
+        return false;
+    }
+    if name.len() > super::limits::MAX_NAME_LEN {
+        p.add(
+            path,
+            format!(
+                "{what} name is {} bytes, over the limit of {}",
+                name.len(),
+                super::limits::MAX_NAME_LEN
+            ),
+        );
+        return false;
+    }
+    true
+}

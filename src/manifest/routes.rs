@@ -1,0 +1,411 @@
+//! Labels and their routes: salts, rules with conditions or forced units, targets.
+
+use super::limits;
+use super::model::{Matcher, Route, Rule, Target};
+use super::problem::{index_path, key_path, Problems};
+use super::reader::{as_array, as_map, as_str, check_name, kind, short, Obj};
+use crate::assign::{parse_weight, SplitError, SplitLayout};
+use crate::condition::{parse_semver, Comparison, Condition, Scalar};
+use serde_json::Value;
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+const ROUTE_KEYS: &[&str] = &["salt", "rules", "default"];
+const RULE_KEYS: &[&str] = &["name", "when", "units", "unit_hashes", "target"];
+const TARGET_KEYS: &[&str] = &["version", "split"];
+const SPLIT_KEYS: &[&str] = &["version", "weight"];
+const COMPARE_KEYS: &[&str] = &["attr", "op", "value"];
+
+/// Compiles a prompt's `labels`.
+pub(crate) fn compile_labels(
+    prompt: &str,
+    v: &Value,
+    path: &str,
+    versions: u32,
+    p: &mut Problems,
+) -> Vec<(Box<str>, Route)> {
+    let Some(map) = as_map(v, path, p) else {
+        return Vec::new();
+    };
+    if map.len() > limits::MAX_LABELS {
+        p.add(
+            path,
+            format!("{} labels, over the limit of {}", map.len(), limits::MAX_LABELS),
+        );
+    }
+    let mut out = Vec::new();
+    for (label, r) in map {
+        let lpath = key_path(path, label);
+        if !check_name(label, "label", &lpath, p) {
+            continue;
+        }
+        if let Some(route) = compile_route(prompt, label, r, &lpath, versions, p) {
+            out.push((label.as_str().into(), route));
+        }
+    }
+    out
+}
+
+fn compile_route(
+    prompt: &str,
+    label: &str,
+    v: &Value,
+    path: &str,
+    versions: u32,
+    p: &mut Problems,
+) -> Option<Route> {
+    let before = p.len();
+    let obj = Obj::new(v, path, ROUTE_KEYS, p)?;
+    let salt = match obj.opt_str("salt", p) {
+        Some(s) if s.is_empty() || s.len() > limits::MAX_SALT_BYTES => {
+            p.add(
+                obj.at("salt"),
+                format!("a salt is 1 to {} bytes", limits::MAX_SALT_BYTES),
+            );
+            String::new()
+        }
+        Some(s) => s.to_string(),
+        None => format!("{prompt}/{label}"),
+    };
+    let mut rules = Vec::new();
+    if let Some(list) = obj.get("rules").and_then(|l| as_array(l, &obj.at("rules"), p)) {
+        if list.len() > limits::MAX_RULES {
+            p.add(
+                obj.at("rules"),
+                format!("{} rules, over the limit of {}", list.len(), limits::MAX_RULES),
+            );
+        }
+        let mut names: HashSet<&str> = HashSet::new();
+        for (i, r) in list.iter().enumerate() {
+            let rpath = index_path(&obj.at("rules"), i);
+            if let Some(rule) = compile_rule(r, &rpath, versions, p) {
+                if !names.insert(r.get("name").and_then(Value::as_str).unwrap_or("")) {
+                    p.add(key_path(&rpath, "name"), format!("duplicate rule name \"{}\"", rule.name));
+                }
+                rules.push(rule);
+            }
+        }
+    }
+    let default = obj
+        .require("default", p)
+        .and_then(|d| compile_target(d, &obj.at("default"), versions, p));
+    if p.len() > before {
+        return None;
+    }
+    Some(Route {
+        salt: salt.into(),
+        rules: rules.into_boxed_slice(),
+        default: default?,
+    })
+}
+
+fn compile_rule(v: &Value, path: &str, versions: u32, p: &mut Problems) -> Option<Rule> {
+    let obj = Obj::new(v, path, RULE_KEYS, p)?;
+    let name = obj.require("name", p).and_then(|n| as_str(n, &obj.at("name"), p));
+    if let Some(n) = name {
+        if n == "default" {
+            p.add(obj.at("name"), "\"default\" names the route's default; choose another rule name");
+        } else {
+            check_name(n, "rule", &obj.at("name"), p);
+        }
+    }
+    let given: Vec<&str> = ["when", "units", "unit_hashes"]
+        .into_iter()
+        .filter(|k| obj.has(k))
+        .collect();
+    let matcher = match given.as_slice() {
+        ["when"] => obj
+            .get("when")
+            .and_then(|c| compile_condition(c, &obj.at("when"), 0, &mut 0, p))
+            .map(Matcher::When),
+        ["units"] => obj
+            .get("units")
+            .and_then(|u| unit_set(u, &obj.at("units"), false, p))
+            .map(Matcher::Units),
+        ["unit_hashes"] => obj
+            .get("unit_hashes")
+            .and_then(|u| unit_set(u, &obj.at("unit_hashes"), true, p))
+            .map(Matcher::UnitHashes),
+        [] => {
+            p.add(path, "a rule needs \"when\" (a condition) or \"units\" (forced units)");
+            None
+        }
+        _ => {
+            p.add(path, format!("a rule takes one of \"when\", \"units\", \"unit_hashes\"; found {}", given.join(" and ")));
+            None
+        }
+    };
+    let target = obj
+        .require("target", p)
+        .and_then(|t| compile_target(t, &obj.at("target"), versions, p));
+    Some(Rule {
+        name: name?.into(),
+        matcher: matcher?,
+        target: target?,
+    })
+}
+
+fn unit_set(
+    v: &Value,
+    path: &str,
+    hashed: bool,
+    p: &mut Problems,
+) -> Option<HashSet<Box<str>>> {
+    let list = as_array(v, path, p)?;
+    if list.len() > limits::MAX_FORCED_UNITS {
+        p.add(
+            path,
+            format!("{} units, over the limit of {}", list.len(), limits::MAX_FORCED_UNITS),
+        );
+        return None;
+    }
+    let before = p.len();
+    let mut set = HashSet::with_capacity(list.len());
+    for (i, u) in list.iter().enumerate() {
+        let upath = index_path(path, i);
+        let Some(s) = as_str(u, &upath, p) else { continue };
+        let ok = if hashed {
+            s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        } else {
+            !s.is_empty() && s.len() <= limits::MAX_SALT_BYTES
+        };
+        if !ok {
+            let want = if hashed {
+                "64 lower-case hex digits (SHA-256)".to_string()
+            } else {
+                format!("1 to {} bytes", limits::MAX_SALT_BYTES)
+            };
+            p.add(upath, format!("expected {want}"));
+            continue;
+        }
+        set.insert(s.into());
+    }
+    (p.len() == before).then_some(set)
+}
+
+/// Compiles a target: `{"version": N}` or `{"split": [{"version", "weight"}, ...]}`.
+pub(crate) fn compile_target(v: &Value, path: &str, versions: u32, p: &mut Problems) -> Option<Target> {
+    let obj = Obj::new(v, path, TARGET_KEYS, p)?;
+    match (obj.get("version"), obj.get("split")) {
+        (Some(n), None) => version_ref(n, &obj.at("version"), versions, p).map(Target::Version),
+        (None, Some(s)) => split(s, &obj.at("split"), versions, p).map(Target::Split),
+        (Some(_), Some(_)) => {
+            p.add(path, "a target is a \"version\" or a \"split\", not both");
+            None
+        }
+        (None, None) => {
+            p.add(path, "a target needs \"version\" or \"split\"");
+            None
+        }
+    }
+}
+
+fn version_ref(v: &Value, path: &str, versions: u32, p: &mut Problems) -> Option<u32> {
+    match v.as_u64() {
+        Some(n) if n >= 1 && n <= u64::from(versions) => Some(n as u32),
+        Some(n) => {
+            p.add(
+                path,
+                format!("unknown version {n}: this prompt has versions 1..{versions}"),
+            );
+            None
+        }
+        None => {
+            p.add(path, format!("expected a version number, found {}", short(v)));
+            None
+        }
+    }
+}
+
+fn split(v: &Value, path: &str, versions: u32, p: &mut Problems) -> Option<SplitLayout> {
+    let list = as_array(v, path, p)?;
+    if list.len() > limits::MAX_SPLIT {
+        p.add(
+            path,
+            format!("{} entries, over the limit of {}", list.len(), limits::MAX_SPLIT),
+        );
+        return None;
+    }
+    let before = p.len();
+    let mut entries = Vec::with_capacity(list.len());
+    for (i, e) in list.iter().enumerate() {
+        let epath = index_path(path, i);
+        let Some(o) = Obj::new(e, &epath, SPLIT_KEYS, p) else {
+            continue;
+        };
+        let version = o
+            .require("version", p)
+            .and_then(|n| version_ref(n, &o.at("version"), versions, p));
+        let weight = o.require("weight", p).and_then(|w| match w {
+            Value::Number(n) => match parse_weight(&n.to_string()) {
+                Ok(bp) => Some(bp),
+                Err(reason) => {
+                    p.add(o.at("weight"), reason);
+                    None
+                }
+            },
+            other => {
+                p.add(o.at("weight"), format!("expected a percent, found {}", kind(other)));
+                None
+            }
+        });
+        if let (Some(v), Some(w)) = (version, weight) {
+            if entries.iter().any(|&(x, _)| x == v) {
+                p.add(o.at("version"), format!("version {v} appears twice in the split"));
+            }
+            entries.push((v, w));
+        }
+    }
+    if p.len() > before {
+        return None;
+    }
+    match SplitLayout::new(&entries) {
+        Ok(layout) => Some(layout),
+        Err(e @ (SplitError::Empty | SplitError::BadSum(_))) => {
+            p.add(path, e.to_string());
+            None
+        }
+    }
+}
+
+fn compile_condition(
+    v: &Value,
+    path: &str,
+    depth: usize,
+    nodes: &mut usize,
+    p: &mut Problems,
+) -> Option<Condition> {
+    *nodes += 1;
+    if depth > limits::MAX_CONDITION_DEPTH {
+        p.add(path, format!("conditions nest deeper than {} levels", limits::MAX_CONDITION_DEPTH));
+        return None;
+    }
+    if *nodes > limits::MAX_CONDITION_NODES {
+        p.add(path, format!("more than {} conditions in one rule", limits::MAX_CONDITION_NODES));
+        return None;
+    }
+    let Some(map) = v.as_object() else {
+        p.add(path, format!("expected a condition object, found {}", kind(v)));
+        return None;
+    };
+    let one = |key: &str| map.len() == 1 && map.contains_key(key);
+    if one("all") || one("any") {
+        let key = if one("all") { "all" } else { "any" };
+        let cpath = key_path(path, key);
+        let list = as_array(map.get(key)?, &cpath, p)?;
+        let mut out = Vec::with_capacity(list.len());
+        let mut ok = true;
+        for (i, c) in list.iter().enumerate() {
+            match compile_condition(c, &index_path(&cpath, i), depth + 1, nodes, p) {
+                Some(c) => out.push(c),
+                None => ok = false,
+            }
+        }
+        let list = out.into_boxed_slice();
+        return ok.then(|| if key == "all" { Condition::All(list) } else { Condition::Any(list) });
+    }
+    if one("not") {
+        let inner = compile_condition(map.get("not")?, &key_path(path, "not"), depth + 1, nodes, p)?;
+        return Some(Condition::Not(Box::new(inner)));
+    }
+    if !map.contains_key("attr") {
+        p.add(path, "a condition is {\"all\": [...]}, {\"any\": [...]}, {\"not\": {...}} or {\"attr\", \"op\", \"value\"}");
+        return None;
+    }
+    let obj = Obj::new(v, path, COMPARE_KEYS, p)?;
+    let attr = obj.require("attr", p).and_then(|a| as_str(a, &obj.at("attr"), p));
+    let op = obj.require("op", p).and_then(|o| as_str(o, &obj.at("op"), p));
+    let (attr, op) = (attr?, op?);
+    if attr.is_empty() {
+        p.add(obj.at("attr"), "attribute name is empty");
+        return None;
+    }
+    let value = obj.get("value");
+    let vpath = obj.at("value");
+    let need = |p: &mut Problems| {
+        if value.is_none() {
+            p.add(path, format!("operator \"{op}\" needs a \"value\""));
+        }
+        value
+    };
+    let comparison = match op {
+        "exists" => {
+            if value.is_some() {
+                p.add(vpath, "operator \"exists\" takes no value");
+                return None;
+            }
+            return Some(Condition::Exists(attr.into()));
+        }
+        "eq" => Comparison::Eq(scalar(need(p)?, &vpath, p)?),
+        "ne" => Comparison::Ne(scalar(need(p)?, &vpath, p)?),
+        "in" | "not_in" => {
+            let list = as_array(need(p)?, &vpath, p)?;
+            let before = p.len();
+            let items: Vec<Scalar> = list
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| scalar(x, &index_path(&vpath, i), p))
+                .collect();
+            if p.len() > before {
+                return None;
+            }
+            if op == "in" {
+                Comparison::In(items.into_boxed_slice())
+            } else {
+                Comparison::NotIn(items.into_boxed_slice())
+            }
+        }
+        "lt" | "lte" | "gt" | "gte" => {
+            let x = match need(p)?.as_f64() {
+                Some(x) => x,
+                None => {
+                    p.add(vpath, format!("operator \"{op}\" compares numbers; value must be a number"));
+                    return None;
+                }
+            };
+            let (ord, eq) = ordering(op);
+            Comparison::Num(ord, eq, x)
+        }
+        "semver_eq" | "semver_lt" | "semver_lte" | "semver_gt" | "semver_gte" => {
+            let raw = need(p)?;
+            let Some(version) = raw.as_str().and_then(parse_semver) else {
+                p.add(vpath, format!("expected a SemVer version such as \"2.3.0\", found {}", short(raw)));
+                return None;
+            };
+            if op == "semver_eq" {
+                Comparison::SemverEq(Box::new(version))
+            } else {
+                let (ord, eq) = ordering(op.trim_start_matches("semver_"));
+                Comparison::Semver(ord, eq, Box::new(version))
+            }
+        }
+        other => {
+            p.add(
+                obj.at("op"),
+                format!("unknown operator \"{other}\" (expected eq, ne, in, not_in, lt, lte, gt, gte, semver_eq, semver_lt, semver_lte, semver_gt, semver_gte, exists)"),
+            );
+            return None;
+        }
+    };
+    Some(Condition::Compare {
+        attr: attr.into(),
+        op: comparison,
+    })
+}
+
+fn ordering(op: &str) -> (Ordering, bool) {
+    match op {
+        "lt" => (Ordering::Less, false),
+        "lte" => (Ordering::Less, true),
+        "gt" => (Ordering::Greater, false),
+        _ => (Ordering::Greater, true),
+    }
+}
+
+fn scalar(v: &Value, path: &str, p: &mut Problems) -> Option<Scalar> {
+    let s = Scalar::from_json(v);
+    if s.is_none() {
+        p.add(path, format!("expected a string, number or boolean, found {}", kind(v)));
+    }
+    s
+}
