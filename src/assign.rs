@@ -195,7 +195,10 @@ mod tests {
     #[test]
     fn split_layout_tiles_the_range() {
         let s = SplitLayout::new(&[(1, 8000), (2, 1000), (3, 1000)]).unwrap();
-        assert_eq!(s.ranges(), &[(1, 0, 8000), (2, 9000, 10000), (3, 8000, 9000)]);
+        assert_eq!(
+            s.ranges(),
+            &[(1, 0, 8000), (2, 9000, 10000), (3, 8000, 9000)]
+        );
         assert_eq!(s.pick(0), 1);
         assert_eq!(s.pick(7999), 1);
         assert_eq!(s.pick(8000), 3);

@@ -79,7 +79,10 @@ mod tests {
     #[test]
     fn sorts_keys_and_normalises_numbers() {
         let v = json!({"b": [1.0, 2.5, -0.0], "a": {"z": "x\"y", "y": null}});
-        assert_eq!(canonical(&v), r#"{"a":{"y":null,"z":"x\"y"},"b":[1,2.5,0]}"#);
+        assert_eq!(
+            canonical(&v),
+            r#"{"a":{"y":null,"z":"x\"y"},"b":[1,2.5,0]}"#
+        );
     }
 
     #[test]

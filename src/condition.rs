@@ -213,7 +213,9 @@ mod tests {
     fn numbers_parse_by_json_grammar() {
         assert_eq!(parse_number("42"), Some(42.0));
         assert_eq!(parse_number("-1.5e3"), Some(-1500.0));
-        for bad in ["", "+1", " 1", "1 ", "01", "1.", ".5", "inf", "NaN", "1e", "0x10", "1e400"] {
+        for bad in [
+            "", "+1", " 1", "1 ", "01", "1.", ".5", "inf", "NaN", "1e", "0x10", "1e400",
+        ] {
             assert_eq!(parse_number(bad), None, "{bad:?}");
         }
     }
@@ -269,7 +271,10 @@ mod tests {
     #[test]
     fn semver_precedence() {
         let v = Box::new(parse_semver("2.3.0").unwrap());
-        let gte = cmp("app", Comparison::Semver(Ordering::Greater, true, v.clone()));
+        let gte = cmp(
+            "app",
+            Comparison::Semver(Ordering::Greater, true, v.clone()),
+        );
         assert!(gte.matches(&attrs(json!({"app": "2.3.0"}))));
         assert!(gte.matches(&attrs(json!({"app": "v2.10.1"}))));
         assert!(!gte.matches(&attrs(json!({"app": "2.3.0-beta.1"}))));

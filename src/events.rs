@@ -115,7 +115,10 @@ mod tests {
         assert_eq!(a, outcome_id("exp1", Some("x"), "other"));
         assert_ne!(a, outcome_id("exp2", Some("x"), "m"));
         // A client id equal to a metric name must not collide with the metric-derived id.
-        assert_ne!(outcome_id("exp1", Some("m"), "m"), outcome_id("exp1", None, "m"));
+        assert_ne!(
+            outcome_id("exp1", Some("m"), "m"),
+            outcome_id("exp1", None, "m")
+        );
     }
 
     #[test]

@@ -146,15 +146,23 @@ pub fn forced_unit_hash(salt: &str, unit: &str) -> String {
 
 static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
 
-fn object<'a>(v: Option<&'a Value>, what: &str) -> Result<Option<&'a Map<String, Value>>, ResolveError> {
+fn object<'a>(
+    v: Option<&'a Value>,
+    what: &str,
+) -> Result<Option<&'a Map<String, Value>>, ResolveError> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(m)) => Ok(Some(m)),
-        Some(_) => Err(ResolveError::InvalidRequest(format!("{what} must be a JSON object"))),
+        Some(_) => Err(ResolveError::InvalidRequest(format!(
+            "{what} must be a JSON object"
+        ))),
     }
 }
 
-fn lookup<'m>(m: &'m CompiledManifest, req: &Request<'_>) -> Result<(&'m Prompt, &'m str, &'m Route), ResolveError> {
+fn lookup<'m>(
+    m: &'m CompiledManifest,
+    req: &Request<'_>,
+) -> Result<(&'m Prompt, &'m str, &'m Route), ResolveError> {
     let prompt = m
         .prompt(req.prompt)
         .ok_or_else(|| ResolveError::UnknownPrompt(req.prompt.to_string()))?;
@@ -171,7 +179,10 @@ fn lookup<'m>(m: &'m CompiledManifest, req: &Request<'_>) -> Result<(&'m Prompt,
 }
 
 /// Assigns a unit to a version without rendering.
-pub fn assign<'m>(m: &'m CompiledManifest, req: &Request<'_>) -> Result<Assignment<'m>, ResolveError> {
+pub fn assign<'m>(
+    m: &'m CompiledManifest,
+    req: &Request<'_>,
+) -> Result<Assignment<'m>, ResolveError> {
     if req.unit.is_empty() || req.unit.len() > MAX_UNIT_BYTES {
         return Err(ResolveError::InvalidRequest(format!(
             "unit must be 1 to {MAX_UNIT_BYTES} bytes"
@@ -221,12 +232,15 @@ pub fn assign_route<'m>(
 }
 
 /// Resolves a request: assignment, then rendering of the version's template(s).
-pub fn resolve<'a>(m: &'a CompiledManifest, req: &Request<'a>) -> Result<Decision<'a>, ResolveError> {
+pub fn resolve<'a>(
+    m: &'a CompiledManifest,
+    req: &Request<'a>,
+) -> Result<Decision<'a>, ResolveError> {
     let a = assign(m, req)?;
     let (prompt, _, _) = lookup(m, req)?;
-    let version = prompt
-        .version(a.version)
-        .ok_or_else(|| ResolveError::InvalidRequest(format!("version {} is not loaded", a.version)))?;
+    let version = prompt.version(a.version).ok_or_else(|| {
+        ResolveError::InvalidRequest(format!("version {} is not loaded", a.version))
+    })?;
     let vars = object(req.variables, "variables")?;
     check_required(version, vars)?;
     let (text, messages) = render_version(m, version, req.variables.filter(|v| v.is_object()))?;
@@ -247,7 +261,10 @@ pub fn resolve<'a>(m: &'a CompiledManifest, req: &Request<'a>) -> Result<Decisio
     })
 }
 
-fn check_required(version: &Version, vars: Option<&Map<String, Value>>) -> Result<(), ResolveError> {
+fn check_required(
+    version: &Version,
+    vars: Option<&Map<String, Value>>,
+) -> Result<(), ResolveError> {
     let missing: Vec<String> = version
         .required
         .iter()
@@ -270,7 +287,11 @@ fn render_version<'a>(
 ) -> Result<Rendered<'a>, ResolveError> {
     let partials = m.partials_for(version);
     let scopes_buf = [&version.defaults, vars.unwrap_or(&version.defaults)];
-    let scopes: &[&Value] = if vars.is_some() { &scopes_buf } else { &scopes_buf[..1] };
+    let scopes: &[&Value] = if vars.is_some() {
+        &scopes_buf
+    } else {
+        &scopes_buf[..1]
+    };
     let mut budget = MAX_RENDERED_BYTES;
     let mut opts = RenderOptions {
         escape: Escape::None,
@@ -321,13 +342,19 @@ fn expand_placeholder<'a>(
     let list = match value {
         None | Some(Value::Null) => return Ok(()),
         Some(Value::Array(list)) => list,
-        Some(_) => return Err(bad("expected a list of {\"role\", \"content\"} messages".into())),
+        Some(_) => {
+            return Err(bad(
+                "expected a list of {\"role\", \"content\"} messages".into()
+            ))
+        }
     };
     for (i, item) in list.iter().enumerate() {
         let role = item.get("role").and_then(Value::as_str);
         let content = item.get("content").and_then(Value::as_str);
         let (Some(role), Some(content)) = (role, content) else {
-            return Err(bad(format!("item {i} needs string \"role\" and \"content\"")));
+            return Err(bad(format!(
+                "item {i} needs string \"role\" and \"content\""
+            )));
         };
         if content.len() + role.len() > *budget {
             return Err(RenderError::OutputTooLarge {
@@ -379,8 +406,8 @@ impl RequestDoc {
 
 /// Resolves a request given as JSON text into the decision as JSON text.
 pub fn resolve_json(m: &CompiledManifest, request: &str) -> Result<String, ResolveError> {
-    let doc: RequestDoc = serde_json::from_str(request)
-        .map_err(|e| ResolveError::InvalidRequest(e.to_string()))?;
+    let doc: RequestDoc =
+        serde_json::from_str(request).map_err(|e| ResolveError::InvalidRequest(e.to_string()))?;
     let decision = resolve(m, &doc.as_request())?;
     serde_json::to_string(&decision).map_err(|e| ResolveError::InvalidRequest(e.to_string()))
 }

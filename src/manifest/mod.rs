@@ -12,8 +12,8 @@ mod snippets;
 mod versions;
 
 pub use model::{
-    Body, CompiledManifest, FastMap, Matcher, Message, Metric, MetricKind, PinnedPartials,
-    Prompt, Route, Rule, Target, Version,
+    Body, CompiledManifest, FastMap, Matcher, Message, Metric, MetricKind, PinnedPartials, Prompt,
+    Route, Rule, Target, Version,
 };
 pub use problem::{ManifestError, Problem};
 
@@ -24,7 +24,9 @@ use serde_json::Value;
 /// The schema this engine reads.
 pub const SCHEMA: u64 = 1;
 
-const TOP_KEYS: &[&str] = &["schema", "revision", "prompts", "snippets", "metrics", "rollouts"];
+const TOP_KEYS: &[&str] = &[
+    "schema", "revision", "prompts", "snippets", "metrics", "rollouts",
+];
 
 /// Parses, validates and compiles manifest text.
 pub fn compile(text: &str) -> Result<CompiledManifest, ManifestError> {
@@ -34,7 +36,8 @@ pub fn compile(text: &str) -> Result<CompiledManifest, ManifestError> {
             limit: limits::MAX_DOCUMENT_BYTES,
         });
     }
-    let value: Value = serde_json::from_str(text).map_err(|e| ManifestError::Json(e.to_string()))?;
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| ManifestError::Json(e.to_string()))?;
     compile_value(value)
 }
 
@@ -73,18 +76,16 @@ struct Parts {
 
 fn walk(doc: &Value, p: &mut Problems) -> Option<Parts> {
     let top = Obj::new(doc, "", TOP_KEYS, p)?;
-    let schema = top
-        .require("schema", p)
-        .and_then(|v| match v.as_u64() {
-            Some(SCHEMA) => Some(SCHEMA),
-            _ => {
-                p.add(
-                    "schema",
-                    format!("unsupported schema {v}: this engine reads schema {SCHEMA}"),
-                );
-                None
-            }
-        });
+    let schema = top.require("schema", p).and_then(|v| match v.as_u64() {
+        Some(SCHEMA) => Some(SCHEMA),
+        _ => {
+            p.add(
+                "schema",
+                format!("unsupported schema {v}: this engine reads schema {SCHEMA}"),
+            );
+            None
+        }
+    });
     let revision = top
         .require("revision", p)
         .and_then(|v| as_int(v, "revision", 0, u64::MAX, p));
@@ -97,17 +98,27 @@ fn walk(doc: &Value, p: &mut Problems) -> Option<Parts> {
             );
         }
     }
-    let metrics = top.get("metrics").map(|m| metrics(m, p)).unwrap_or_default();
+    let metrics = top
+        .get("metrics")
+        .map(|m| metrics(m, p))
+        .unwrap_or_default();
     let snippets = top
         .get("snippets")
         .map(|s| snippets::compile_snippets(s, p))
         .unwrap_or_default();
     let mut prompts = FastMap::default();
-    if let Some(map) = top.require("prompts", p).and_then(|v| as_map(v, "prompts", p)) {
+    if let Some(map) = top
+        .require("prompts", p)
+        .and_then(|v| as_map(v, "prompts", p))
+    {
         if map.len() > limits::MAX_PROMPTS {
             p.add(
                 "prompts",
-                format!("{} prompts, over the limit of {}", map.len(), limits::MAX_PROMPTS),
+                format!(
+                    "{} prompts, over the limit of {}",
+                    map.len(),
+                    limits::MAX_PROMPTS
+                ),
             );
         }
         for (name, v) in map {
@@ -138,7 +149,11 @@ fn metrics(v: &Value, p: &mut Problems) -> Vec<(String, Metric)> {
     if map.len() > limits::MAX_METRICS {
         p.add(
             "metrics",
-            format!("{} metrics, over the limit of {}", map.len(), limits::MAX_METRICS),
+            format!(
+                "{} metrics, over the limit of {}",
+                map.len(),
+                limits::MAX_METRICS
+            ),
         );
     }
     let mut out = Vec::new();
@@ -159,7 +174,9 @@ fn metrics(v: &Value, p: &mut Problems) -> Vec<(String, Metric)> {
             Some((k, _)) => {
                 p.add(
                     obj.at("kind"),
-                    format!("unknown metric kind {k}: expected \"binary\", \"continuous\" or \"count\""),
+                    format!(
+                        "unknown metric kind {k}: expected \"binary\", \"continuous\" or \"count\""
+                    ),
                 );
                 continue;
             }

@@ -214,11 +214,15 @@ impl CompiledManifest {
 impl Prompt {
     /// A route by label name.
     pub fn route(&self, label: &str) -> Option<&Route> {
-        self.labels.iter().find(|(n, _)| &**n == label).map(|(_, r)| r)
+        self.labels
+            .iter()
+            .find(|(n, _)| &**n == label)
+            .map(|(_, r)| r)
     }
 
     /// A version by number.
     pub fn version(&self, number: u32) -> Option<&Version> {
-        self.versions.get(usize::try_from(number).ok()?.checked_sub(1)?)
+        self.versions
+            .get(usize::try_from(number).ok()?.checked_sub(1)?)
     }
 }

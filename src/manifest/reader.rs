@@ -65,7 +65,10 @@ impl<'a> Obj<'a> {
     pub(crate) fn require(&self, key: &str, p: &mut Problems) -> Option<&'a Value> {
         let v = self.map.get(key);
         if v.is_none() {
-            p.add(self.path.clone(), format!("missing required field \"{key}\""));
+            p.add(
+                self.path.clone(),
+                format!("missing required field \"{key}\""),
+            );
         }
         v
     }
@@ -81,7 +84,10 @@ impl<'a> Obj<'a> {
         match v.as_bool() {
             Some(b) => Some(b),
             None => {
-                p.add(self.at(key), format!("expected true or false, found {}", kind(v)));
+                p.add(
+                    self.at(key),
+                    format!("expected true or false, found {}", kind(v)),
+                );
                 None
             }
         }
@@ -132,7 +138,10 @@ pub(crate) fn as_int(v: &Value, path: &str, min: u64, max: u64, p: &mut Problems
         _ => {
             p.add(
                 path,
-                format!("expected an integer from {min} to {max}, found {}", short(v)),
+                format!(
+                    "expected an integer from {min} to {max}, found {}",
+                    short(v)
+                ),
             );
             None
         }

@@ -30,7 +30,11 @@ pub(crate) fn compile_labels(
     if map.len() > limits::MAX_LABELS {
         p.add(
             path,
-            format!("{} labels, over the limit of {}", map.len(), limits::MAX_LABELS),
+            format!(
+                "{} labels, over the limit of {}",
+                map.len(),
+                limits::MAX_LABELS
+            ),
         );
     }
     let mut out = Vec::new();
@@ -68,11 +72,18 @@ fn compile_route(
         None => format!("{prompt}/{label}"),
     };
     let mut rules = Vec::new();
-    if let Some(list) = obj.get("rules").and_then(|l| as_array(l, &obj.at("rules"), p)) {
+    if let Some(list) = obj
+        .get("rules")
+        .and_then(|l| as_array(l, &obj.at("rules"), p))
+    {
         if list.len() > limits::MAX_RULES {
             p.add(
                 obj.at("rules"),
-                format!("{} rules, over the limit of {}", list.len(), limits::MAX_RULES),
+                format!(
+                    "{} rules, over the limit of {}",
+                    list.len(),
+                    limits::MAX_RULES
+                ),
             );
         }
         let mut names: HashSet<&str> = HashSet::new();
@@ -80,7 +91,10 @@ fn compile_route(
             let rpath = index_path(&obj.at("rules"), i);
             if let Some(rule) = compile_rule(r, &rpath, versions, p) {
                 if !names.insert(r.get("name").and_then(Value::as_str).unwrap_or("")) {
-                    p.add(key_path(&rpath, "name"), format!("duplicate rule name \"{}\"", rule.name));
+                    p.add(
+                        key_path(&rpath, "name"),
+                        format!("duplicate rule name \"{}\"", rule.name),
+                    );
                 }
                 rules.push(rule);
             }
@@ -101,10 +115,15 @@ fn compile_route(
 
 fn compile_rule(v: &Value, path: &str, versions: u32, p: &mut Problems) -> Option<Rule> {
     let obj = Obj::new(v, path, RULE_KEYS, p)?;
-    let name = obj.require("name", p).and_then(|n| as_str(n, &obj.at("name"), p));
+    let name = obj
+        .require("name", p)
+        .and_then(|n| as_str(n, &obj.at("name"), p));
     if let Some(n) = name {
         if n == "default" {
-            p.add(obj.at("name"), "\"default\" names the route's default; choose another rule name");
+            p.add(
+                obj.at("name"),
+                "\"default\" names the route's default; choose another rule name",
+            );
         } else {
             check_name(n, "rule", &obj.at("name"), p);
         }
@@ -127,11 +146,20 @@ fn compile_rule(v: &Value, path: &str, versions: u32, p: &mut Problems) -> Optio
             .and_then(|u| unit_set(u, &obj.at("unit_hashes"), true, p))
             .map(Matcher::UnitHashes),
         [] => {
-            p.add(path, "a rule needs \"when\" (a condition) or \"units\" (forced units)");
+            p.add(
+                path,
+                "a rule needs \"when\" (a condition) or \"units\" (forced units)",
+            );
             None
         }
         _ => {
-            p.add(path, format!("a rule takes one of \"when\", \"units\", \"unit_hashes\"; found {}", given.join(" and ")));
+            p.add(
+                path,
+                format!(
+                    "a rule takes one of \"when\", \"units\", \"unit_hashes\"; found {}",
+                    given.join(" and ")
+                ),
+            );
             None
         }
     };
@@ -145,17 +173,16 @@ fn compile_rule(v: &Value, path: &str, versions: u32, p: &mut Problems) -> Optio
     })
 }
 
-fn unit_set(
-    v: &Value,
-    path: &str,
-    hashed: bool,
-    p: &mut Problems,
-) -> Option<HashSet<Box<str>>> {
+fn unit_set(v: &Value, path: &str, hashed: bool, p: &mut Problems) -> Option<HashSet<Box<str>>> {
     let list = as_array(v, path, p)?;
     if list.len() > limits::MAX_FORCED_UNITS {
         p.add(
             path,
-            format!("{} units, over the limit of {}", list.len(), limits::MAX_FORCED_UNITS),
+            format!(
+                "{} units, over the limit of {}",
+                list.len(),
+                limits::MAX_FORCED_UNITS
+            ),
         );
         return None;
     }
@@ -163,9 +190,13 @@ fn unit_set(
     let mut set = HashSet::with_capacity(list.len());
     for (i, u) in list.iter().enumerate() {
         let upath = index_path(path, i);
-        let Some(s) = as_str(u, &upath, p) else { continue };
+        let Some(s) = as_str(u, &upath, p) else {
+            continue;
+        };
         let ok = if hashed {
-            s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            s.len() == 64
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         } else {
             !s.is_empty() && s.len() <= limits::MAX_SALT_BYTES
         };
@@ -184,7 +215,12 @@ fn unit_set(
 }
 
 /// Compiles a target: `{"version": N}` or `{"split": [{"version", "weight"}, ...]}`.
-pub(crate) fn compile_target(v: &Value, path: &str, versions: u32, p: &mut Problems) -> Option<Target> {
+pub(crate) fn compile_target(
+    v: &Value,
+    path: &str,
+    versions: u32,
+    p: &mut Problems,
+) -> Option<Target> {
     let obj = Obj::new(v, path, TARGET_KEYS, p)?;
     match (obj.get("version"), obj.get("split")) {
         (Some(n), None) => version_ref(n, &obj.at("version"), versions, p).map(Target::Version),
@@ -211,7 +247,10 @@ fn version_ref(v: &Value, path: &str, versions: u32, p: &mut Problems) -> Option
             None
         }
         None => {
-            p.add(path, format!("expected a version number, found {}", short(v)));
+            p.add(
+                path,
+                format!("expected a version number, found {}", short(v)),
+            );
             None
         }
     }
@@ -222,7 +261,11 @@ fn split(v: &Value, path: &str, versions: u32, p: &mut Problems) -> Option<Split
     if list.len() > limits::MAX_SPLIT {
         p.add(
             path,
-            format!("{} entries, over the limit of {}", list.len(), limits::MAX_SPLIT),
+            format!(
+                "{} entries, over the limit of {}",
+                list.len(),
+                limits::MAX_SPLIT
+            ),
         );
         return None;
     }
@@ -245,13 +288,19 @@ fn split(v: &Value, path: &str, versions: u32, p: &mut Problems) -> Option<Split
                 }
             },
             other => {
-                p.add(o.at("weight"), format!("expected a percent, found {}", kind(other)));
+                p.add(
+                    o.at("weight"),
+                    format!("expected a percent, found {}", kind(other)),
+                );
                 None
             }
         });
         if let (Some(v), Some(w)) = (version, weight) {
             if entries.iter().any(|&(x, _)| x == v) {
-                p.add(o.at("version"), format!("version {v} appears twice in the split"));
+                p.add(
+                    o.at("version"),
+                    format!("version {v} appears twice in the split"),
+                );
             }
             entries.push((v, w));
         }
@@ -277,15 +326,30 @@ fn compile_condition(
 ) -> Option<Condition> {
     *nodes += 1;
     if depth > limits::MAX_CONDITION_DEPTH {
-        p.add(path, format!("conditions nest deeper than {} levels", limits::MAX_CONDITION_DEPTH));
+        p.add(
+            path,
+            format!(
+                "conditions nest deeper than {} levels",
+                limits::MAX_CONDITION_DEPTH
+            ),
+        );
         return None;
     }
     if *nodes > limits::MAX_CONDITION_NODES {
-        p.add(path, format!("more than {} conditions in one rule", limits::MAX_CONDITION_NODES));
+        p.add(
+            path,
+            format!(
+                "more than {} conditions in one rule",
+                limits::MAX_CONDITION_NODES
+            ),
+        );
         return None;
     }
     let Some(map) = v.as_object() else {
-        p.add(path, format!("expected a condition object, found {}", kind(v)));
+        p.add(
+            path,
+            format!("expected a condition object, found {}", kind(v)),
+        );
         return None;
     };
     let one = |key: &str| map.len() == 1 && map.contains_key(key);
@@ -302,10 +366,17 @@ fn compile_condition(
             }
         }
         let list = out.into_boxed_slice();
-        return ok.then(|| if key == "all" { Condition::All(list) } else { Condition::Any(list) });
+        return ok.then(|| {
+            if key == "all" {
+                Condition::All(list)
+            } else {
+                Condition::Any(list)
+            }
+        });
     }
     if one("not") {
-        let inner = compile_condition(map.get("not")?, &key_path(path, "not"), depth + 1, nodes, p)?;
+        let inner =
+            compile_condition(map.get("not")?, &key_path(path, "not"), depth + 1, nodes, p)?;
         return Some(Condition::Not(Box::new(inner)));
     }
     if !map.contains_key("attr") {
@@ -313,8 +384,12 @@ fn compile_condition(
         return None;
     }
     let obj = Obj::new(v, path, COMPARE_KEYS, p)?;
-    let attr = obj.require("attr", p).and_then(|a| as_str(a, &obj.at("attr"), p));
-    let op = obj.require("op", p).and_then(|o| as_str(o, &obj.at("op"), p));
+    let attr = obj
+        .require("attr", p)
+        .and_then(|a| as_str(a, &obj.at("attr"), p));
+    let op = obj
+        .require("op", p)
+        .and_then(|o| as_str(o, &obj.at("op"), p));
     let (attr, op) = (attr?, op?);
     if attr.is_empty() {
         p.add(obj.at("attr"), "attribute name is empty");
@@ -359,7 +434,10 @@ fn compile_condition(
             let x = match need(p)?.as_f64() {
                 Some(x) => x,
                 None => {
-                    p.add(vpath, format!("operator \"{op}\" compares numbers; value must be a number"));
+                    p.add(
+                        vpath,
+                        format!("operator \"{op}\" compares numbers; value must be a number"),
+                    );
                     return None;
                 }
             };
@@ -369,7 +447,13 @@ fn compile_condition(
         "semver_eq" | "semver_lt" | "semver_lte" | "semver_gt" | "semver_gte" => {
             let raw = need(p)?;
             let Some(version) = raw.as_str().and_then(parse_semver) else {
-                p.add(vpath, format!("expected a SemVer version such as \"2.3.0\", found {}", short(raw)));
+                p.add(
+                    vpath,
+                    format!(
+                        "expected a SemVer version such as \"2.3.0\", found {}",
+                        short(raw)
+                    ),
+                );
                 return None;
             };
             if op == "semver_eq" {
@@ -405,7 +489,10 @@ fn ordering(op: &str) -> (Ordering, bool) {
 fn scalar(v: &Value, path: &str, p: &mut Problems) -> Option<Scalar> {
     let s = Scalar::from_json(v);
     if s.is_none() {
-        p.add(path, format!("expected a string, number or boolean, found {}", kind(v)));
+        p.add(
+            path,
+            format!("expected a string, number or boolean, found {}", kind(v)),
+        );
     }
     s
 }

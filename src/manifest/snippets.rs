@@ -52,7 +52,11 @@ pub(crate) fn compile_snippets(v: &Value, p: &mut Problems) -> SnippetSet {
         if list.len() > limits::MAX_VERSIONS {
             p.add(
                 vpath.clone(),
-                format!("{} versions, over the limit of {}", list.len(), limits::MAX_VERSIONS),
+                format!(
+                    "{} versions, over the limit of {}",
+                    list.len(),
+                    limits::MAX_VERSIONS
+                ),
             );
             continue;
         }
@@ -159,7 +163,9 @@ impl SnippetSet {
         }
         let refs_of = |name: &str| -> Option<&References> {
             let v = pinned(name)?;
-            self.refs.get(name)?.get(usize::try_from(v).ok()?.checked_sub(1)?)
+            self.refs
+                .get(name)?
+                .get(usize::try_from(v).ok()?.checked_sub(1)?)
         };
         // Partials used directly by the version's templates must be pinned.
         let mut stack: Vec<(String, bool)> = Vec::new();

@@ -50,7 +50,11 @@ pub(crate) fn compile_prompt(
     if list.len() > limits::MAX_VERSIONS {
         p.add(
             vpath.clone(),
-            format!("{} versions, over the limit of {}", list.len(), limits::MAX_VERSIONS),
+            format!(
+                "{} versions, over the limit of {}",
+                list.len(),
+                limits::MAX_VERSIONS
+            ),
         );
         return None;
     }
@@ -65,7 +69,10 @@ pub(crate) fn compile_prompt(
                 match slot {
                     Some(s) if s.is_some() || slot_taken(&list[..i], n) => {
                         numbers_ok = false;
-                        p.add(key_path(&ipath, "version"), format!("duplicate version {n}"));
+                        p.add(
+                            key_path(&ipath, "version"),
+                            format!("duplicate version {n}"),
+                        );
                     }
                     Some(s) => *s = version,
                     None => numbers_ok = false,
@@ -82,7 +89,13 @@ pub(crate) fn compile_prompt(
             .collect();
         for n in 1..=list.len() as u64 {
             if !present.contains(&n) {
-                p.add(vpath.clone(), format!("version {n} is missing: versions must be numbered 1..{}", list.len()));
+                p.add(
+                    vpath.clone(),
+                    format!(
+                        "version {n} is missing: versions must be numbered 1..{}",
+                        list.len()
+                    ),
+                );
             }
         }
     }
@@ -133,7 +146,10 @@ fn compile_version(
     }
     if let Some(r) = obj.get("response_format") {
         if !r.is_object() {
-            p.add(obj.at("response_format"), format!("expected an object, found {}", kind(r)));
+            p.add(
+                obj.at("response_format"),
+                format!("expected an object, found {}", kind(r)),
+            );
         }
     }
     let (defaults, required, declared) = variables(&obj, p);
@@ -157,8 +173,9 @@ fn compile_version(
                 direct.push((t.references(), obj.at("text")));
                 Body::Text(t)
             }),
-        (None, Some(m)) => messages(m, &obj.at("messages"), &mut direct, &mut placeholders, p)
-            .map(Body::Messages),
+        (None, Some(m)) => {
+            messages(m, &obj.at("messages"), &mut direct, &mut placeholders, p).map(Body::Messages)
+        }
     };
 
     // Every root-scope name must be declared; placeholders too.
@@ -243,13 +260,20 @@ fn variables(obj: &Obj<'_>, p: &mut Problems) -> Vars {
     let mut defaults = Map::new();
     let mut required = Vec::new();
     let mut declared = Vec::new();
-    let Some(map) = obj.get("variables").and_then(|v| as_map(v, &obj.at("variables"), p)) else {
+    let Some(map) = obj
+        .get("variables")
+        .and_then(|v| as_map(v, &obj.at("variables"), p))
+    else {
         return (Value::Object(defaults), Box::new([]), declared);
     };
     if map.len() > limits::MAX_VARIABLES {
         p.add(
             obj.at("variables"),
-            format!("{} variables, over the limit of {}", map.len(), limits::MAX_VARIABLES),
+            format!(
+                "{} variables, over the limit of {}",
+                map.len(),
+                limits::MAX_VARIABLES
+            ),
         );
     }
     for (name, decl) in map {
@@ -275,7 +299,11 @@ fn variables(obj: &Obj<'_>, p: &mut Problems) -> Vars {
             ),
         }
     }
-    (Value::Object(defaults), required.into_boxed_slice(), declared)
+    (
+        Value::Object(defaults),
+        required.into_boxed_slice(),
+        declared,
+    )
 }
 
 /// Variable names are Mustache names without dots (dots address into values).
@@ -284,7 +312,9 @@ fn check_variable_name(name: &str, path: &str, p: &mut Problems) -> bool {
         .bytes()
         .next()
         .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         && name.len() <= limits::MAX_NAME_LEN;
     if !ok {
         p.add(
@@ -296,7 +326,10 @@ fn check_variable_name(name: &str, path: &str, p: &mut Problems) -> bool {
 }
 
 fn pins(obj: &Obj<'_>, p: &mut Problems) -> Box<[(Box<str>, u32)]> {
-    let Some(map) = obj.get("snippets").and_then(|v| as_map(v, &obj.at("snippets"), p)) else {
+    let Some(map) = obj
+        .get("snippets")
+        .and_then(|v| as_map(v, &obj.at("snippets"), p))
+    else {
         return Box::new([]);
     };
     let mut out = Vec::new();
@@ -324,7 +357,11 @@ fn messages(
     if list.len() > limits::MAX_MESSAGES {
         p.add(
             path,
-            format!("{} messages, over the limit of {}", list.len(), limits::MAX_MESSAGES),
+            format!(
+                "{} messages, over the limit of {}",
+                list.len(),
+                limits::MAX_MESSAGES
+            ),
         );
         return None;
     }
@@ -337,7 +374,10 @@ fn messages(
         };
         if let Some(var) = o.get("placeholder") {
             if o.has("role") || o.has("content") {
-                p.add(mpath.clone(), "a placeholder message has no \"role\" or \"content\"");
+                p.add(
+                    mpath.clone(),
+                    "a placeholder message has no \"role\" or \"content\"",
+                );
             }
             if let Some(name) = as_str(var, &o.at("placeholder"), p) {
                 placeholders.push((name.to_string(), o.at("placeholder")));
@@ -347,7 +387,9 @@ fn messages(
             }
             continue;
         }
-        let role = o.require("role", p).and_then(|r| as_str(r, &o.at("role"), p));
+        let role = o
+            .require("role", p)
+            .and_then(|r| as_str(r, &o.at("role"), p));
         if role.is_some_and(|r| r.is_empty() || r.len() > 64) {
             p.add(o.at("role"), "a role is 1 to 64 bytes");
         }
@@ -374,7 +416,10 @@ fn check_model(v: &Value, path: &str, p: &mut Problems) {
     o.opt_str("name", p);
     if let Some(params) = o.get("params") {
         if !params.is_object() {
-            p.add(o.at("params"), format!("expected an object, found {}", kind(params)));
+            p.add(
+                o.at("params"),
+                format!("expected an object, found {}", kind(params)),
+            );
         }
     }
 }
@@ -385,7 +430,10 @@ fn check_tools(v: &Value, path: &str, p: &mut Problems) {
     };
     for (i, t) in list.iter().enumerate() {
         if !t.is_object() {
-            p.add(index_path(path, i), format!("expected a tool definition object, found {}", kind(t)));
+            p.add(
+                index_path(path, i),
+                format!("expected a tool definition object, found {}", kind(t)),
+            );
         }
     }
 }
