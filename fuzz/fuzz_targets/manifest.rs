@@ -1,0 +1,33 @@
+//! Manifest parsing, validation and compilation never panic; a compiled manifest
+//! resolves every prompt and label without panicking either.
+#![no_main]
+
+use edgeprompt::manifest;
+use edgeprompt::resolve::{self, Request};
+use libfuzzer_sys::fuzz_target;
+use serde_json::json;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(m) = manifest::compile(text) else { return };
+    let vars = json!({"name": "x", "items": [1, {"a": 2}], "n": 1.5});
+    let attrs = json!({"country": "DE", "app": "2.3.0", "n": "4"});
+    for name in m.prompt_names() {
+        let Some(p) = m.prompt(name) else { continue };
+        for (label, _) in &p.labels {
+            for unit in ["u1", "qa-alice", "日本"] {
+                let req = Request {
+                    prompt: name,
+                    label: Some(label),
+                    unit,
+                    attributes: Some(&attrs),
+                    variables: Some(&vars),
+                };
+                if let Ok(d) = resolve::resolve(&m, &req) {
+                    assert!(p.version(d.version).is_some());
+                    assert!(d.bucket < 10_000);
+                }
+            }
+        }
+    }
+});
