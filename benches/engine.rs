@@ -73,15 +73,30 @@ fn engine(c: &mut Criterion) {
         variables: Some(&vars),
     };
     let rendered = resolve::resolve(&m, &req).expect("resolves");
-    let size: usize = rendered.messages.iter().flatten().map(|m| m.content.len()).sum();
+    let size: usize = rendered
+        .messages
+        .iter()
+        .flatten()
+        .map(|m| m.content.len())
+        .sum();
     eprintln!("rendered bytes per decision: {size}");
 
     let mut g = c.benchmark_group("resolve");
-    g.bench_function("bucket_only", |b| b.iter(|| assign::bucket(black_box("prompt-0/production"), black_box("user-12345"))));
-    g.bench_function("assign", |b| b.iter(|| resolve::assign(black_box(&m), black_box(&req))));
-    g.bench_function("resolve_render", |b| b.iter(|| resolve::resolve(black_box(&m), black_box(&req))));
-    let request_json = json!({"prompt": "prompt-0", "unit": "user-12345", "attributes": attrs, "variables": vars}).to_string();
-    g.bench_function("resolve_json_in_out", |b| b.iter(|| resolve::resolve_json(black_box(&m), black_box(&request_json))));
+    g.bench_function("bucket_only", |b| {
+        b.iter(|| assign::bucket(black_box("prompt-0/production"), black_box("user-12345")))
+    });
+    g.bench_function("assign", |b| {
+        b.iter(|| resolve::assign(black_box(&m), black_box(&req)))
+    });
+    g.bench_function("resolve_render", |b| {
+        b.iter(|| resolve::resolve(black_box(&m), black_box(&req)))
+    });
+    let request_json =
+        json!({"prompt": "prompt-0", "unit": "user-12345", "attributes": attrs, "variables": vars})
+            .to_string();
+    g.bench_function("resolve_json_in_out", |b| {
+        b.iter(|| resolve::resolve_json(black_box(&m), black_box(&request_json)))
+    });
     g.finish();
 
     let mut g = c.benchmark_group("compile");
@@ -89,7 +104,9 @@ fn engine(c: &mut Criterion) {
     for n in [10usize, 1_000, 10_000] {
         let text = manifest_text(n);
         g.throughput(Throughput::Bytes(text.len() as u64));
-        g.bench_with_input(BenchmarkId::from_parameter(n), &text, |b, t| b.iter(|| manifest::compile(black_box(t))));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &text, |b, t| {
+            b.iter(|| manifest::compile(black_box(t)))
+        });
     }
     g.finish();
 }

@@ -4,48 +4,103 @@
 //! escaped as serde_json escapes them, numbers as JavaScript's Number-to-String
 //! writes them (so `1.0` and `1` are the same content).
 
+use crate::render::number::{format_number, NumBuf};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use std::fmt::{self, Write};
 
-/// Appends the canonical JSON text of `v` to `out`.
-pub fn write_canonical(v: &Value, out: &mut String) {
+/// Displays a JSON value in canonical form; streams, so a caller can bound its size.
+pub struct Canonical<'a>(pub &'a Value);
+
+impl fmt::Display for Canonical<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_value(self.0, f)
+    }
+}
+
+fn write_value(v: &Value, out: &mut dyn Write) -> fmt::Result {
     match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => crate::render::write_number(n, out),
+        Value::Null => out.write_str("null"),
+        Value::Bool(b) => out.write_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => {
+            let mut buf = NumBuf::new();
+            format_number(n, &mut buf);
+            out.write_str(buf.as_str())
+        }
         Value::String(s) => write_string(s, out),
         Value::Array(items) => {
-            out.push('[');
+            out.write_char('[')?;
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.write_char(',')?;
                 }
-                write_canonical(item, out);
+                write_value(item, out)?;
             }
-            out.push(']');
+            out.write_char(']')
         }
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_unstable();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(key, out);
-                out.push(':');
-                if let Some(value) = map.get(key) {
-                    write_canonical(value, out);
-                }
+            // serde_json's map is sorted unless a dependent crate turns on
+            // `preserve_order`; only then is a sorted copy of the entries needed.
+            let sorted = map.keys().zip(map.keys().skip(1)).all(|(a, b)| a < b);
+            out.write_char('{')?;
+            if sorted {
+                write_entries(map.iter(), out)?;
+            } else {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                write_entries(entries.into_iter(), out)?;
             }
-            out.push('}');
+            out.write_char('}')
         }
     }
 }
 
-fn write_string(s: &str, out: &mut String) {
-    // Serialising a str into JSON cannot fail; fall back to an empty string if it did.
-    out.push_str(&serde_json::to_string(s).unwrap_or_default());
+fn write_entries<'a>(
+    entries: impl Iterator<Item = (&'a String, &'a Value)>,
+    out: &mut dyn Write,
+) -> fmt::Result {
+    for (i, (key, value)) in entries.enumerate() {
+        if i > 0 {
+            out.write_char(',')?;
+        }
+        write_string(key, out)?;
+        out.write_char(':')?;
+        write_value(value, out)?;
+    }
+    Ok(())
+}
+
+/// Writes a JSON string literal, escaping as serde_json does (`"`, `\\`, controls).
+fn write_string(s: &str, out: &mut dyn Write) -> fmt::Result {
+    out.write_char('"')?;
+    let mut last = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escaped: Option<&str> = match b {
+            b'"' => Some("\\\""),
+            b'\\' => Some("\\\\"),
+            b'\n' => Some("\\n"),
+            b'\r' => Some("\\r"),
+            b'\t' => Some("\\t"),
+            0x08 => Some("\\b"),
+            0x0C => Some("\\f"),
+            0..=0x1F => None,
+            _ => continue,
+        };
+        out.write_str(s.get(last..i).unwrap_or(""))?;
+        match escaped {
+            Some(e) => out.write_str(e)?,
+            None => write!(out, "\\u{b:04x}")?,
+        }
+        last = i + 1;
+    }
+    out.write_str(s.get(last..).unwrap_or(""))?;
+    out.write_char('"')
+}
+
+/// Appends the canonical JSON text of `v` to `out`.
+pub fn write_canonical(v: &Value, out: &mut String) {
+    // Writing into a String cannot fail.
+    let _ = write_value(v, out);
 }
 
 /// The canonical JSON text of `v`.
@@ -62,11 +117,11 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Lower-case hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
-        s.push(char::from(DIGITS[usize::from(b >> 4)]));
-        s.push(char::from(DIGITS[usize::from(b & 15)]));
+        for nibble in [b >> 4, b & 15] {
+            s.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+        }
     }
     s
 }
@@ -83,6 +138,20 @@ mod tests {
             canonical(&v),
             r#"{"a":{"y":null,"z":"x\"y"},"b":[1,2.5,0]}"#
         );
+    }
+
+    #[test]
+    fn strings_escape_like_serde_json() {
+        for s in [
+            "plain",
+            "q\"b\\s",
+            "line\nfeed\ttab\r",
+            "\u{1}\u{8}\u{c}\u{1f}",
+            "日本 é 👩‍💻",
+        ] {
+            let v = Value::String(s.to_string());
+            assert_eq!(canonical(&v), serde_json::to_string(&v).unwrap(), "{s:?}");
+        }
     }
 
     #[test]

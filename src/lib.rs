@@ -7,6 +7,17 @@
 //! manifest and a request into a [`resolve::Decision`]; [`events`] holds the exposure
 //! and outcome event schema. Platform shells live behind cargo features.
 
+#![deny(missing_docs)]
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 pub mod assign;
 pub mod canonical;
 pub mod condition;

@@ -183,14 +183,21 @@ pub fn assign<'m>(
     m: &'m CompiledManifest,
     req: &Request<'_>,
 ) -> Result<Assignment<'m>, ResolveError> {
+    assign_in(m, req).map(|(_, a)| a)
+}
+
+fn assign_in<'m>(
+    m: &'m CompiledManifest,
+    req: &Request<'_>,
+) -> Result<(&'m Prompt, Assignment<'m>), ResolveError> {
     if req.unit.is_empty() || req.unit.len() > MAX_UNIT_BYTES {
         return Err(ResolveError::InvalidRequest(format!(
             "unit must be 1 to {MAX_UNIT_BYTES} bytes"
         )));
     }
     let attrs = object(req.attributes, "attributes")?;
-    let (_, label, route) = lookup(m, req)?;
-    Ok(assign_route(route, label, req.unit, attrs))
+    let (prompt, label, route) = lookup(m, req)?;
+    Ok((prompt, assign_route(route, label, req.unit, attrs)))
 }
 
 /// Runs a route's rules, then its default, for one unit.
@@ -236,8 +243,7 @@ pub fn resolve<'a>(
     m: &'a CompiledManifest,
     req: &Request<'a>,
 ) -> Result<Decision<'a>, ResolveError> {
-    let a = assign(m, req)?;
-    let (prompt, _, _) = lookup(m, req)?;
+    let (prompt, a) = assign_in(m, req)?;
     let version = prompt.version(a.version).ok_or_else(|| {
         ResolveError::InvalidRequest(format!("version {} is not loaded", a.version))
     })?;

@@ -86,12 +86,12 @@ fn different_salts_assign_independently() {
         }
         let n = N as f64;
         let mut chi = 0.0;
-        for (i, row) in table.iter().enumerate() {
-            for j in 0..2 {
-                let row_sum = row.iter().sum::<u64>() as f64;
-                let col_sum = (table[0][j] + table[1][j]) as f64;
-                let e = row_sum * col_sum / n;
-                chi += (table[i][j] as f64 - e).powi(2) / e;
+        let cols = [table[0][0] + table[1][0], table[0][1] + table[1][1]];
+        for row in &table {
+            let row_sum = row.iter().sum::<u64>() as f64;
+            for (cell, col_sum) in row.iter().zip(cols) {
+                let e = row_sum * col_sum as f64 / n;
+                chi += (*cell as f64 - e).powi(2) / e;
             }
         }
         assert!(chi < CHI2_1, "{name}: 2x2 chi-square = {chi:.2}");
@@ -108,13 +108,13 @@ fn a_ramp_never_moves_a_unit_off_the_candidate() {
     let mut had_candidate = vec![false; N];
     let mut counts = vec![0usize; stages.len()];
     for (s, layout) in layouts.iter().enumerate() {
-        for i in 0..N {
+        for (i, had) in had_candidate.iter_mut().enumerate() {
             let v = layout.pick(bucket("support/production", &format!("user-{i}")));
-            if had_candidate[i] {
+            if *had {
                 assert_eq!(v, 2, "unit user-{i} left the candidate at stage {s}");
             }
             if v == 2 {
-                had_candidate[i] = true;
+                *had = true;
                 counts[s] += 1;
             }
         }

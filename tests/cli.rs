@@ -13,7 +13,12 @@ fn run(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -27,7 +32,10 @@ fn validate_ok_prints_one_summary_line() {
     assert_eq!(o.status.code(), Some(0));
     let out = text(&o.stdout);
     assert_eq!(out.lines().count(), 1);
-    assert!(out.contains("valid: schema 1, revision 1, 2 prompt(s)"), "{out}");
+    assert!(
+        out.contains("valid: schema 1, revision 1, 2 prompt(s)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -38,9 +46,24 @@ fn validate_bad_prints_every_problem_and_exits_1() {
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
     let lines: Vec<&str> = err.lines().collect();
-    assert!(lines.contains(&"-: prompts.p.labels.production.default.split: weights sum to 95, expected 100"), "{err}");
-    assert!(lines.iter().any(|l| l.starts_with("-: prompts.p.extra: unknown field")), "{err}");
-    assert!(lines.iter().any(|l| l.starts_with("-: prompts.p.versions[0].text: undeclared variable \"x\"")), "{err}");
+    assert!(
+        lines.contains(
+            &"-: prompts.p.labels.production.default.split: weights sum to 95, expected 100"
+        ),
+        "{err}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("-: prompts.p.extra: unknown field")),
+        "{err}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("-: prompts.p.versions[0].text: undeclared variable \"x\"")),
+        "{err}"
+    );
     assert!(o.stdout.is_empty());
 }
 
@@ -48,7 +71,12 @@ fn validate_bad_prints_every_problem_and_exits_1() {
 fn usage_errors_exit_2() {
     assert_eq!(run(&["resolve", DEMO], "").status.code(), Some(2));
     assert_eq!(run(&["frobnicate"], "").status.code(), Some(2));
-    let o = run(&["resolve", DEMO, "--prompt", "support", "--unit", "u", "--vars", "{nope"], "");
+    let o = run(
+        &[
+            "resolve", DEMO, "--prompt", "support", "--unit", "u", "--vars", "{nope",
+        ],
+        "",
+    );
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("--vars: not valid JSON"));
     assert_eq!(run(&["--help"], "").status.code(), Some(0));
@@ -64,12 +92,39 @@ fn render_prints_exact_bytes() {
     std::fs::write(&t, "Hi {{name}} <{{> sig}}>").unwrap();
     std::fs::write(&p, r#"{"sig": "-- {{team}}"}"#).unwrap();
     let data = r#"{"name": "A&B", "team": "ops"}"#;
-    let o = run(&["render", "--template", t.to_str().unwrap(), "--data", "-", "--partials", p.to_str().unwrap()], data);
+    let o = run(
+        &[
+            "render",
+            "--template",
+            t.to_str().unwrap(),
+            "--data",
+            "-",
+            "--partials",
+            p.to_str().unwrap(),
+        ],
+        data,
+    );
     assert_eq!(text(&o.stdout), "Hi A&B <-- ops>");
-    let o = run(&["render", "--template", t.to_str().unwrap(), "--data", "-", "--partials", p.to_str().unwrap(), "--escape", "html"], data);
+    let o = run(
+        &[
+            "render",
+            "--template",
+            t.to_str().unwrap(),
+            "--data",
+            "-",
+            "--partials",
+            p.to_str().unwrap(),
+            "--escape",
+            "html",
+        ],
+        data,
+    );
     assert_eq!(text(&o.stdout), "Hi A&amp;B <-- ops>");
     std::fs::write(&t, "{{#open}}").unwrap();
-    let o = run(&["render", "--template", t.to_str().unwrap(), "--data", "-"], "{}");
+    let o = run(
+        &["render", "--template", t.to_str().unwrap(), "--data", "-"],
+        "{}",
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("line 1"), "{}", text(&o.stderr));
     std::fs::remove_dir_all(&dir).ok();
@@ -77,31 +132,83 @@ fn render_prints_exact_bytes() {
 
 #[test]
 fn resolve_prints_the_decision() {
-    let o = run(&["resolve", DEMO, "--prompt", "support", "--unit", "qa-alice", "--attr", "country=DE", "--vars", r#"{"question": "hi"}"#, "--compact"], "");
+    let o = run(
+        &[
+            "resolve",
+            DEMO,
+            "--prompt",
+            "support",
+            "--unit",
+            "qa-alice",
+            "--attr",
+            "country=DE",
+            "--vars",
+            r#"{"question": "hi"}"#,
+            "--compact",
+        ],
+        "",
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let d: serde_json::Value = serde_json::from_str(&text(&o.stdout)).unwrap();
     assert_eq!(d["version"], 2);
     assert_eq!(d["rule"], "qa");
     let o = run(&["resolve", DEMO, "--prompt", "support", "--unit", "u"], "");
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(text(&o.stderr).trim(), "missing_variables: missing required variable(s): question");
+    assert_eq!(
+        text(&o.stderr).trim(),
+        "missing_variables: missing required variable(s): question"
+    );
 }
 
 #[test]
 fn batch_resolve_prints_one_line_per_unit_matching_single_resolves() {
-    let units: String = (0..200).map(|i| format!("user-{i}\n")).collect::<String>() + "\nqa-bob\r\n";
-    let o = run(&["resolve", DEMO, "--prompt", "support", "--units-from", "-", "--attrs", r#"{"app_version": "2.1.0"}"#], &units);
+    let units: String =
+        (0..200).map(|i| format!("user-{i}\n")).collect::<String>() + "\nqa-bob\r\n";
+    let o = run(
+        &[
+            "resolve",
+            DEMO,
+            "--prompt",
+            "support",
+            "--units-from",
+            "-",
+            "--attrs",
+            r#"{"app_version": "2.1.0"}"#,
+        ],
+        &units,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let out = text(&o.stdout);
-    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 201);
     assert_eq!(lines[200]["unit"], "qa-bob");
     assert_eq!(lines[200]["rule"], "qa");
     for l in lines.iter().take(5) {
         let unit = l["unit"].as_str().unwrap();
-        let o = run(&["resolve", DEMO, "--prompt", "support", "--unit", unit, "--attrs", r#"{"app_version": "2.1.0"}"#, "--vars", r#"{"question": "q"}"#, "--compact"], "");
+        let o = run(
+            &[
+                "resolve",
+                DEMO,
+                "--prompt",
+                "support",
+                "--unit",
+                unit,
+                "--attrs",
+                r#"{"app_version": "2.1.0"}"#,
+                "--vars",
+                r#"{"question": "q"}"#,
+                "--compact",
+            ],
+            "",
+        );
         let d: serde_json::Value = serde_json::from_str(&text(&o.stdout)).unwrap();
-        assert_eq!((&d["version"], &d["rule"], &d["bucket"]), (&l["version"], &l["rule"], &l["bucket"]));
+        assert_eq!(
+            (&d["version"], &d["rule"], &d["bucket"]),
+            (&l["version"], &l["rule"], &l["bucket"])
+        );
     }
     let keys: Vec<&String> = lines[0].as_object().unwrap().keys().collect();
     assert_eq!(keys.len(), 4);

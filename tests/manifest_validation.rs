@@ -5,7 +5,8 @@ use edgeprompt::manifest::{self, ManifestError};
 use serde_json::{json, Value};
 
 fn demo() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo.json")).unwrap();
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo.json"))
+        .unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -33,12 +34,16 @@ fn problems(doc: &Value) -> Vec<String> {
 }
 
 fn set(doc: &mut Value, pointer: &str, v: Value) {
-    *doc.pointer_mut(pointer).unwrap_or_else(|| panic!("no {pointer}")) = v;
+    *doc.pointer_mut(pointer)
+        .unwrap_or_else(|| panic!("no {pointer}")) = v;
 }
 
 fn assert_problem(doc: &Value, expected: &str) {
     let ps = problems(doc);
-    assert!(ps.iter().any(|p| p == expected), "expected {expected:?} in {ps:#?}");
+    assert!(
+        ps.iter().any(|p| p == expected),
+        "expected {expected:?} in {ps:#?}"
+    );
 }
 
 #[test]
@@ -50,31 +55,68 @@ fn the_demo_and_the_base_are_valid() {
 #[test]
 fn split_weights_must_sum_to_100() {
     let mut d = base();
-    set(&mut d, "/prompts/support/labels/production/default", json!({"split": [{"version": 1, "weight": 90}, {"version": 2, "weight": 5}]}));
-    assert_problem(&d, "prompts.support.labels.production.default.split: weights sum to 95, expected 100");
+    set(
+        &mut d,
+        "/prompts/support/labels/production/default",
+        json!({"split": [{"version": 1, "weight": 90}, {"version": 2, "weight": 5}]}),
+    );
+    assert_problem(
+        &d,
+        "prompts.support.labels.production.default.split: weights sum to 95, expected 100",
+    );
 }
 
 #[test]
 fn weights_are_exact_to_two_decimals() {
     let mut d = base();
-    d["prompts"]["support"]["versions"].as_array_mut().unwrap().push(json!({"version": 3, "text": "x"}));
-    set(&mut d, "/prompts/support/labels/production/default", json!({"split": [
-        {"version": 1, "weight": 33.33}, {"version": 2, "weight": 33.33}, {"version": 3, "weight": 33.34}]}));
+    d["prompts"]["support"]["versions"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"version": 3, "text": "x"}));
+    set(
+        &mut d,
+        "/prompts/support/labels/production/default",
+        json!({"split": [
+        {"version": 1, "weight": 33.33}, {"version": 2, "weight": 33.33}, {"version": 3, "weight": 33.34}]}),
+    );
     assert_eq!(problems(&d), Vec::<String>::new());
-    set(&mut d, "/prompts/support/labels/production/default/split/0/weight", json!(33.333));
+    set(
+        &mut d,
+        "/prompts/support/labels/production/default/split/0/weight",
+        json!(33.333),
+    );
     assert_problem(&d, "prompts.support.labels.production.default.split[0].weight: weight 33.333 has more than two decimals");
-    set(&mut d, "/prompts/support/labels/production/default/split/0/weight", json!("33.33"));
+    set(
+        &mut d,
+        "/prompts/support/labels/production/default/split/0/weight",
+        json!("33.33"),
+    );
     assert_problem(&d, "prompts.support.labels.production.default.split[0].weight: expected a percent, found a string");
 }
 
 #[test]
 fn empty_splits_and_unknown_versions_are_refused() {
     let mut d = base();
-    set(&mut d, "/prompts/support/labels/production/default", json!({"split": []}));
-    assert_problem(&d, "prompts.support.labels.production.default.split: split is empty");
-    set(&mut d, "/prompts/support/labels/production/default", json!({"version": 7}));
+    set(
+        &mut d,
+        "/prompts/support/labels/production/default",
+        json!({"split": []}),
+    );
+    assert_problem(
+        &d,
+        "prompts.support.labels.production.default.split: split is empty",
+    );
+    set(
+        &mut d,
+        "/prompts/support/labels/production/default",
+        json!({"version": 7}),
+    );
     assert_problem(&d, "prompts.support.labels.production.default.version: unknown version 7: this prompt has versions 1..2");
-    set(&mut d, "/prompts/support/labels/production/default", json!({"split": [{"version": 1, "weight": 50}, {"version": 1, "weight": 50}]}));
+    set(
+        &mut d,
+        "/prompts/support/labels/production/default",
+        json!({"split": [{"version": 1, "weight": 50}, {"version": 1, "weight": 50}]}),
+    );
     assert_problem(&d, "prompts.support.labels.production.default.split[1].version: version 1 appears twice in the split");
 }
 
@@ -82,10 +124,16 @@ fn empty_splits_and_unknown_versions_are_refused() {
 fn version_numbers_run_from_one_without_gaps_or_duplicates() {
     let mut d = base();
     set(&mut d, "/prompts/support/versions/1/version", json!(1));
-    assert_problem(&d, "prompts.support.versions[1].version: duplicate version 1");
+    assert_problem(
+        &d,
+        "prompts.support.versions[1].version: duplicate version 1",
+    );
     let mut d = base();
     set(&mut d, "/prompts/support/versions/1/version", json!(3));
-    assert_problem(&d, "prompts.support.versions[1].version: expected an integer from 1 to 2, found 3");
+    assert_problem(
+        &d,
+        "prompts.support.versions[1].version: expected an integer from 1 to 2, found 3",
+    );
 }
 
 #[test]
@@ -95,37 +143,75 @@ fn unknown_fields_are_named_at_every_level() {
     d["prompts"]["support"]["versions"][0]["temprature"] = json!(0.2);
     d["prompts"]["support"]["labels"]["production"]["default"]["weight"] = json!(1);
     let ps = problems(&d);
-    assert!(ps.iter().any(|p| p.starts_with("extra: unknown field")), "{ps:#?}");
+    assert!(
+        ps.iter().any(|p| p.starts_with("extra: unknown field")),
+        "{ps:#?}"
+    );
     assert!(ps.iter().any(|p| p.starts_with("prompts.support.versions[0].temprature: unknown field (expected one of: version, text, messages")), "{ps:#?}");
-    assert!(ps.iter().any(|p| p.starts_with("prompts.support.labels.production.default.weight: unknown field")), "{ps:#?}");
+    assert!(
+        ps.iter()
+            .any(|p| p
+                .starts_with("prompts.support.labels.production.default.weight: unknown field")),
+        "{ps:#?}"
+    );
     assert_eq!(ps.len(), 3, "every problem reported at once: {ps:#?}");
 }
 
 #[test]
 fn variables_need_a_source() {
     let mut d = base();
-    set(&mut d, "/prompts/support/versions/0/variables/name", json!({"required": true, "default": "x"}));
-    assert_problem(&d, "prompts.support.versions[0].variables.name: a required variable cannot have a default");
-    set(&mut d, "/prompts/support/versions/0/variables/name", json!({}));
+    set(
+        &mut d,
+        "/prompts/support/versions/0/variables/name",
+        json!({"required": true, "default": "x"}),
+    );
+    assert_problem(
+        &d,
+        "prompts.support.versions[0].variables.name: a required variable cannot have a default",
+    );
+    set(
+        &mut d,
+        "/prompts/support/versions/0/variables/name",
+        json!({}),
+    );
     assert_problem(&d, "prompts.support.versions[0].variables.name: give the variable a source: \"required\": true, or a \"default\" (null for none)");
 }
 
 #[test]
 fn undeclared_variables_are_named_with_their_position() {
     let mut d = base();
-    set(&mut d, "/prompts/support/versions/0/text", json!("Hello {{name}},\n{{greeting}} {{#items}}{{label}}{{/items}}"));
+    set(
+        &mut d,
+        "/prompts/support/versions/0/text",
+        json!("Hello {{name}},\n{{greeting}} {{#items}}{{label}}{{/items}}"),
+    );
     let ps = problems(&d);
     assert!(ps.contains(&"prompts.support.versions[0].text: undeclared variable \"greeting\" (line 2, column 1): declare it under \"variables\"".to_string()), "{ps:#?}");
-    assert!(ps.iter().any(|p| p.contains("undeclared variable \"items\"")), "section names must be declared: {ps:#?}");
-    assert!(!ps.iter().any(|p| p.contains("\"label\"")), "names inside sections may come from items: {ps:#?}");
+    assert!(
+        ps.iter()
+            .any(|p| p.contains("undeclared variable \"items\"")),
+        "section names must be declared: {ps:#?}"
+    );
+    assert!(
+        !ps.iter().any(|p| p.contains("\"label\"")),
+        "names inside sections may come from items: {ps:#?}"
+    );
 }
 
 #[test]
 fn templates_that_do_not_compile_are_refused() {
     let mut d = base();
-    set(&mut d, "/prompts/support/versions/0/text", json!("Hello {{#name}}"));
+    set(
+        &mut d,
+        "/prompts/support/versions/0/text",
+        json!("Hello {{#name}}"),
+    );
     let ps = problems(&d);
-    assert!(ps.iter().any(|p| p.starts_with("prompts.support.versions[0].text: template does not compile: line 1")), "{ps:#?}");
+    assert!(
+        ps.iter().any(|p| p
+            .starts_with("prompts.support.versions[0].text: template does not compile: line 1")),
+        "{ps:#?}"
+    );
 }
 
 fn with_snippets(d: &mut Value) {
@@ -139,15 +225,27 @@ fn with_snippets(d: &mut Value) {
 fn partials_must_be_pinned_and_exist() {
     let mut d = base();
     with_snippets(&mut d);
-    set(&mut d, "/prompts/support/versions/0/text", json!("{{> a}} {{name}}"));
+    set(
+        &mut d,
+        "/prompts/support/versions/0/text",
+        json!("{{> a}} {{name}}"),
+    );
     let ps = problems(&d);
-    assert!(ps.iter().any(|p| p.starts_with("prompts.support.versions[0].text: partial \"a\" (line 1, column 1) is not pinned")), "{ps:#?}");
+    assert!(
+        ps.iter().any(|p| p.starts_with(
+            "prompts.support.versions[0].text: partial \"a\" (line 1, column 1) is not pinned"
+        )),
+        "{ps:#?}"
+    );
     d["prompts"]["support"]["versions"][0]["snippets"] = json!({"a": 1});
     assert_problem(&d, "prompts.support.versions[0].snippets: snippet \"a\" includes partial \"b\", which this version does not pin");
     d["prompts"]["support"]["versions"][0]["snippets"] = json!({"a": 1, "b": 3});
     assert_problem(&d, "prompts.support.versions[0].snippets.b: snippet \"b\" has no version 3 (it has versions 1..2)");
     d["prompts"]["support"]["versions"][0]["snippets"] = json!({"a": 1, "b": 1, "zzz": 1});
-    assert_problem(&d, "prompts.support.versions[0].snippets.zzz: unknown snippet \"zzz\"");
+    assert_problem(
+        &d,
+        "prompts.support.versions[0].snippets.zzz: unknown snippet \"zzz\"",
+    );
     d["prompts"]["support"]["versions"][0]["snippets"] = json!({"a": 1, "b": 1});
     assert_eq!(problems(&d), Vec::<String>::new());
 }
@@ -156,20 +254,35 @@ fn partials_must_be_pinned_and_exist() {
 fn snippet_cycles_are_refused() {
     let mut d = base();
     with_snippets(&mut d);
-    set(&mut d, "/prompts/support/versions/0/text", json!("{{> a}} {{name}}"));
+    set(
+        &mut d,
+        "/prompts/support/versions/0/text",
+        json!("{{> a}} {{name}}"),
+    );
     d["prompts"]["support"]["versions"][0]["snippets"] = json!({"a": 1, "b": 2});
     let ps = problems(&d);
-    assert!(ps.iter().any(|p| p.starts_with("prompts.support.versions[0].snippets: pinned snippets form a cycle: ")), "{ps:#?}");
+    assert!(
+        ps.iter().any(|p| p
+            .starts_with("prompts.support.versions[0].snippets: pinned snippets form a cycle: ")),
+        "{ps:#?}"
+    );
     let mut d = base();
     d["snippets"] = json!({"self": {"versions": [{"version": 1, "template": "x{{> self}}"}]}});
-    assert_problem(&d, "snippets.self.versions[0].template: a snippet cannot include itself");
+    assert_problem(
+        &d,
+        "snippets.self.versions[0].template: a snippet cannot include itself",
+    );
 }
 
 #[test]
 fn snippet_variables_must_be_declared_by_the_version() {
     let mut d = base();
     d["snippets"] = json!({"sig": {"versions": [{"version": 1, "template": "-- {{team}}"}]}});
-    set(&mut d, "/prompts/support/versions/0/text", json!("Hello {{name}} {{> sig}}"));
+    set(
+        &mut d,
+        "/prompts/support/versions/0/text",
+        json!("Hello {{name}} {{> sig}}"),
+    );
     d["prompts"]["support"]["versions"][0]["snippets"] = json!({"sig": 1});
     assert_problem(&d, "prompts.support.versions[0].variables: variable \"team\" used by snippet \"sig\" is not declared");
 }
@@ -177,18 +290,30 @@ fn snippet_variables_must_be_declared_by_the_version() {
 #[test]
 fn chat_versions_check_messages_and_placeholders() {
     let mut d = base();
-    set(&mut d, "/prompts/support/versions/0", json!({"version": 1, "messages": [
-        {"role": "system", "content": "Hi"},
-        {"placeholder": "history"},
-        {"role": "user"},
-        {"placeholder": "h", "role": "user"}
-    ]}));
+    set(
+        &mut d,
+        "/prompts/support/versions/0",
+        json!({"version": 1, "messages": [
+            {"role": "system", "content": "Hi"},
+            {"placeholder": "history"},
+            {"role": "user"},
+            {"placeholder": "h", "role": "user"}
+        ]}),
+    );
     let ps = problems(&d);
     assert!(ps.contains(&"prompts.support.versions[0].messages[1].placeholder: placeholder variable \"history\" is not declared under \"variables\"".into()), "{ps:#?}");
-    assert!(ps.contains(&"prompts.support.versions[0].messages[2]: missing required field \"content\"".into()), "{ps:#?}");
+    assert!(
+        ps.contains(
+            &"prompts.support.versions[0].messages[2]: missing required field \"content\"".into()
+        ),
+        "{ps:#?}"
+    );
     assert!(ps.contains(&"prompts.support.versions[0].messages[3]: a placeholder message has no \"role\" or \"content\"".into()), "{ps:#?}");
     d["prompts"]["support"]["versions"][0]["text"] = json!("x");
-    assert_problem(&d, "prompts.support.versions[0]: give either \"text\" or \"messages\", not both");
+    assert_problem(
+        &d,
+        "prompts.support.versions[0]: give either \"text\" or \"messages\", not both",
+    );
 }
 
 #[test]
@@ -203,10 +328,29 @@ fn rules_and_conditions_are_checked() {
     ]);
     let ps = problems(&d);
     let base = "prompts.support.labels.production.rules";
-    assert!(ps.iter().any(|p| p.starts_with(&format!("{base}[0].when.op: unknown operator \"within\""))), "{ps:#?}");
-    assert!(ps.contains(&format!("{base}[1].when.value: expected a SemVer version such as \"2.3.0\", found \"two\"")), "{ps:#?}");
-    assert!(ps.contains(&format!("{base}[2].when.all[0].value: operator \"gt\" compares numbers; value must be a number")), "{ps:#?}");
-    assert!(ps.contains(&format!("{base}[3].name: \"default\" names the route's default; choose another rule name")), "{ps:#?}");
+    assert!(
+        ps.iter()
+            .any(|p| p.starts_with(&format!("{base}[0].when.op: unknown operator \"within\""))),
+        "{ps:#?}"
+    );
+    assert!(
+        ps.contains(&format!(
+            "{base}[1].when.value: expected a SemVer version such as \"2.3.0\", found \"two\""
+        )),
+        "{ps:#?}"
+    );
+    assert!(
+        ps.contains(&format!(
+            "{base}[2].when.all[0].value: operator \"gt\" compares numbers; value must be a number"
+        )),
+        "{ps:#?}"
+    );
+    assert!(
+        ps.contains(&format!(
+            "{base}[3].name: \"default\" names the route's default; choose another rule name"
+        )),
+        "{ps:#?}"
+    );
     assert!(ps.contains(&format!("{base}[4]: a rule takes one of \"when\", \"units\", \"unit_hashes\"; found when and units")), "{ps:#?}");
 }
 
@@ -214,7 +358,10 @@ fn rules_and_conditions_are_checked() {
 fn schema_is_the_switch_for_new_sections() {
     let mut d = base();
     d["schema"] = json!(2);
-    assert_problem(&d, "schema: unsupported schema 2: this engine reads schema 1");
+    assert_problem(
+        &d,
+        "schema: unsupported schema 2: this engine reads schema 1",
+    );
     let mut d = base();
     d["rollouts"] = json!({});
     assert_eq!(problems(&d), Vec::<String>::new());
@@ -225,10 +372,20 @@ fn schema_is_the_switch_for_new_sections() {
 #[test]
 fn sizes_over_the_limits_are_refused() {
     let mut d = base();
-    set(&mut d, "/prompts/support/versions/1/text", json!("x".repeat(64 * 1024 + 1)));
-    assert_problem(&d, "prompts.support.versions[1].text: template is 65537 bytes, over the limit of 65536");
+    set(
+        &mut d,
+        "/prompts/support/versions/1/text",
+        json!("x".repeat(64 * 1024 + 1)),
+    );
+    assert_problem(
+        &d,
+        "prompts.support.versions[1].text: template is 65537 bytes, over the limit of 65536",
+    );
     let big = " ".repeat(25 * 1024 * 1024 + 1);
-    assert!(matches!(manifest::compile(&big), Err(ManifestError::TooLarge { .. })));
+    assert!(matches!(
+        manifest::compile(&big),
+        Err(ManifestError::TooLarge { .. })
+    ));
 }
 
 #[test]
@@ -243,30 +400,60 @@ fn names_are_restricted_and_quoted_in_paths() {
     let mut d = base();
     let p = d["prompts"]["support"].clone();
     d["prompts"]["bad name"] = p;
-    assert!(problems(&d)[0].starts_with("prompts[\"bad name\"]: prompt name \"bad name\" must start"));
+    assert!(
+        problems(&d)[0].starts_with("prompts[\"bad name\"]: prompt name \"bad name\" must start")
+    );
 }
 
 #[test]
 fn not_json_is_a_single_clear_error() {
     let e = manifest::compile("{\"schema\": 1,").unwrap_err();
-    assert!(e.to_string().starts_with("manifest is not valid JSON: EOF while parsing"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("manifest is not valid JSON: EOF while parsing"),
+        "{e}"
+    );
 }
 
 #[test]
 fn content_hash_covers_behaviour_not_metadata() {
     let m = manifest::compile(&base().to_string()).unwrap();
-    let h1 = m.prompt("support").unwrap().version(1).unwrap().hash.clone();
+    let h1 = m
+        .prompt("support")
+        .unwrap()
+        .version(1)
+        .unwrap()
+        .hash
+        .clone();
     let mut d = base();
     d["prompts"]["support"]["versions"][0]["note"] = json!("typo fix in the note");
     d["prompts"]["support"]["versions"][0]["author"] = json!("someone");
     let m = manifest::compile(&d.to_string()).unwrap();
     assert_eq!(m.prompt("support").unwrap().version(1).unwrap().hash, h1);
-    set(&mut d, "/prompts/support/versions/0/text", json!("Hello {{name}}."));
+    set(
+        &mut d,
+        "/prompts/support/versions/0/text",
+        json!("Hello {{name}}."),
+    );
     let m = manifest::compile(&d.to_string()).unwrap();
     assert_ne!(m.prompt("support").unwrap().version(1).unwrap().hash, h1);
     d["prompts"]["support"]["versions"][0]["model"] = json!({"params": {"temperature": 1.0}});
-    let a = manifest::compile(&d.to_string()).unwrap().prompt("support").unwrap().version(1).unwrap().hash.clone();
+    let a = manifest::compile(&d.to_string())
+        .unwrap()
+        .prompt("support")
+        .unwrap()
+        .version(1)
+        .unwrap()
+        .hash
+        .clone();
     d["prompts"]["support"]["versions"][0]["model"] = json!({"params": {"temperature": 1}});
-    let b = manifest::compile(&d.to_string()).unwrap().prompt("support").unwrap().version(1).unwrap().hash.clone();
+    let b = manifest::compile(&d.to_string())
+        .unwrap()
+        .prompt("support")
+        .unwrap()
+        .version(1)
+        .unwrap()
+        .hash
+        .clone();
     assert_eq!(a, b, "1.0 and 1 are the same number");
 }

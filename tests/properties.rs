@@ -22,23 +22,25 @@ fn template() -> impl Strategy<Value = String> {
 }
 
 fn version(n: usize) -> impl Strategy<Value = Value> {
-    (template(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(move |(t, declare, items, pin)| {
-        let mut v = json!({"version": n, "text": t});
-        let mut vars = serde_json::Map::new();
-        if declare {
-            vars.insert("name".into(), json!({"default": "x"}));
-        }
-        if items {
-            vars.insert("items".into(), json!({"default": [1, 2]}));
-        }
-        if !vars.is_empty() {
-            v["variables"] = Value::Object(vars);
-        }
-        if pin {
-            v["snippets"] = json!({"snip": 1});
-        }
-        v
-    })
+    (template(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        move |(t, declare, items, pin)| {
+            let mut v = json!({"version": n, "text": t});
+            let mut vars = serde_json::Map::new();
+            if declare {
+                vars.insert("name".into(), json!({"default": "x"}));
+            }
+            if items {
+                vars.insert("items".into(), json!({"default": [1, 2]}));
+            }
+            if !vars.is_empty() {
+                v["variables"] = Value::Object(vars);
+            }
+            if pin {
+                v["snippets"] = json!({"snip": 1});
+            }
+            v
+        },
+    )
 }
 
 fn target(versions: usize) -> impl Strategy<Value = Value> {

@@ -67,7 +67,7 @@ pub(crate) fn compile_prompt(
             Some(n) => {
                 let slot = usize::try_from(n - 1).ok().and_then(|i| slots.get_mut(i));
                 match slot {
-                    Some(s) if s.is_some() || slot_taken(&list[..i], n) => {
+                    Some(s) if s.is_some() || slot_taken(list.get(..i).unwrap_or_default(), n) => {
                         numbers_ok = false;
                         p.add(
                             key_path(&ipath, "version"),
@@ -181,7 +181,7 @@ fn compile_version(
     // Every root-scope name must be declared; placeholders too.
     for (refs, tpath) in &direct {
         for n in &refs.root_names {
-            if !declared.iter().any(|d| *d == n.name) {
+            if !declared.contains(&n.name) {
                 p.add(
                     tpath.clone(),
                     format!(
@@ -204,7 +204,7 @@ fn compile_version(
         direct.iter().map(|(r, s)| (r, s.clone())).collect();
     let from_snippets = snippets.check_version(&pins, &obj.at("snippets"), &direct_refs, p);
     for n in from_snippets {
-        if !declared.iter().any(|d| *d == n.name) {
+        if !declared.contains(&n.name) {
             p.add(
                 obj.at("variables"),
                 format!(

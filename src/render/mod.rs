@@ -1,104 +1,178 @@
-//! TEMPORARY stub of the renderer API; replaced by the real engine.
-#![allow(missing_docs, unused)]
+//! Mustache templates for prompts: compile once, render many times.
+//!
+//! Implements the Mustache spec (interpolation, sections, inverted sections,
+//! comments, partials, set delimiters, standalone-line rules) and the optional
+//! template inheritance module (`{{<parent}}`, `{{$block}}`). Lambdas and dynamic
+//! names are not supported: a template only ever reads data.
+//!
+//! Values are inserted verbatim unless [`Escape::Html`] is chosen, and are never
+//! parsed as templates. How each JSON value interpolates:
+//! - missing and `null`: nothing;
+//! - strings: as is (HTML-escaped with [`Escape::Html`] for `{{x}}`, never for
+//!   `{{{x}}}` or `{{&x}}`);
+//! - booleans: `true` / `false`;
+//! - numbers: as JavaScript prints them (see [`write_number`]);
+//! - arrays and objects: canonical compact JSON (object keys sorted, numbers as
+//!   JavaScript prints them; see [`crate::canonical`]), so prompts can embed
+//!   structured data and every platform prints the same bytes.
+//!
+//! Sections treat `null`, `false`, missing names, `""` and `[]` as false; anything
+//! else (`0` and `{}` included) is true. Lists render once per element, other true
+//! values render once with the value pushed on the context stack.
+//!
+//! Names: the first segment of `a.b.c` is looked up through the section contexts
+//! (innermost first), then through the render scopes (last first); the first object
+//! holding the key wins, even when its value is `null`. Later segments are looked up
+//! strictly inside (a numeric segment indexes an array: `items.0.name`).
+//!
+//! Whitespace: standalone lines (only whitespace and one non-interpolation tag, or
+//! only parent/block tags such as `{{<layout}}{{$body}}`) are removed. A standalone
+//! partial or parent gets the whitespace before it as indentation, added to every
+//! line its template text or values start (newlines inside values start no line).
+//! Block content loses its own indentation (that of its first non-blank line when
+//! the opening tag is standalone, else the whitespace before the opening tag) and
+//! takes the indentation of the block it is rendered at, per the spec's
+//! "block reindentation" cases.
+//!
+//! Inheritance: only blocks directly inside `{{<parent}}...{{/parent}}` override (the
+//! first one per name); other content there is ignored. When parents nest, the
+//! outermost override wins. Overrides render in the context of the block they
+//! replace.
+//!
+//! Limits: sections, partials, parents and blocks each count one nesting level;
+//! `max_depth` is capped at 256 so recursion never exhausts the stack.
+//!
+//! Pipeline: `lexer` (tokens) → `parser` (standalone lines, pairing, flat nodes)
+//! → `vm` (rendering).
+
+mod error;
+mod lexer;
+mod node;
+pub(crate) mod number;
+mod output;
+mod parser;
+mod refs;
+mod vm;
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
+
+pub use error::{CompileError, RenderError};
+pub use number::{write_f64, write_number};
+pub use refs::{NameRef, PartialRef, References};
 pub use serde_json::Value;
+
+use node::Node;
+
+/// A compiled template; immutable, cheap to render many times.
 #[derive(Debug, Clone)]
 pub struct Template {
-    src: String,
+    nodes: Box<[Node]>,
+    literal_len: usize,
+    refs: References,
 }
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("line {line}, column {column}: {message}")]
-pub struct CompileError {
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
+
 impl Template {
+    /// Compiles Mustache source.
     pub fn compile(source: &str) -> Result<Template, CompileError> {
-        Ok(Template { src: source.into() })
+        let compiled = parser::compile(source)?;
+        Ok(Template {
+            nodes: compiled.nodes.into_boxed_slice(),
+            literal_len: compiled.literal_len,
+            refs: compiled.refs,
+        })
     }
+
+    /// Static references for validation: root-scope names and partials used.
     pub fn references(&self) -> References {
-        References::default()
+        self.refs.clone()
     }
+
+    /// Size in bytes of the literal text, used to pre-size output.
     pub fn literal_len(&self) -> usize {
-        self.src.len()
+        self.literal_len
     }
 }
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct References {
-    pub root_names: Vec<NameRef>,
-    pub partials: Vec<PartialRef>,
-}
-#[derive(Debug, Clone, PartialEq)]
-pub struct NameRef {
-    pub name: String,
-    pub line: usize,
-    pub column: usize,
-}
-#[derive(Debug, Clone, PartialEq)]
-pub struct PartialRef {
-    pub name: String,
-    pub in_section: bool,
-    pub line: usize,
-    pub column: usize,
-}
+
+/// Where partials (and parents for inheritance) come from.
 pub trait Partials {
+    /// The template named `name`, if there is one (a missing one renders as nothing).
     fn get(&self, name: &str) -> Option<&Template>;
 }
+
+impl<S: BuildHasher> Partials for HashMap<String, Template, S> {
+    fn get(&self, name: &str) -> Option<&Template> {
+        HashMap::get(self, name)
+    }
+}
+
+impl Partials for BTreeMap<String, Template> {
+    fn get(&self, name: &str) -> Option<&Template> {
+        BTreeMap::get(self, name)
+    }
+}
+
+impl<P: Partials + ?Sized> Partials for &P {
+    fn get(&self, name: &str) -> Option<&Template> {
+        (**self).get(name)
+    }
+}
+
+/// No partials at all: every partial and parent renders as nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NoPartials;
+
 impl Partials for NoPartials {
-    fn get(&self, _: &str) -> Option<&Template> {
+    fn get(&self, _name: &str) -> Option<&Template> {
         None
     }
 }
-impl Partials for std::collections::HashMap<String, Template> {
-    fn get(&self, n: &str) -> Option<&Template> {
-        std::collections::HashMap::get(self, n)
-    }
-}
-impl Partials for std::collections::BTreeMap<String, Template> {
-    fn get(&self, n: &str) -> Option<&Template> {
-        std::collections::BTreeMap::get(self, n)
-    }
-}
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+
+/// How `{{x}}` interpolations are escaped (`{{{x}}}` and `{{&x}}` never are).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Escape {
+    /// Values are inserted verbatim (the default: prompts are not HTML).
+    #[default]
     None,
+    /// `&`, `<`, `>` and `"` become `&amp;`, `&lt;`, `&gt;` and `&quot;`.
     Html,
 }
-#[derive(Debug, Clone, Copy)]
+
+/// Resource limits for one render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// Maximum number of bytes a render may append.
     pub max_output: usize,
+    /// Maximum nesting of sections, partials, parents and blocks (capped at 256).
     pub max_depth: usize,
+    /// Maximum number of list elements rendered, over the whole render.
     pub max_iterations: usize,
 }
+
 impl Default for Limits {
+    /// 1 MiB of output, depth 32, 100 000 iterations.
     fn default() -> Self {
         Limits {
-            max_output: 1 << 20,
+            max_output: 1_048_576,
             max_depth: 32,
             max_iterations: 100_000,
         }
     }
 }
-#[derive(Debug, Clone, Copy, Default)]
+
+/// Options for one render.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RenderOptions {
+    /// Escaping of `{{x}}` interpolations.
     pub escape: Escape,
+    /// Resource limits.
     pub limits: Limits,
 }
-impl Default for Escape {
-    fn default() -> Self {
-        Escape::None
-    }
-}
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RenderError {
-    #[error("rendered output exceeds {limit} bytes")]
-    OutputTooLarge { limit: usize },
-    #[error("nesting deeper than {limit} levels (sections, partials and parents)")]
-    TooDeep { limit: usize },
-    #[error("more than {limit} section iterations")]
-    TooManyIterations { limit: usize },
-}
+
+/// Renders `tpl` against a context stack: `scopes` are searched from LAST to FIRST for
+/// a name's first segment (so callers pass `[defaults, request_variables]` without
+/// merging maps); the first scope holding the key wins, even with a `null` value.
+/// Appends to `out`; on error `out` holds the output written so far.
 pub fn render_to(
     tpl: &Template,
     scopes: &[&Value],
@@ -106,22 +180,19 @@ pub fn render_to(
     opts: &RenderOptions,
     out: &mut String,
 ) -> Result<(), RenderError> {
-    out.push_str(&tpl.src);
-    Ok(())
+    vm::Vm::new(out, scopes, partials, opts).render(tpl)
 }
+
+/// Convenience: render into a new String.
 pub fn render(
     tpl: &Template,
     scopes: &[&Value],
     partials: &dyn Partials,
     opts: &RenderOptions,
 ) -> Result<String, RenderError> {
-    let mut s = String::new();
-    render_to(tpl, scopes, partials, opts, &mut s)?;
-    Ok(s)
-}
-pub fn write_number(n: &serde_json::Number, out: &mut String) {
-    out.push_str(&n.to_string())
-}
-pub fn write_f64(x: f64, out: &mut String) {
-    out.push_str(&x.to_string())
+    // Room for the literal text plus some interpolated values, to avoid regrowing.
+    let estimate = tpl.literal_len().saturating_add(tpl.literal_len() / 4 + 64);
+    let mut out = String::with_capacity(estimate.min(opts.limits.max_output));
+    render_to(tpl, scopes, partials, opts, &mut out)?;
+    Ok(out)
 }

@@ -1,0 +1,447 @@
+//! Renderer: walks a template's node list against a context stack.
+//!
+//! All stacks (section contexts, indentation, block overrides) are linked lists of
+//! frames living on the Rust stack, so rendering allocates nothing besides the output.
+
+use serde_json::Value;
+
+use super::node::{BlockNode, Include, Node, Path};
+use super::number::{format_number, NumBuf};
+use super::output::{Out, Overflow};
+use super::{Escape, Partials, RenderError, RenderOptions, Template};
+
+/// Nesting is capped here whatever `Limits::max_depth` says, so that recursion can
+/// never overflow the stack.
+pub(crate) const DEPTH_CAP: usize = 256;
+
+/// A value pushed on the context stack by a section.
+struct Ctx<'c> {
+    value: &'c Value,
+    up: Option<&'c Ctx<'c>>,
+}
+
+/// Indentation added to each line; the full indentation is the chain, outermost first.
+struct Indent<'c> {
+    text: &'c str,
+    up: Option<&'c Indent<'c>>,
+}
+
+/// Override blocks passed to a parent; the outermost match wins.
+struct Overrides<'c> {
+    tpl: &'c Template,
+    list: &'c [(Box<str>, usize)],
+    up: Option<&'c Overrides<'c>>,
+}
+
+/// Everything that changes as rendering descends.
+#[derive(Clone, Copy)]
+struct Env<'c> {
+    ctx: Option<&'c Ctx<'c>>,
+    indent: Option<&'c Indent<'c>>,
+    overrides: Option<&'c Overrides<'c>>,
+    depth: usize,
+}
+
+pub(crate) struct Vm<'r> {
+    out: Out<'r>,
+    scopes: &'r [&'r Value],
+    partials: &'r dyn Partials,
+    html: bool,
+    max_output: usize,
+    max_depth: usize,
+    max_iterations: usize,
+    iterations: usize,
+    /// The last template text written ended a line (tracked while indenting).
+    line_start: bool,
+}
+
+impl<'r> Vm<'r> {
+    pub(crate) fn new(
+        out: &'r mut String,
+        scopes: &'r [&'r Value],
+        partials: &'r dyn Partials,
+        opts: &RenderOptions,
+    ) -> Self {
+        Vm {
+            out: Out::new(out, opts.limits.max_output),
+            scopes,
+            partials,
+            html: opts.escape == Escape::Html,
+            max_output: opts.limits.max_output,
+            max_depth: opts.limits.max_depth.min(DEPTH_CAP),
+            max_iterations: opts.limits.max_iterations,
+            iterations: 0,
+            line_start: true,
+        }
+    }
+
+    pub(crate) fn render(&mut self, tpl: &'r Template) -> Result<(), RenderError> {
+        let env = Env {
+            ctx: None,
+            indent: None,
+            overrides: None,
+            depth: 0,
+        };
+        self.run(tpl, 0, tpl.nodes.len(), env)
+    }
+
+    fn run<'c>(
+        &mut self,
+        tpl: &'c Template,
+        start: usize,
+        end: usize,
+        env: Env<'c>,
+    ) -> Result<(), RenderError>
+    where
+        'r: 'c,
+    {
+        let mut i = start;
+        while i < end {
+            let Some(node) = tpl.nodes.get(i) else {
+                break;
+            };
+            i += 1;
+            match node {
+                Node::Text(text) => self.text(text, env.indent)?,
+                Node::Var { path, escape } => {
+                    let value = self.lookup(path, env.ctx);
+                    self.value(value, *escape, env.indent)?;
+                }
+                Node::Section { path, end } => {
+                    let value = self.lookup(path, env.ctx);
+                    self.section(tpl, i, *end, value, env)?;
+                    i = *end;
+                }
+                Node::Inverted { path, end } => {
+                    // The body follows inline: skip it when the value is truthy.
+                    if truthy(self.lookup(path, env.ctx)) {
+                        i = *end;
+                    }
+                }
+                Node::Partial(include) => {
+                    if let Some(partial) = self.partials.get(&include.name) {
+                        self.include(partial, include, env)?;
+                    }
+                }
+                Node::Parent(parent) => {
+                    if let Some(partial) = self.partials.get(&parent.include.name) {
+                        let overrides = Overrides {
+                            tpl,
+                            list: &parent.overrides,
+                            up: env.overrides,
+                        };
+                        let env = Env {
+                            overrides: Some(&overrides),
+                            ..env
+                        };
+                        self.include(partial, &parent.include, env)?;
+                    }
+                    i = parent.end;
+                }
+                Node::Block(block) => {
+                    self.block(tpl, i, block, env)?;
+                    i = block.end;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn enter(&self, depth: usize) -> Result<usize, RenderError> {
+        let depth = depth + 1;
+        if depth > self.max_depth {
+            return Err(RenderError::TooDeep {
+                limit: self.max_depth,
+            });
+        }
+        Ok(depth)
+    }
+
+    fn section<'c>(
+        &mut self,
+        tpl: &'c Template,
+        body: usize,
+        end: usize,
+        value: Option<&'c Value>,
+        env: Env<'c>,
+    ) -> Result<(), RenderError>
+    where
+        'r: 'c,
+    {
+        let Some(value) = value.filter(|v| truthy(Some(v))) else {
+            return Ok(());
+        };
+        let depth = self.enter(env.depth)?;
+        if let Value::Array(items) = value {
+            for item in items {
+                self.iterations += 1;
+                if self.iterations > self.max_iterations {
+                    return Err(RenderError::TooManyIterations {
+                        limit: self.max_iterations,
+                    });
+                }
+                let ctx = Ctx {
+                    value: item,
+                    up: env.ctx,
+                };
+                let env = Env {
+                    ctx: Some(&ctx),
+                    depth,
+                    ..env
+                };
+                self.run(tpl, body, end, env)?;
+            }
+            Ok(())
+        } else {
+            let ctx = Ctx { value, up: env.ctx };
+            let env = Env {
+                ctx: Some(&ctx),
+                depth,
+                ..env
+            };
+            self.run(tpl, body, end, env)
+        }
+    }
+
+    /// Renders a partial or parent template in place.
+    fn include<'c>(
+        &mut self,
+        tpl: &'c Template,
+        include: &'c Include,
+        env: Env<'c>,
+    ) -> Result<(), RenderError>
+    where
+        'r: 'c,
+    {
+        let depth = self.enter(env.depth)?;
+        let frame;
+        let indent = if include.indent.is_empty() {
+            env.indent
+        } else {
+            frame = Indent {
+                text: &include.indent,
+                up: env.indent,
+            };
+            Some(&frame)
+        };
+        if include.standalone {
+            self.line_start = true;
+        }
+        let env = Env {
+            indent,
+            depth,
+            ..env
+        };
+        self.run(tpl, 0, tpl.nodes.len(), env)
+    }
+
+    /// Renders a block: the outermost override passed to an enclosing parent, or the
+    /// block's own default content (`tpl` nodes `body .. block.end`).
+    fn block<'c>(
+        &mut self,
+        tpl: &'c Template,
+        body: usize,
+        block: &'c BlockNode,
+        env: Env<'c>,
+    ) -> Result<(), RenderError>
+    where
+        'r: 'c,
+    {
+        let (tpl, start, end) =
+            find_override(env.overrides, &block.name).unwrap_or((tpl, body, block.end));
+        let depth = self.enter(env.depth)?;
+        let frame;
+        let indent = if block.indent.is_empty() {
+            env.indent
+        } else {
+            frame = Indent {
+                text: &block.indent,
+                up: env.indent,
+            };
+            Some(&frame)
+        };
+        if block.standalone {
+            self.line_start = true;
+        } else if !block.indent.is_empty() {
+            // The indentation was just written as literal text before the tag.
+            self.line_start = false;
+        }
+        let env = Env {
+            indent,
+            depth,
+            ..env
+        };
+        self.run(tpl, start, end, env)
+    }
+
+    /// Resolves a name: the first segment through the section contexts (innermost
+    /// first), then through the scopes (last first); further segments strictly inside.
+    fn lookup<'c>(&self, path: &Path, ctx: Option<&'c Ctx<'c>>) -> Option<&'c Value>
+    where
+        'r: 'c,
+    {
+        let Some((first, rest)) = path.split_first() else {
+            return match ctx {
+                Some(c) => Some(c.value),
+                None => self.scopes.last().copied(),
+            };
+        };
+        let mut found = None;
+        let mut frame = ctx;
+        while let Some(c) = frame {
+            if let Some(v) = member(c.value, first) {
+                found = Some(v);
+                break;
+            }
+            frame = c.up;
+        }
+        let mut value = match found {
+            Some(v) => v,
+            None => self.scopes.iter().rev().find_map(|s| member(s, first))?,
+        };
+        for segment in rest.iter() {
+            value = child(value, segment)?;
+        }
+        Some(value)
+    }
+
+    fn push(&mut self, s: &str) -> Result<(), RenderError> {
+        self.out.push(s).map_err(|Overflow| self.too_large())
+    }
+
+    fn too_large(&self) -> RenderError {
+        RenderError::OutputTooLarge {
+            limit: self.max_output,
+        }
+    }
+
+    #[inline]
+    fn text(&mut self, text: &str, indent: Option<&Indent<'_>>) -> Result<(), RenderError> {
+        match indent {
+            None => self.push(text),
+            Some(indent) => self.text_indented(text, indent),
+        }
+    }
+
+    /// Writes template text, indenting every line it starts.
+    fn text_indented(&mut self, text: &str, indent: &Indent<'_>) -> Result<(), RenderError> {
+        let mut rest = text;
+        while !rest.is_empty() {
+            if self.line_start {
+                self.write_indent(indent)?;
+                self.line_start = false;
+            }
+            let (line, tail) = match rest.find('\n') {
+                Some(p) => rest.split_at_checked(p + 1).unwrap_or((rest, "")),
+                None => (rest, ""),
+            };
+            self.push(line)?;
+            self.line_start = line.ends_with('\n');
+            rest = tail;
+        }
+        Ok(())
+    }
+
+    fn write_indent(&mut self, indent: &Indent<'_>) -> Result<(), RenderError> {
+        if let Some(up) = indent.up {
+            self.write_indent(up)?;
+        }
+        self.push(indent.text)
+    }
+
+    /// Before a value: indents if a line was just started. Newlines inside values
+    /// are never indented.
+    fn begin_value(&mut self, indent: Option<&Indent<'_>>) -> Result<(), RenderError> {
+        if let Some(indent) = indent {
+            if self.line_start {
+                self.write_indent(indent)?;
+                self.line_start = false;
+            }
+        }
+        Ok(())
+    }
+
+    fn value(
+        &mut self,
+        value: Option<&Value>,
+        escape: bool,
+        indent: Option<&Indent<'_>>,
+    ) -> Result<(), RenderError> {
+        let escape = escape && self.html;
+        match value {
+            None | Some(Value::Null) => Ok(()),
+            Some(Value::String(s)) => {
+                if s.is_empty() {
+                    return Ok(());
+                }
+                self.begin_value(indent)?;
+                let result = if escape {
+                    self.out.push_escaped(s)
+                } else {
+                    self.out.push(s)
+                };
+                result.map_err(|Overflow| self.too_large())
+            }
+            Some(Value::Bool(b)) => {
+                self.begin_value(indent)?;
+                self.push(if *b { "true" } else { "false" })
+            }
+            Some(Value::Number(n)) => {
+                let mut buf = NumBuf::new();
+                format_number(n, &mut buf);
+                self.begin_value(indent)?;
+                self.push(buf.as_str())
+            }
+            Some(v @ (Value::Array(_) | Value::Object(_))) => {
+                self.begin_value(indent)?;
+                self.out
+                    .push_display(&crate::canonical::Canonical(v), escape)
+                    .map_err(|Overflow| self.too_large())
+            }
+        }
+    }
+}
+
+/// Falsey: missing, null, false, empty string, empty list. Everything else is truthy.
+fn truthy(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(_) => true,
+    }
+}
+
+/// A key of an object in the context stack.
+fn member<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
+    match value {
+        Value::Object(map) => map.get(key),
+        _ => None,
+    }
+}
+
+/// A dotted-name step: an object key, or an array index.
+fn child<'v>(value: &'v Value, segment: &str) -> Option<&'v Value> {
+    match value {
+        Value::Object(map) => map.get(segment),
+        Value::Array(items) => items.get(segment.parse::<usize>().ok()?),
+        _ => None,
+    }
+}
+
+/// The outermost override for block `name`: its template and body node range.
+fn find_override<'c>(
+    mut overrides: Option<&'c Overrides<'c>>,
+    name: &str,
+) -> Option<(&'c Template, usize, usize)> {
+    let mut found = None;
+    while let Some(o) = overrides {
+        if let Some((_, index)) = o.list.iter().find(|(n, _)| &**n == name) {
+            if let Some(Node::Block(b)) = o.tpl.nodes.get(*index) {
+                found = Some((o.tpl, index + 1, b.end));
+            }
+        }
+        overrides = o.up;
+    }
+    found
+}

@@ -1,0 +1,166 @@
+//! Robustness: compiling arbitrary input never panics, and rendering any compiled
+//! template under small limits never panics and respects `max_output`.
+
+use std::collections::HashMap;
+
+use edgeprompt::render::{render_to, Escape, Limits, RenderOptions, Template, Value};
+use proptest::prelude::*;
+
+/// Sources built from Mustache-ish fragments, so that many of them compile.
+fn mustache_source() -> impl Strategy<Value = String> {
+    let syntax = prop_oneof![
+        Just("{{"),
+        Just("}}"),
+        Just("{{{"),
+        Just("}}}"),
+        Just("#"),
+        Just("^"),
+        Just("/"),
+        Just(">"),
+        Just("<"),
+        Just("$"),
+        Just("!"),
+        Just("&"),
+        Just("="),
+    ];
+    let text = prop_oneof![
+        Just("a"),
+        Just("."),
+        Just(" "),
+        Just("  "),
+        Just("\t"),
+        Just("\n"),
+        Just("\r\n"),
+        Just("x"),
+        Just("é"),
+    ];
+    let tags = prop_oneof![
+        Just("{{#a}}"),
+        Just("{{/a}}"),
+        Just("{{#b}}"),
+        Just("{{/b}}"),
+        Just("{{^b}}"),
+        Just("{{>a}}"),
+        Just("{{>b}}"),
+        Just("{{<a}}"),
+        Just("{{/a}}"),
+        Just("{{$b}}"),
+        Just("{{/b}}"),
+        Just("{{$a}}"),
+        Just("{{a}}"),
+        Just("{{{b}}}"),
+        Just("{{.}}"),
+        Just("{{a.b}}"),
+        Just("{{! c }}"),
+        Just("{{=<% %>=}}"),
+        Just("<%={{ }}=%>"),
+    ];
+    let fragment = prop_oneof![1 => syntax, 4 => text, 4 => tags];
+    let soup = prop::collection::vec(fragment, 0..30).prop_map(|parts| parts.concat());
+    prop_oneof![soup, balanced_source()]
+}
+
+/// Well-nested templates: sections, inverted sections, blocks and parents with
+/// arbitrary whitespace around tags, so most of them compile.
+fn balanced_source() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        Just("x"),
+        Just(" "),
+        Just("  "),
+        Just("\n"),
+        Just("\r\n"),
+        Just("{{a}}"),
+        Just("{{{b}}}"),
+        Just("{{&a.b}}"),
+        Just("{{.}}"),
+        Just("{{>a}}"),
+        Just("{{>b}}"),
+        Just("{{! c }}"),
+        Just("{{=<% %>=}}<%a%><%={{ }}=%>"),
+    ]
+    .prop_map(str::to_string);
+    leaf.prop_recursive(4, 40, 5, |inner| {
+        (
+            prop_oneof![Just('#'), Just('^'), Just('$'), Just('<')],
+            prop_oneof![Just("a"), Just("b"), Just(".")],
+            prop_oneof![Just(""), Just("\n"), Just("  ")],
+            prop::collection::vec(inner, 0..5),
+            prop_oneof![Just(""), Just("\n"), Just("\n  ")],
+        )
+            .prop_map(|(sigil, name, open_ws, body, close_ws)| {
+                let name = if matches!(sigil, '$' | '<') && name == "." {
+                    "a"
+                } else {
+                    name
+                };
+                format!(
+                    "{{{{{sigil}{name}}}}}{open_ws}{}{close_ws}{{{{/{name}}}}}",
+                    body.concat()
+                )
+            })
+    })
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        "[a-c<&\n{}]{0,6}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 24, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[ab.]{1,2}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn compile_never_panics(src in any::<String>()) {
+        let _ = Template::compile(&src);
+    }
+
+    #[test]
+    fn compile_mustache_like_never_panics(src in mustache_source()) {
+        if let Ok(t) = Template::compile(&src) {
+            let _ = t.references();
+        }
+    }
+
+    #[test]
+    fn render_never_panics_and_respects_limits(
+        src in mustache_source(),
+        partial_a in mustache_source(),
+        partial_b in mustache_source(),
+        data in json_value(),
+        defaults in json_value(),
+        html in any::<bool>(),
+        max_output in 0usize..200,
+        max_depth in 0usize..6,
+        max_iterations in 0usize..40,
+    ) {
+        let Ok(tpl) = Template::compile(&src) else {
+            return Ok(());
+        };
+        let mut partials = HashMap::new();
+        for (name, source) in [("a", partial_a), ("b", partial_b)] {
+            if let Ok(t) = Template::compile(&source) {
+                partials.insert(name.to_string(), t);
+            }
+        }
+        let opts = RenderOptions {
+            escape: if html { Escape::Html } else { Escape::None },
+            limits: Limits { max_output, max_depth, max_iterations },
+        };
+        let mut out = String::from("prefix");
+        let _ = render_to(&tpl, &[&defaults, &data], &partials, &opts, &mut out);
+        prop_assert!(out.len() <= "prefix".len() + max_output);
+        prop_assert!(out.starts_with("prefix"));
+    }
+}
