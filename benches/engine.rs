@@ -43,10 +43,38 @@ fn prompt() -> Value {
     })
 }
 
+/// A typical small prompt for the compile benchmarks (~0.9 KB of JSON), so that
+/// 10,000 of them fit under the 25 MiB document limit.
+fn small_prompt(i: usize) -> Value {
+    let v = |n: u32| {
+        json!({
+            "version": n,
+            "messages": [
+                {"role": "system", "content": format!("You are assistant number {i} of {{{{company}}}}. Answer concisely and politely; never invent facts. Version {n}.")},
+                {"role": "user", "content": "{{question}}"}
+            ],
+            "model": {"provider": "openai", "name": "gpt-4o-mini", "params": {"temperature": 0.2}},
+            "variables": {"company": {"default": "Acme"}, "question": {"required": true}}
+        })
+    };
+    json!({
+        "versions": [v(1), v(2)],
+        "labels": {"production": {"default": {"split": [{"version": 1, "weight": 90}, {"version": 2, "weight": 10}]}}}
+    })
+}
+
 fn manifest_text(prompts: usize) -> String {
     let mut map = serde_json::Map::new();
     for i in 0..prompts {
         map.insert(format!("prompt-{i}"), prompt());
+    }
+    json!({"schema": 1, "revision": 1, "prompts": map}).to_string()
+}
+
+fn small_manifest_text(prompts: usize) -> String {
+    let mut map = serde_json::Map::new();
+    for i in 0..prompts {
+        map.insert(format!("prompt-{i}"), small_prompt(i));
     }
     json!({"schema": 1, "revision": 1, "prompts": map}).to_string()
 }
@@ -85,6 +113,20 @@ fn engine(c: &mut Criterion) {
     g.bench_function("bucket_only", |b| {
         b.iter(|| assign::bucket(black_box("prompt-0/production"), black_box("user-12345")))
     });
+    let route = m
+        .prompt("prompt-0")
+        .and_then(|p| p.route("production"))
+        .expect("route");
+    g.bench_function("assign_route", |b| {
+        b.iter(|| {
+            resolve::assign_route(
+                black_box(route),
+                "production",
+                black_box("user-12345"),
+                None,
+            )
+        })
+    });
     g.bench_function("assign", |b| {
         b.iter(|| resolve::assign(black_box(&m), black_box(&req)))
     });
@@ -102,7 +144,9 @@ fn engine(c: &mut Criterion) {
     let mut g = c.benchmark_group("compile");
     g.sample_size(10);
     for n in [10usize, 1_000, 10_000] {
-        let text = manifest_text(n);
+        let text = small_manifest_text(n);
+        manifest::compile(&text).expect("bench manifest is valid");
+        eprintln!("compile/{n}: {} bytes", text.len());
         g.throughput(Throughput::Bytes(text.len() as u64));
         g.bench_with_input(BenchmarkId::from_parameter(n), &text, |b, t| {
             b.iter(|| manifest::compile(black_box(t)))

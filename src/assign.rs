@@ -29,11 +29,30 @@ pub fn fmix64(mut h: u64) -> u64 {
 /// The 64-bit hash `fmix64(FNV-1a-64(salt ‖ 0xFF ‖ unit))` over UTF-8 bytes.
 #[inline]
 pub fn hash64(salt: &str, unit: &str) -> u64 {
+    hash64_from(salt_state(salt), unit)
+}
+
+/// FNV-1a's state after `salt ‖ 0xFF`: computed once per route, so that each request
+/// hashes only the unit's bytes.
+pub fn salt_state(salt: &str) -> u64 {
     let mut fnv = fnv::FnvHasher::default();
     fnv.write(salt.as_bytes());
     fnv.write(&[SEPARATOR]);
+    fnv.finish()
+}
+
+/// [`hash64`] continued from a [`salt_state`].
+#[inline]
+pub fn hash64_from(state: u64, unit: &str) -> u64 {
+    let mut fnv = fnv::FnvHasher::with_key(state);
     fnv.write(unit.as_bytes());
     fmix64(fnv.finish())
+}
+
+/// [`bucket`] continued from a [`salt_state`].
+#[inline]
+pub fn bucket_from(state: u64, unit: &str) -> u16 {
+    to_bucket(hash64_from(state, unit))
 }
 
 /// Maps a 64-bit hash to [0, 10000) without modulo bias (Lemire's multiply-shift with
@@ -218,6 +237,17 @@ mod tests {
     fn zero_weight_versions_get_nothing() {
         let s = SplitLayout::new(&[(1, 10000), (2, 0)]).unwrap();
         assert!((0..BUCKETS).all(|b| s.pick(b) == 1));
+    }
+
+    #[test]
+    fn precomputed_salt_state_gives_the_same_bucket() {
+        for (salt, unit) in [
+            ("support/production", "user-1"),
+            ("", "x"),
+            ("s\u{e9}", "日本"),
+        ] {
+            assert_eq!(bucket_from(salt_state(salt), unit), bucket(salt, unit));
+        }
     }
 
     #[test]

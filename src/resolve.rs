@@ -207,7 +207,7 @@ pub fn assign_route<'m>(
     unit: &str,
     attrs: Option<&Map<String, Value>>,
 ) -> Assignment<'m> {
-    let bucket = assign::bucket(&route.salt, unit);
+    let bucket = assign::bucket_from(route.salt_state, unit);
     let attrs = attrs.unwrap_or_else(|| EMPTY.get_or_init(Map::new));
     let mut unit_hash: Option<String> = None;
     for rule in route.rules.iter() {

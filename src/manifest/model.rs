@@ -87,6 +87,8 @@ pub enum Message {
 pub struct Route {
     /// The assignment salt.
     pub salt: Box<str>,
+    /// FNV-1a state after the salt and separator (see `assign::salt_state`).
+    pub salt_state: u64,
     /// Rules tried in order.
     pub rules: Box<[Rule]>,
     /// The target when no rule matches.

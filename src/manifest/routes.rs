@@ -107,6 +107,7 @@ fn compile_route(
         return None;
     }
     Some(Route {
+        salt_state: crate::assign::salt_state(&salt),
         salt: salt.into(),
         rules: rules.into_boxed_slice(),
         default: default?,
