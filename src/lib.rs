@@ -25,6 +25,7 @@ pub mod events;
 pub mod manifest;
 pub mod render;
 pub mod resolve;
+pub mod stats;
 
 pub use manifest::{CompiledManifest, ManifestError, Problem};
 pub use resolve::{resolve, Decision, Request, ResolveError};

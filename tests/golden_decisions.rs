@@ -23,7 +23,8 @@ fn decisions_match_the_golden_file() {
     let text = std::fs::read_to_string(format!("{DIR}/manifest.json")).unwrap();
     let m = manifest::compile(&text).unwrap();
     let path = format!("{DIR}/decisions.json");
-    let mut cases: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut cases: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     if std::env::var_os("EDGEPROMPT_BLESS").is_some() {
         for case in &mut cases {
             case["expected"] = outcome(&m, &case["request"]);

@@ -415,45 +415,29 @@ fn not_json_is_a_single_clear_error() {
     );
 }
 
+fn hash_of(d: &Value) -> String {
+    let m = manifest::compile(&d.to_string()).unwrap();
+    m.prompt("support")
+        .unwrap()
+        .version(1)
+        .unwrap()
+        .hash
+        .clone()
+}
+
 #[test]
 fn content_hash_covers_behaviour_not_metadata() {
-    let m = manifest::compile(&base().to_string()).unwrap();
-    let h1 = m
-        .prompt("support")
-        .unwrap()
-        .version(1)
-        .unwrap()
-        .hash
-        .clone();
     let mut d = base();
+    let h1 = hash_of(&d);
     d["prompts"]["support"]["versions"][0]["note"] = json!("typo fix in the note");
     d["prompts"]["support"]["versions"][0]["author"] = json!("someone");
-    let m = manifest::compile(&d.to_string()).unwrap();
-    assert_eq!(m.prompt("support").unwrap().version(1).unwrap().hash, h1);
-    set(
-        &mut d,
-        "/prompts/support/versions/0/text",
-        json!("Hello {{name}}."),
-    );
-    let m = manifest::compile(&d.to_string()).unwrap();
-    assert_ne!(m.prompt("support").unwrap().version(1).unwrap().hash, h1);
+    assert_eq!(hash_of(&d), h1);
+    d["prompts"]["support"]["versions"][0]["text"] = json!("Hello {{name}}.");
+    assert_ne!(hash_of(&d), h1);
     d["prompts"]["support"]["versions"][0]["model"] = json!({"params": {"temperature": 1.0}});
-    let a = manifest::compile(&d.to_string())
-        .unwrap()
-        .prompt("support")
-        .unwrap()
-        .version(1)
-        .unwrap()
-        .hash
-        .clone();
+    let a = hash_of(&d);
     d["prompts"]["support"]["versions"][0]["model"] = json!({"params": {"temperature": 1}});
-    let b = manifest::compile(&d.to_string())
-        .unwrap()
-        .prompt("support")
-        .unwrap()
-        .version(1)
-        .unwrap()
-        .hash
-        .clone();
-    assert_eq!(a, b, "1.0 and 1 are the same number");
+    assert_eq!(hash_of(&d), a, "1.0 and 1 are the same number");
+    d["prompts"]["support"]["versions"][0]["variables"]["name"] = json!({"default": "x"});
+    assert_ne!(hash_of(&d), a, "variables are covered");
 }

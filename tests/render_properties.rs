@@ -118,18 +118,52 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
+fn render_to_string(t: &Template) -> String {
+    let mut out = String::new();
+    let empty = serde_json::json!({});
+    render_to(
+        t,
+        &[&empty],
+        &HashMap::<String, Template>::new(),
+        &RenderOptions::default(),
+        &mut out,
+    )
+    .expect("plain text renders");
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
     #[test]
-    fn compile_never_panics(src in any::<String>()) {
-        let _ = Template::compile(&src);
+    fn compile_errors_point_inside_the_source(src in any::<String>()) {
+        match Template::compile(&src) {
+            Ok(t) => prop_assert!(t.literal_len() <= src.len()),
+            Err(e) => {
+                prop_assert!(e.line >= 1 && e.column >= 1);
+                prop_assert!(e.line <= src.split('\n').count(), "{} in {:?}", e, src);
+                prop_assert!(!e.message.is_empty());
+            }
+        }
     }
 
     #[test]
-    fn compile_mustache_like_never_panics(src in mustache_source()) {
+    fn text_without_tags_renders_as_itself(src in "[^{}]{0,200}") {
+        let t = Template::compile(&src).expect("plain text compiles");
+        let out = render_to_string(&t);
+        prop_assert_eq!(out, src);
+    }
+
+    #[test]
+    fn references_name_only_tags_of_the_source(src in mustache_source()) {
         if let Ok(t) = Template::compile(&src) {
-            let _ = t.references();
+            let refs = t.references();
+            for n in &refs.root_names {
+                prop_assert!(src.contains(n.name.as_str()), "{} not in {:?}", n.name, src);
+            }
+            for p in &refs.partials {
+                prop_assert!(src.contains(p.name.as_str()), "{} not in {:?}", p.name, src);
+            }
         }
     }
 

@@ -6,6 +6,7 @@
 pub mod limits;
 mod model;
 mod problem;
+mod projection;
 mod reader;
 mod routes;
 mod snippets;

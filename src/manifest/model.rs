@@ -89,6 +89,10 @@ pub struct Route {
     pub salt: Box<str>,
     /// FNV-1a state after the salt and separator (see `assign::salt_state`).
     pub salt_state: u64,
+    /// The weights period: 16 hex digits of SHA-256 over the route's canonical JSON
+    /// (effective salt, rules, default). Metrics are kept per period, so every change
+    /// of weights or rules starts a fresh comparison.
+    pub period: Box<str>,
     /// Rules tried in order.
     pub rules: Box<[Rule]>,
     /// The target when no rule matches.

@@ -106,7 +106,17 @@ fn compile_route(
     if p.len() > before {
         return None;
     }
+    // Forced units count by their hashes, so the client projection has the same period.
+    let mut identity = v.clone();
+    super::projection::hash_forced_units(prompt, label, &mut identity);
+    if let Some(map) = identity.as_object_mut() {
+        map.insert("salt".into(), Value::String(salt.clone()));
+        map.entry("rules")
+            .or_insert_with(|| Value::Array(Vec::new()));
+    }
+    let digest = crate::canonical::sha256_hex(crate::canonical::canonical(&identity).as_bytes());
     Some(Route {
+        period: digest.get(..16).unwrap_or_default().into(),
         salt_state: crate::assign::salt_state(&salt),
         salt: salt.into(),
         rules: rules.into_boxed_slice(),

@@ -3,6 +3,8 @@
 //! Shells fill in what only they know (time, location, keyed unit hash); the engine
 //! fixes the shape and the identity rules so that a redelivered event counts once.
 
+pub mod token;
+
 use crate::canonical::sha256_hex;
 use serde::{Deserialize, Serialize};
 

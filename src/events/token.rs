@@ -1,0 +1,215 @@
+//! Signed event tokens: the opaque proof, returned with each decision, that lets a
+//! client report outcomes against exactly that exposure.
+//!
+//! Format: `base64url(payload JSON) "." base64url(HMAC-SHA256(key, first part))`,
+//! both without padding. The payload names the decision (prompt, label, version,
+//! rule, bucket, period, revision), a keyed hash of the unit (never the unit), the
+//! issue time and a nonce. Verification is constant-time and checks expiry against
+//! the caller's clock.
+
+use crate::canonical::hex;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Longest token accepted for verification, in bytes.
+pub const MAX_TOKEN_BYTES: usize = 2048;
+/// Tolerated clock skew for tokens issued "in the future", in milliseconds.
+pub const MAX_CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
+
+/// What a token vouches for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenClaims {
+    /// Prompt name.
+    #[serde(rename = "p")]
+    pub prompt: String,
+    /// Label name.
+    #[serde(rename = "l")]
+    pub label: String,
+    /// Version served.
+    #[serde(rename = "v")]
+    pub version: u32,
+    /// Rule that decided, or `default`.
+    #[serde(rename = "r")]
+    pub rule: String,
+    /// Bucket in [0, 10000).
+    #[serde(rename = "b")]
+    pub bucket: u16,
+    /// Keyed hash of the unit id.
+    #[serde(rename = "u")]
+    pub unit_hash: String,
+    /// Manifest revision of the decision.
+    #[serde(rename = "rev")]
+    pub revision: u64,
+    /// The route's weights period (see `Route::period`).
+    #[serde(rename = "per")]
+    pub period: String,
+    /// Whether a forced-unit rule decided.
+    #[serde(rename = "f")]
+    pub forced: bool,
+    /// Issue time, milliseconds since the Unix epoch.
+    #[serde(rename = "iat")]
+    pub issued_ms: u64,
+    /// A random nonce from the platform (hex), so equal decisions get distinct tokens.
+    #[serde(rename = "n")]
+    pub nonce: String,
+}
+
+/// Why a token was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Not two base64url parts, too long, or a payload that is not the claims JSON.
+    #[error("malformed token")]
+    Malformed,
+    /// The signature does not match: forged or tampered.
+    #[error("invalid token signature")]
+    BadSignature,
+    /// Older than the expiry, or issued too far in the future.
+    #[error("token expired")]
+    Expired,
+    /// The signing key is empty.
+    #[error("empty signing key")]
+    EmptyKey,
+}
+
+fn mac(key: &[u8], data: &[u8]) -> Result<HmacSha256, TokenError> {
+    if key.is_empty() {
+        return Err(TokenError::EmptyKey);
+    }
+    let mut m = HmacSha256::new_from_slice(key).map_err(|_| TokenError::EmptyKey)?;
+    m.update(data);
+    Ok(m)
+}
+
+/// Signs claims into a token.
+pub fn sign(claims: &TokenClaims, key: &[u8]) -> Result<String, TokenError> {
+    let json = serde_json::to_vec(claims).map_err(|_| TokenError::Malformed)?;
+    let body = URL_SAFE_NO_PAD.encode(json);
+    let tag = mac(key, body.as_bytes())?.finalize().into_bytes();
+    Ok(format!("{body}.{}", URL_SAFE_NO_PAD.encode(tag)))
+}
+
+/// Verifies a token's signature (constant time) and age; returns its claims.
+pub fn verify(
+    token: &str,
+    key: &[u8],
+    now_ms: u64,
+    ttl_ms: u64,
+) -> Result<TokenClaims, TokenError> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return Err(TokenError::Malformed);
+    }
+    let (body, sig) = token.split_once('.').ok_or(TokenError::Malformed)?;
+    let sig = URL_SAFE_NO_PAD
+        .decode(sig)
+        .map_err(|_| TokenError::Malformed)?;
+    mac(key, body.as_bytes())?
+        .verify_slice(&sig)
+        .map_err(|_| TokenError::BadSignature)?;
+    let json = URL_SAFE_NO_PAD
+        .decode(body)
+        .map_err(|_| TokenError::Malformed)?;
+    let claims: TokenClaims = serde_json::from_slice(&json).map_err(|_| TokenError::Malformed)?;
+    let too_old = now_ms.saturating_sub(claims.issued_ms) > ttl_ms;
+    let too_new = claims.issued_ms > now_ms.saturating_add(MAX_CLOCK_SKEW_MS);
+    if too_old || too_new {
+        return Err(TokenError::Expired);
+    }
+    Ok(claims)
+}
+
+/// The exposure id a token stands for: hex of the first 16 bytes of its signature.
+pub fn exposure_id(token: &str) -> Option<String> {
+    let (_, sig) = token.split_once('.')?;
+    let sig = URL_SAFE_NO_PAD.decode(sig).ok()?;
+    sig.get(..16).map(hex)
+}
+
+/// A keyed hash of a unit id (hex HMAC-SHA256, 32 hex digits): events carry this,
+/// never the id, and without the key it cannot be linked back to the id.
+pub fn unit_hash(key: &[u8], unit: &str) -> Result<String, TokenError> {
+    let tag = mac(key, unit.as_bytes())?.finalize().into_bytes();
+    Ok(tag.get(..16).map(hex).unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> TokenClaims {
+        TokenClaims {
+            prompt: "support".into(),
+            label: "production".into(),
+            version: 2,
+            rule: "default".into(),
+            bucket: 9478,
+            unit_hash: "ab".repeat(16),
+            revision: 12,
+            period: "0123456789abcdef".into(),
+            forced: false,
+            issued_ms: 1_000_000,
+            nonce: "00ff".into(),
+        }
+    }
+
+    const KEY: &[u8] = b"k3y-for-tests";
+    const DAY: u64 = 86_400_000;
+
+    #[test]
+    fn a_signed_token_verifies_until_it_expires() {
+        let t = sign(&claims(), KEY).unwrap();
+        assert_eq!(verify(&t, KEY, 1_000_000 + DAY, 7 * DAY).unwrap(), claims());
+        assert_eq!(
+            verify(&t, KEY, 1_000_000 + 8 * DAY, 7 * DAY),
+            Err(TokenError::Expired)
+        );
+        assert_eq!(
+            verify(&t, KEY, 1_000_000 - 60_000, 7 * DAY),
+            Ok(claims()),
+            "within the clock skew"
+        );
+        assert_eq!(
+            verify(&t, KEY, 0, 7 * DAY),
+            Err(TokenError::Expired),
+            "issued 16 minutes ahead"
+        );
+    }
+
+    #[test]
+    fn forged_and_tampered_tokens_are_refused() {
+        let t = sign(&claims(), KEY).unwrap();
+        assert_eq!(
+            verify(&t, b"other key", 1_000_000, DAY),
+            Err(TokenError::BadSignature)
+        );
+        let mut c = claims();
+        c.version = 1;
+        let forged_body = sign(&c, b"attacker").unwrap();
+        let (body, _) = forged_body.split_once('.').unwrap();
+        let (_, sig) = t.split_once('.').unwrap();
+        assert_eq!(
+            verify(&format!("{body}.{sig}"), KEY, 1_000_000, DAY),
+            Err(TokenError::BadSignature)
+        );
+        assert_eq!(verify("nodot", KEY, 0, DAY), Err(TokenError::Malformed));
+        assert_eq!(verify("a.!!", KEY, 0, DAY), Err(TokenError::Malformed));
+        assert_eq!(sign(&claims(), b""), Err(TokenError::EmptyKey));
+    }
+
+    #[test]
+    fn exposure_ids_differ_per_token_and_unit_hashes_are_keyed() {
+        let a = sign(&claims(), KEY).unwrap();
+        let mut c = claims();
+        c.nonce = "0100".into();
+        let b = sign(&c, KEY).unwrap();
+        assert_eq!(exposure_id(&a).unwrap().len(), 32);
+        assert_ne!(exposure_id(&a), exposure_id(&b));
+        assert_eq!(unit_hash(KEY, "user-1").unwrap().len(), 32);
+        assert_ne!(unit_hash(KEY, "user-1"), unit_hash(b"k2", "user-1"));
+        assert_eq!(unit_hash(KEY, "user-1"), unit_hash(KEY, "user-1"));
+    }
+}
