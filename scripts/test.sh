@@ -36,5 +36,8 @@ if [ "$FUZZ_SECONDS" != 0 ]; then
   done
 fi
 
-step "cargo test (unit, integration, spec, golden, property, CLI)"
-cargo test --all-targets
+step "benchmarks compile and run once (cargo test --benches)"
+cargo test --benches
+
+step "cargo test (unit, integration, spec, golden, property, CLI, doc)"
+cargo test
