@@ -21,6 +21,8 @@
 pub mod assign;
 pub mod canonical;
 pub mod condition;
+#[cfg(feature = "edge")]
+pub mod edge;
 pub mod events;
 pub mod manifest;
 pub mod render;

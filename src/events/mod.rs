@@ -6,6 +6,7 @@
 pub mod token;
 
 use crate::canonical::sha256_hex;
+use crate::manifest::MetricKind;
 use serde::{Deserialize, Serialize};
 
 /// One served decision, as recorded for metrics. Never carries the raw unit id.
@@ -27,6 +28,8 @@ pub struct Exposure {
     pub unit_hash: String,
     /// Manifest revision the decision came from.
     pub revision: u64,
+    /// The route's weights period (metrics are kept per period).
+    pub period: String,
     /// Milliseconds since the Unix epoch, from the shell's clock.
     pub time_ms: u64,
     /// Where it was served (an edge location code, or `client`).
@@ -35,16 +38,31 @@ pub struct Exposure {
     pub forced: bool,
 }
 
-/// One outcome reported against an exposure.
+/// One outcome reported against an exposure; carries the exposure's identity (from
+/// its verified token) so that aggregation needs no lookup.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
     /// Event id: see [`outcome_id`].
     pub id: String,
     /// The exposure it belongs to.
     pub exposure_id: String,
+    /// Prompt name.
+    pub prompt: String,
+    /// Label name.
+    pub label: String,
+    /// Version that was served.
+    pub version: u32,
+    /// The route's weights period of the exposure.
+    pub period: String,
+    /// Keyed hash of the unit.
+    pub unit_hash: String,
+    /// Whether a forced-unit rule decided the exposure (left out of comparisons).
+    pub forced: bool,
     /// Metric name (declared in the manifest).
     pub metric: String,
-    /// The value (0/1 for binary metrics).
+    /// The metric's kind, as declared when the outcome was accepted.
+    pub kind: MetricKind,
+    /// The value (0 or 1 for binary metrics).
     pub value: f64,
     /// Milliseconds since the Unix epoch.
     pub time_ms: u64,
@@ -105,7 +123,14 @@ mod tests {
         Event::Outcome(Outcome {
             id: format!("o{i}"),
             exposure_id: "e".into(),
+            prompt: "support".into(),
+            label: "production".into(),
+            version: 2,
+            period: "0123456789abcdef".into(),
+            unit_hash: "ab".repeat(16),
+            forced: false,
             metric: "resolved".into(),
+            kind: MetricKind::Binary,
             value: 1.0,
             time_ms: 0,
         })

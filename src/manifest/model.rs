@@ -151,7 +151,8 @@ pub struct Metric {
 }
 
 /// Metric kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum MetricKind {
     /// 0/1 per unit: a rate over exposed units.
     Binary,
@@ -201,6 +202,11 @@ impl CompiledManifest {
     /// A declared metric by name.
     pub fn metric(&self, name: &str) -> Option<&Metric> {
         self.metrics.iter().find(|(n, _)| n == name).map(|(_, m)| m)
+    }
+
+    /// Declared metrics in document order.
+    pub fn metrics_iter(&self) -> impl Iterator<Item = (&str, &Metric)> {
+        self.metrics.iter().map(|(n, m)| (n.as_str(), m))
     }
 
     /// The document the manifest was compiled from.

@@ -1,0 +1,76 @@
+//! The HTTP API: a small router over the handlers, each in its own module.
+
+mod events;
+mod exposures;
+mod manifest;
+mod metrics;
+mod prompts;
+mod resolve;
+mod token;
+
+use super::config::Settings;
+use super::http::{text_response, ApiError};
+use worker::{Context, Env, Method, Request, Response};
+
+/// Everything a handler needs.
+pub struct Call {
+    /// The request.
+    pub req: Request,
+    /// Bindings, vars and secrets.
+    pub env: Env,
+    /// For work after the response.
+    pub ctx: Context,
+    /// Settings read from the environment.
+    pub settings: Settings,
+}
+
+/// Answers one request; every failure becomes a JSON error response.
+pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
+    let settings = Settings::from_env(&env);
+    let method = req.method();
+    let path = req.path();
+    let call = Call {
+        req,
+        env,
+        ctx,
+        settings,
+    };
+    match route(call, &method, &path).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn route(call: Call, method: &Method, path: &str) -> Result<Response, ApiError> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (method, segments.as_slice()) {
+        (Method::Get, ["healthz"]) => Ok(text_response(200, "ok".into(), "text/plain")),
+        (Method::Post, ["v1", "resolve"]) => resolve::post(call).await,
+        (Method::Get, ["v1", "prompts", name]) => prompts::get(call, name).await,
+        (Method::Get, ["v1", "manifest"]) => manifest::get(call).await,
+        (Method::Post, ["v1", "exposures"]) => exposures::post(call).await,
+        (Method::Post, ["v1", "events"]) => events::post(call).await,
+        (Method::Get, ["v1", "metrics", prompt]) => metrics::get(call, prompt).await,
+        (Method::Get, ["__dev", "panic"]) if call.settings.dev_panic => dev_panic(),
+        (_, ["v1", "resolve" | "exposures" | "events"]) => Err(wrong_method(path, "POST")),
+        (_, ["v1", "prompts" | "metrics", _] | ["v1", "manifest"] | ["healthz"]) => {
+            Err(wrong_method(path, "GET"))
+        }
+        _ => Err(ApiError::not_found(&format!("{method:?} {path}"))),
+    }
+}
+
+fn wrong_method(path: &str, allowed: &str) -> ApiError {
+    ApiError::new(
+        405,
+        "method_not_allowed",
+        format!("{path} accepts {allowed} only"),
+    )
+}
+
+/// A panic on purpose, only when `EDGEPROMPT_DEV_PANIC` is "1" (local development),
+/// to test that the worker re-initialises and reloads its manifest.
+#[allow(clippy::panic)]
+fn dev_panic() -> Result<Response, ApiError> {
+    panic!("edgeprompt: deliberate panic from /__dev/panic (EDGEPROMPT_DEV_PANIC=1)")
+}

@@ -1,0 +1,69 @@
+//! Issuing a decision's event token and its exposure event.
+
+use crate::edge::config::Keys;
+use crate::edge::http::ApiError;
+use crate::edge::platform::{nonce, now_ms};
+use crate::events::token::{self, TokenClaims};
+use crate::events::{Event, Exposure};
+
+/// What was decided, as the token records it.
+pub struct Decided<'a> {
+    /// Prompt.
+    pub prompt: &'a str,
+    /// Label.
+    pub label: &'a str,
+    /// Version.
+    pub version: u32,
+    /// Rule or `default`.
+    pub rule: &'a str,
+    /// Bucket.
+    pub bucket: u16,
+    /// Forced-unit rule?
+    pub forced: bool,
+    /// Manifest revision.
+    pub revision: u64,
+    /// Route period.
+    pub period: &'a str,
+}
+
+/// Signs a token for the decision and builds its exposure event.
+pub fn issue(
+    d: &Decided<'_>,
+    unit: &str,
+    keys: &Keys,
+    location: &str,
+) -> Result<(String, Event), ApiError> {
+    let internal = |e: token::TokenError| ApiError::new(500, "token_error", e.to_string());
+    let unit_hash = token::unit_hash(&keys.unit_hash, unit).map_err(internal)?;
+    let now = now_ms();
+    let claims = TokenClaims {
+        prompt: d.prompt.to_string(),
+        label: d.label.to_string(),
+        version: d.version,
+        rule: d.rule.to_string(),
+        bucket: d.bucket,
+        unit_hash: unit_hash.clone(),
+        revision: d.revision,
+        period: d.period.to_string(),
+        forced: d.forced,
+        issued_ms: now,
+        nonce: nonce(),
+    };
+    let signed = token::sign(&claims, &keys.signing).map_err(internal)?;
+    let id = token::exposure_id(&signed).unwrap_or_default();
+    let event = Event::Exposure(Exposure {
+        id,
+        prompt: claims.prompt,
+        label: claims.label,
+        version: d.version,
+        rule: claims.rule,
+        bucket: d.bucket,
+        unit_hash,
+        revision: d.revision,
+        period: claims.period,
+        time_ms: now,
+        location: location.to_string(),
+        forced: d.forced,
+    });
+    Ok((signed, event))
+}

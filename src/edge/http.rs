@@ -1,0 +1,141 @@
+//! HTTP plumbing: JSON bodies with a size limit, JSON responses, and API errors in
+//! the one shape every endpoint uses: `{"error": {"code", "message", "details"}}`.
+
+use crate::resolve::ResolveError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Value};
+use worker::{Headers, Request, Response, ResponseBuilder};
+
+/// An error answer: status, stable code, message, details.
+#[derive(Debug)]
+pub struct ApiError {
+    status: u16,
+    code: &'static str,
+    message: String,
+    details: Value,
+}
+
+impl ApiError {
+    /// A new error without details.
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: Value::Null,
+        }
+    }
+
+    /// Adds details.
+    pub fn details(mut self, details: Value) -> ApiError {
+        self.details = details;
+        self
+    }
+
+    /// 404 for a path nobody serves.
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(404, "not_found", format!("no route for {what}"))
+    }
+
+    /// 500 naming a missing secret.
+    pub fn missing_secret(name: &str) -> ApiError {
+        ApiError::new(
+            500,
+            "missing_secret",
+            format!("the secret {name} is not set: add it to .dev.vars locally or with `wrangler secret put {name}`"),
+        )
+        .details(json!({"secret": name}))
+    }
+
+    /// 503: no manifest could be loaded yet.
+    pub fn no_manifest(reason: &str) -> ApiError {
+        ApiError::new(
+            503,
+            "no_manifest",
+            format!("no manifest is loaded: {reason}"),
+        )
+    }
+
+    /// The error as a response.
+    pub fn into_response(self) -> Response {
+        let body =
+            json!({"error": {"code": self.code, "message": self.message, "details": self.details}});
+        respond(self.status, &body)
+    }
+}
+
+impl From<ResolveError> for ApiError {
+    fn from(e: ResolveError) -> ApiError {
+        let (status, details) = match &e {
+            ResolveError::UnknownPrompt(_) | ResolveError::UnknownLabel { .. } => {
+                (404, Value::Null)
+            }
+            ResolveError::MissingVariables(names) => (422, json!({"missing": names})),
+            ResolveError::InvalidVariable { name, .. } => (422, json!({"variable": name})),
+            ResolveError::Render(_) => (422, Value::Null),
+            ResolveError::InvalidRequest(_) => (400, Value::Null),
+        };
+        ApiError::new(status, e.code(), e.to_string()).details(details)
+    }
+}
+
+/// A JSON response with a status; falls back to a bare 500 if the body cannot be built.
+pub fn respond<T: Serialize + ?Sized>(status: u16, body: &T) -> Response {
+    match serde_json::to_string(body) {
+        Ok(text) => text_response(status, text, "application/json; charset=utf-8"),
+        Err(e) => text_response(500, format!("cannot serialise response: {e}"), "text/plain"),
+    }
+}
+
+/// A response with a text body and a content type.
+pub fn text_response(status: u16, body: String, content_type: &str) -> Response {
+    let headers = Headers::new();
+    // Setting a well-formed header on a fresh Headers object does not fail.
+    let _ = headers.set("content-type", content_type);
+    ResponseBuilder::new()
+        .with_status(status)
+        .with_headers(headers)
+        .fixed(body.into_bytes())
+}
+
+/// Reads a JSON body of at most `limit` bytes.
+pub async fn json_body<T: DeserializeOwned>(
+    req: &mut Request,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    let bytes = req
+        .bytes()
+        .await
+        .map_err(|e| ApiError::new(400, "unreadable_body", format!("cannot read the body: {e}")))?;
+    if bytes.len() > limit {
+        return Err(too_large(limit));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        let code = if e.is_data() {
+            "invalid_request"
+        } else {
+            "malformed_json"
+        };
+        ApiError::new(400, code, format!("request body: {e}"))
+            .details(json!({"line": e.line(), "column": e.column()}))
+    })
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        413,
+        "body_too_large",
+        format!("request body is over the limit of {limit} bytes"),
+    )
+    .details(json!({"limit": limit}))
+}
