@@ -198,3 +198,33 @@ proptest! {
         prop_assert!(out.starts_with("prefix"));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(20000))]
+
+    /// JavaScript's number text round-trips and is as short as Rust's own shortest
+    /// formatting. (Where two shortest forms exist, ECMAScript takes the one closest to
+    /// the value, as ryu does; Rust's `{:e}` may not: -152874121549551.12 vs ...13.)
+    #[test]
+    fn js_number_text_round_trips_with_shortest_digits(bits in any::<u64>()) {
+        let x = f64::from_bits(bits);
+        prop_assume!(x.is_finite());
+        let mut out = String::new();
+        edgeprompt::render::write_f64(x, &mut out);
+        let back: f64 = out.parse().expect("JS number text parses");
+        prop_assert!(back == x || (x == 0.0 && back == 0.0), "{} -> {}", x, out);
+        let digits = |s: &str| -> String {
+            let m = s.split(['e', 'E']).next().unwrap_or("");
+            m.chars().filter(char::is_ascii_digit).collect::<String>().trim_start_matches('0').trim_end_matches('0').to_string()
+        };
+        prop_assert!(digits(&out).len() <= digits(&format!("{:e}", x.abs())).len(), "{}", out);
+    }
+}
+
+#[test]
+fn ties_between_shortest_forms_go_to_the_closest_like_javascript() {
+    // Node prints -152874121549551.12 for these bits; Rust's `{:e}` would end in 13.
+    let mut out = String::new();
+    edgeprompt::render::write_f64(f64::from_bits(14042612010403421668), &mut out);
+    assert_eq!(out, "-152874121549551.12");
+}

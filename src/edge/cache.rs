@@ -50,6 +50,7 @@ struct State {
     checked_ms: u64,
     refreshing: bool,
     recent: Vec<Rc<Loaded>>,
+    last_problem: Option<(u64, String)>,
 }
 
 thread_local! {
@@ -78,6 +79,7 @@ pub async fn current(env: &Env, ctx: &Context, refresh_ms: u64) -> Result<Rc<Loa
     }
     let loaded = load_current(env).await.map_err(|reason| {
         console_warn!("edgeprompt: cold start without a manifest: {reason}");
+        STATE.with(|s| s.borrow_mut().last_problem = Some((now_ms(), reason.clone())));
         ApiError::no_manifest(&reason)
     })?;
     Ok(install(loaded))
@@ -103,6 +105,31 @@ pub async fn at_revision(env: &Env, revision: u64) -> Result<Rc<Loaded>, String>
         s.recent.truncate(RECENT);
     });
     Ok(loaded)
+}
+
+/// What the isolate holds, for `/v1/status`.
+pub struct Status {
+    /// Revision served, if any.
+    pub revision: Option<u64>,
+    /// When KV was last checked (ms since the epoch).
+    pub checked_ms: u64,
+    /// Revisions kept compiled for re-derivation.
+    pub recent: Vec<u64>,
+    /// The last refusal or failure to update: when, and why.
+    pub last_problem: Option<(u64, String)>,
+}
+
+/// The isolate's manifest status.
+pub fn status() -> Status {
+    STATE.with(|s| {
+        let s = s.borrow();
+        Status {
+            revision: s.current.as_ref().map(|l| l.manifest.revision()),
+            checked_ms: s.checked_ms,
+            recent: s.recent.iter().map(|l| l.manifest.revision()).collect(),
+            last_problem: s.last_problem.clone(),
+        }
+    })
 }
 
 /// The held revision, if any.
@@ -147,13 +174,16 @@ async fn revalidate(env: &Env) {
         Ok(_) => Ok(()),
         Err(reason) => Err(reason),
     };
-    if let Err(reason) = outcome {
+    if let Err(reason) = &outcome {
         console_warn!("edgeprompt: keeping manifest revision {held}: {reason}");
     }
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.checked_ms = now_ms();
         s.refreshing = false;
+        if let Err(reason) = outcome {
+            s.last_problem = Some((now_ms(), reason));
+        }
     });
 }
 

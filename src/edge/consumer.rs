@@ -17,9 +17,21 @@ struct Message {
     events: Vec<Event>,
 }
 
-/// Consumes one batch; an error makes the runtime retry it (then dead-letter it).
+/// Consumes one batch. On a D1 failure the whole batch is retried (the queue's
+/// `max_retries`, then the dead-letter queue); ids already counted are skipped on retry.
+/// Errors are handled here: returning one would abort the Wasm instance.
 pub async fn consume(batch: MessageBatch<Value>, env: Env) -> worker::Result<()> {
-    let db = store::database(&env)?;
+    if let Err(e) = fold(&batch, &env).await {
+        console_error!("edgeprompt: D1 write failed, the batch will be retried: {e}");
+        batch.retry_all();
+        return Ok(());
+    }
+    batch.ack_all();
+    Ok(())
+}
+
+async fn fold(batch: &MessageBatch<Value>, env: &Env) -> worker::Result<()> {
+    let db = store::database(env)?;
     let now = now_ms();
     let mut events = Vec::new();
     for raw in batch.raw_iter() {
@@ -41,12 +53,8 @@ pub async fn consume(batch: MessageBatch<Value>, env: Env) -> worker::Result<()>
         pending.extend(stmts);
     }
     if !pending.is_empty() {
-        if let Err(e) = db.batch(pending).await {
-            console_error!("edgeprompt: D1 batch failed, the queue will retry: {e}");
-            return Err(e);
-        }
+        db.batch(pending).await?;
     }
-    batch.ack_all();
     Ok(())
 }
 

@@ -139,3 +139,14 @@ fn too_large(limit: usize) -> ApiError {
     )
     .details(json!({"limit": limit}))
 }
+
+/// The query's `(key, value)` pairs, percent-decoded. Parsed from the raw URL text so
+/// that the worker does not link a full URL parser (and its IDNA tables) for this.
+pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    let url = req.inner().url();
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let query = query.split_once('#').map(|(q, _)| q).unwrap_or(query);
+    worker::url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}

@@ -108,21 +108,31 @@ pub(crate) fn format_f64(x: f64, buf: &mut NumBuf) {
         buf.push_bytes(b"Infinity");
         return;
     }
-    // Rust's `{:e}` gives the shortest digits that round-trip, e.g. "1.2345e-7".
-    let mut sci = NumBuf::new();
-    let _ = write!(sci, "{x:e}");
-    let (mantissa, exp) = sci.as_str().split_once('e').unwrap_or((sci.as_str(), "0"));
+    // ryu gives the shortest digits that round-trip (as ECMAScript requires), written
+    // either as a decimal ("123.456", "0.001") or in exponent form ("1.2345e-7").
+    let mut ryu_buf = ryu::Buffer::new();
+    let text = ryu_buf.format_finite(x);
+    let (mantissa, exp) = text.split_once('e').unwrap_or((text, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    let mut digits = [0u8; 24];
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut digits = [0u8; 40];
     let mut k = 0;
-    for b in mantissa.bytes().filter(u8::is_ascii_digit) {
+    for b in int_part.bytes().chain(frac_part.bytes()) {
         if let Some(slot) = digits.get_mut(k) {
             *slot = b;
             k += 1;
         }
     }
-    let digits = digits.get(..k).unwrap_or(&[]);
-    write_js(digits, exp + 1, buf);
+    // Position of the decimal point relative to the first digit, then normalise to
+    // 0.d1d2...dk x 10^n with d1 != 0 and dk != 0.
+    let mut n = i32::try_from(int_part.len()).unwrap_or(0) + exp;
+    let all = digits.get(..k).unwrap_or(&[]);
+    let lead = all.iter().take_while(|&&d| d == b'0').count();
+    n -= i32::try_from(lead).unwrap_or(0);
+    let rest = all.get(lead..).unwrap_or(&[]);
+    let trail = rest.iter().rev().take_while(|&&d| d == b'0').count();
+    let digits = rest.get(..rest.len() - trail).unwrap_or(&[]);
+    write_js(digits, n, buf);
 }
 
 /// ECMAScript Number::toString(10) layout of the value 0.d1d2...dk × 10^n.

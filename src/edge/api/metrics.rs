@@ -3,7 +3,7 @@
 //! (the first version of the label's default split), plus the sample-ratio check.
 
 use super::Call;
-use crate::edge::http::{respond, ApiError};
+use crate::edge::http::{query_pairs, respond, ApiError};
 use crate::edge::{cache, store};
 use crate::manifest::{MetricKind, Target};
 use crate::stats::{self, Estimate, Moments};
@@ -12,15 +12,11 @@ use worker::Response;
 
 /// Answers with the comparison for the current (or every) weights period.
 pub async fn get(call: Call, prompt_name: &str) -> Result<Response, ApiError> {
-    let url = call
-        .req
-        .url()
-        .map_err(|e| ApiError::new(400, "invalid_request", format!("bad URL: {e}")))?;
     let mut label = crate::resolve::DEFAULT_LABEL.to_string();
     let mut all = false;
-    for (k, v) in url.query_pairs() {
+    for (k, v) in query_pairs(&call.req) {
         match k.as_ref() {
-            "label" => label = v.into_owned(),
+            "label" => label = v,
             "period" if v == "all" => all = true,
             "period" if v == "current" => all = false,
             other => {
@@ -186,4 +182,13 @@ fn metric_cell(
         "ci": estimate.map(|e| e.ci),
         "diff": diff.map(|d| json!({"estimate": d.estimate, "ci": d.ci})),
     })
+}
+
+/// Basis points as a JSON percent: 9000 -> 90, 3333 -> 33.33.
+fn percent(bp: u16) -> Value {
+    if bp % 100 == 0 {
+        json!(bp / 100)
+    } else {
+        json!(f64::from(bp) / 100.0)
+    }
 }

@@ -9,7 +9,8 @@ mod resolve;
 mod token;
 
 use super::config::Settings;
-use super::http::{text_response, ApiError};
+use super::http::{respond, text_response, ApiError};
+use serde_json::json;
 use worker::{Context, Env, Method, Request, Response};
 
 /// Everything a handler needs.
@@ -45,6 +46,7 @@ async fn route(call: Call, method: &Method, path: &str) -> Result<Response, ApiE
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (method, segments.as_slice()) {
         (Method::Get, ["healthz"]) => Ok(text_response(200, "ok".into(), "text/plain")),
+        (Method::Get, ["v1", "status"]) => status(call).await,
         (Method::Post, ["v1", "resolve"]) => resolve::post(call).await,
         (Method::Get, ["v1", "prompts", name]) => prompts::get(call, name).await,
         (Method::Get, ["v1", "manifest"]) => manifest::get(call).await,
@@ -53,11 +55,29 @@ async fn route(call: Call, method: &Method, path: &str) -> Result<Response, ApiE
         (Method::Get, ["v1", "metrics", prompt]) => metrics::get(call, prompt).await,
         (Method::Get, ["__dev", "panic"]) if call.settings.dev_panic => dev_panic(),
         (_, ["v1", "resolve" | "exposures" | "events"]) => Err(wrong_method(path, "POST")),
-        (_, ["v1", "prompts" | "metrics", _] | ["v1", "manifest"] | ["healthz"]) => {
+        (_, ["v1", "prompts" | "metrics", _] | ["v1", "manifest" | "status"] | ["healthz"]) => {
             Err(wrong_method(path, "GET"))
         }
         _ => Err(ApiError::not_found(&format!("{method:?} {path}"))),
     }
+}
+
+/// `GET /v1/status`: which revision this isolate serves, when it last checked KV and
+/// the last reason it refused an update. Loads the manifest if none is held yet.
+async fn status(call: Call) -> Result<Response, ApiError> {
+    let loaded = super::cache::current(&call.env, &call.ctx, call.settings.refresh_ms).await;
+    let s = super::cache::status();
+    let now = super::platform::now_ms();
+    Ok(respond(
+        if loaded.is_ok() { 200 } else { 503 },
+        &json!({
+            "revision": s.revision,
+            "checked_ms_ago": s.revision.map(|_| now.saturating_sub(s.checked_ms)),
+            "refresh_interval_ms": call.settings.refresh_ms,
+            "recent_revisions": s.recent,
+            "last_problem": s.last_problem.map(|(at, reason)| json!({"ms_ago": now.saturating_sub(at), "reason": reason})),
+        }),
+    ))
 }
 
 fn wrong_method(path: &str, allowed: &str) -> ApiError {

@@ -4,7 +4,7 @@
 use super::token::{issue, Decided};
 use super::Call;
 use crate::edge::config::Keys;
-use crate::edge::http::{respond, ApiError};
+use crate::edge::http::{query_pairs, respond, ApiError};
 use crate::edge::{cache, outbox, platform};
 use crate::resolve::{self, Request};
 use serde_json::{json, Map, Value};
@@ -12,20 +12,16 @@ use worker::Response;
 
 /// Answers with the version's sources.
 pub async fn get(call: Call, name: &str) -> Result<Response, ApiError> {
-    let url = call
-        .req
-        .url()
-        .map_err(|e| ApiError::new(400, "invalid_request", format!("bad URL: {e}")))?;
     let (mut label, mut unit, mut track) = (None, None, true);
     let mut attrs = Map::new();
-    for (k, v) in url.query_pairs() {
+    for (k, v) in query_pairs(&call.req) {
         match k.as_ref() {
-            "label" => label = Some(v.into_owned()),
-            "unit" => unit = Some(v.into_owned()),
+            "label" => label = Some(v),
+            "unit" => unit = Some(v),
             "track" => track = v != "false",
             other => match other.strip_prefix("attr.") {
                 Some(key) if !key.is_empty() => {
-                    attrs.insert(key.to_string(), Value::String(v.into_owned()));
+                    attrs.insert(key.to_string(), Value::String(v));
                 }
                 _ => {
                     return Err(ApiError::new(400, "invalid_request", format!("unknown query parameter \"{other}\" (expected label, unit, track or attr.KEY)")))
