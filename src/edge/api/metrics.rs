@@ -82,7 +82,7 @@ pub async fn get(call: Call, prompt_name: &str) -> Result<Response, ApiError> {
         let weight = weights
             .iter()
             .find(|w| w.0 == v)
-            .map(|w| crate::assign::format_bp(u32::from(w.1)));
+            .map(|w| percent(w.1));
         out_versions.push(
             json!({"version": v, "weight": weight, "exposed_units": units(v), "metrics": metrics}),
         );
