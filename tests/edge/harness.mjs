@@ -1,0 +1,151 @@
+// Starts the real worker in workerd with `wrangler dev` on a free loopback port, with a
+// fresh --persist-to directory (local KV, Queue, D1), and stops every process it started.
+import { spawn, execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const execFileP = promisify(execFile);
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" };
+const START_TIMEOUT_MS = Number(process.env.EDGE_TEST_START_TIMEOUT_MS ?? 300_000);
+const groups = new Set();
+
+process.on("exit", () => {
+  for (const pid of groups) {
+    try { process.kill(-pid, "SIGKILL"); } catch { /* gone */ }
+  }
+});
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns a truthy value or the deadline passes. */
+export async function waitFor(what, fn, timeoutMs, intervalMs = 200) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = undefined;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last.message}` : ""}`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export async function wrangler(...args) {
+  const { stdout, stderr } = await execFileP("npx", ["wrangler", ...args], { cwd: ROOT, env: ENV, timeout: 120_000, maxBuffer: 16 << 20 });
+  return stdout + stderr;
+}
+
+/** The CLI binary built by cargo (EDGEPROMPT_BIN, or the debug build in the target dir). */
+export function cliPath() {
+  if (process.env.EDGEPROMPT_BIN) return process.env.EDGEPROMPT_BIN;
+  const target = process.env.CARGO_TARGET_DIR ?? path.join(ROOT, "target");
+  for (const profile of ["debug", "release"]) {
+    const p = path.join(target, profile, "edgeprompt");
+    if (fs.existsSync(p)) return p;
+  }
+  throw new Error("edgeprompt CLI not built: run `cargo build --bin edgeprompt` or set EDGEPROMPT_BIN");
+}
+
+/** Runs the CLI; returns stdout. */
+export async function cli(args, input) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cliPath(), args, { cwd: ROOT });
+    let out = "", err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`edgeprompt ${args.join(" ")} exited ${code}: ${err}`))));
+    child.stdin.end(input ?? "");
+  });
+}
+
+/**
+ * Starts an edge. Options: `manifest` (a document to seed as revision/current), `secrets`
+ * (default true), `vars` (wrangler --var overrides).
+ */
+export async function startEdge({ manifest, secrets = true, vars = {} } = {}) {
+  const persist = fs.mkdtempSync(path.join(os.tmpdir(), "edgeprompt-edge-"));
+  const envFile = path.join(persist, "test.env");
+  const keys = { EVENT_SIGNING_KEY: randomBytes(32).toString("hex"), UNIT_HASH_KEY: randomBytes(32).toString("hex") };
+  // --env-file replaces .dev.vars: each edge gets its own keys (or none).
+  fs.writeFileSync(envFile, secrets ? Object.entries(keys).map(([k, v]) => `${k}=${v}`).join("\n") + "\n" : "\n");
+  await wrangler("d1", "migrations", "apply", "METRICS", "--local", "--persist-to", persist);
+  const edge = {
+    persist,
+    keys,
+    url: null,
+    log: [],
+    async kvPut(key, value) {
+      const file = path.join(persist, `value-${Date.now()}-${Math.random().toString(16).slice(2)}`);
+      fs.writeFileSync(file, typeof value === "string" ? value : JSON.stringify(value));
+      await wrangler("kv", "key", "put", key, "--path", file, "--binding", "MANIFESTS", "--local", "--persist-to", persist);
+    },
+    async publish(doc) {
+      await edge.kvPut(`manifest/${doc.revision}`, doc);
+      await edge.kvPut("manifest/current", String(doc.revision));
+    },
+    async fetch(p, init = {}) {
+      const res = await fetch(edge.url + p, { ...init, signal: AbortSignal.timeout(30_000) });
+      const text = await res.text();
+      let json;
+      try { json = JSON.parse(text); } catch { json = undefined; }
+      return { status: res.status, headers: res.headers, text, json };
+    },
+    post(p, body) {
+      return edge.fetch(p, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+    },
+    async stop() {
+      const pid = edge.child?.pid;
+      if (!pid) return;
+      const kill = (sig) => { try { process.kill(-pid, sig); } catch { /* gone */ } };
+      kill("SIGTERM");
+      await Promise.race([edge.exited, sleep(10_000)]);
+      kill("SIGKILL");
+      groups.delete(pid);
+      fs.rmSync(persist, { recursive: true, force: true });
+    },
+  };
+  if (manifest) await edge.publish(manifest);
+  const port = await freePort();
+  const args = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", "0", "--persist-to", persist, "--env-file", envFile, "--show-interactive-dev-session=false"];
+  for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
+  const child = spawn("npx", args, { cwd: ROOT, env: ENV, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  groups.add(child.pid);
+  edge.child = child;
+  edge.exited = new Promise((r) => child.once("exit", r));
+  child.stdout.on("data", (d) => edge.log.push(d.toString()));
+  child.stderr.on("data", (d) => edge.log.push(d.toString()));
+  edge.url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor("the edge to answer /healthz", async () => (await fetch(edge.url + "/healthz", { signal: AbortSignal.timeout(2000) })).status === 200, START_TIMEOUT_MS, 500);
+  } catch (e) {
+    await edge.stop();
+    throw new Error(`${e.message}\n--- wrangler output ---\n${edge.log.join("").slice(-4000)}`);
+  }
+  return edge;
+}
+
+/** The demo manifest, parsed. */
+export function demoManifest() {
+  return JSON.parse(fs.readFileSync(path.join(ROOT, "examples/demo.json"), "utf8"));
+}
