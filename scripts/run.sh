@@ -1,24 +1,36 @@
 #!/usr/bin/env bash
-# Sets up, builds the CLI and runs it on the demo manifest (the local edge replaces
-# this once the worker lands).
+# The main job: sets up, builds, seeds the demo manifest into local KV, creates the
+# metrics schema in local D1, and serves the edge on http://127.0.0.1:8787 (Ctrl-C stops).
+#   PORT=N  serve on another port
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PORT=${PORT:-8787}
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+
 EDGEPROMPT_FUZZ=0 scripts/setup.sh
 cargo build --release --bin edgeprompt
 bin=${CARGO_TARGET_DIR:-target}/release/edgeprompt
-demo=examples/demo.json
+"$bin" validate examples/demo.json
+scripts/build-worker.sh
 
-echo; echo "\$ edgeprompt validate $demo"
-"$bin" validate "$demo"
-echo; echo "\$ edgeprompt resolve $demo --prompt support --unit user-42 --vars '{\"question\": \"Where is my order?\", \"plan\": \"pro\"}'"
-"$bin" resolve "$demo" --prompt support --unit user-42 --vars '{"question": "Where is my order?", "plan": "pro"}'
-echo; echo "\$ edgeprompt resolve $demo --prompt support --unit qa-alice --compact --vars '{\"question\": \"hi\"}'"
-"$bin" resolve "$demo" --prompt support --unit qa-alice --compact --vars '{"question": "hi"}'
-echo; echo "\$ seq 1 100000 | sed 's/^/user-/' | edgeprompt resolve $demo --prompt support --units-from -   (counted per version)"
-start=$(date +%s.%N)
-seq 1 100000 | sed 's/^/user-/' | "$bin" resolve "$demo" --prompt support --units-from - >/tmp/edgeprompt-batch.jsonl
-end=$(date +%s.%N)
-for v in 1 2; do
-  printf 'version %s: %s units\n' "$v" "$(grep -c "\"version\":$v," /tmp/edgeprompt-batch.jsonl)"
-done
-awk -v s="$start" -v e="$end" 'BEGIN { printf "100,000 assignments in %.3f s\n", e - s }'
+npx wrangler d1 migrations apply METRICS --local
+current=$(npx wrangler kv key get manifest/current --binding MANIFESTS --local --text 2>/dev/null || true)
+if ! [[ "$current" =~ ^[0-9]+$ ]]; then
+  rev=$(node -p 'require("./examples/demo.json").revision')
+  npx wrangler kv key put "manifest/$rev" --path examples/demo.json --binding MANIFESTS --local
+  npx wrangler kv key put manifest/current "$rev" --binding MANIFESTS --local
+  echo "run: seeded examples/demo.json as revision $rev"
+else
+  echo "run: local KV already serves revision $current (delete .wrangler/state to start over)"
+fi
+
+cat <<MSG
+
+The local edge starts on http://127.0.0.1:$PORT. Try, from another terminal:
+
+  curl -s http://127.0.0.1:$PORT/v1/resolve \\
+    -d '{"prompt": "support", "unit": "user-42", "variables": {"question": "Where is my order?"}}'
+  curl -s http://127.0.0.1:$PORT/v1/metrics/support
+
+MSG
+exec npx wrangler dev --ip 127.0.0.1 --port "$PORT"

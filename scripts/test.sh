@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up what the tests need and runs every check: format, lints for each feature
-# set, the wasm32 build, short fuzz runs, then the whole test suite.
+# set, the wasm32 builds, short fuzz runs, the Rust test suite, then the edge worker's
+# tests in real workerd.
 #   FUZZ_SECONDS=N   seconds per fuzz target (default 20; 0 skips fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,8 @@ cargo clippy --lib --no-default-features -- -D warnings
 step "engine builds for wasm32 (--no-default-features)"
 cargo check --target wasm32-unknown-unknown --no-default-features
 cargo clippy --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
+step "clippy: the edge worker (wasm32, --features edge)"
+cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features edge -- -D warnings
 
 if [ "$FUZZ_SECONDS" != 0 ]; then
   for target in manifest template; do
@@ -41,3 +44,9 @@ cargo test --benches
 
 step "cargo test (unit, integration, spec, golden, property, CLI, doc)"
 cargo test
+
+step "edge worker in real workerd (wrangler dev): build, then node --test tests/edge/"
+scripts/build-worker.sh
+cargo build --bin edgeprompt
+EDGEPROMPT_BIN="${CARGO_TARGET_DIR:-target}/debug/edgeprompt" \
+  node --test --test-concurrency=1 tests/edge/

@@ -19,6 +19,7 @@ test("a cold isolate without a manifest answers 503 with a JSON error", async ()
   assert.equal(r.json.error.code, "no_manifest");
   assert.match(r.json.error.message, /manifest\/current is missing/);
   assert.equal((await edge.fetch("/healthz")).status, 200);
+  assert.equal((await edge.fetch("/__dev/panic")).status, 404, "no panic route by default");
 });
 
 test("a missing secret is a 500 naming it, never a default key", async () => {
