@@ -68,9 +68,10 @@ pub struct Outcome {
     pub time_ms: u64,
 }
 
-/// An event on the queue.
+/// An event on the queue, externally tagged (`{"exposure": {...}}`), which decodes
+/// without buffering (smaller and faster in Wasm than an internal tag).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Event {
     /// A served decision.
     Exposure(Exposure),
@@ -162,7 +163,7 @@ mod tests {
     #[test]
     fn events_are_tagged_on_the_wire() {
         let s = serde_json::to_string(&outcome(1)).unwrap();
-        assert!(s.starts_with("{\"type\":\"outcome\""), "{s}");
+        assert!(s.starts_with("{\"outcome\":{\"id\":"), "{s}");
         let back: Event = serde_json::from_str(&s).unwrap();
         assert_eq!(back, outcome(1));
     }

@@ -79,10 +79,7 @@ pub async fn get(call: Call, prompt_name: &str) -> Result<Response, ApiError> {
             let cell = metric_cell(&agg, v, control, name, metric.kind, &units);
             metrics.insert(name.to_string(), cell);
         }
-        let weight = weights
-            .iter()
-            .find(|w| w.0 == v)
-            .map(|w| percent(w.1));
+        let weight = weights.iter().find(|w| w.0 == v).map(|w| percent(w.1));
         out_versions.push(
             json!({"version": v, "weight": weight, "exposed_units": units(v), "metrics": metrics}),
         );
