@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the edge worker (build/index.js + build/index_bg.wasm) with local tools only;
-# wrangler.toml's [build] runs it. Size-optimised (opt-level "s") without changing the
-# release profile the CLI uses.
+# wrangler.toml's [build] runs it. Size-optimised (opt-level "z", wasm-opt -Oz) without changing the
+# release profile the CLI uses. EDGEPROMPT_KEEP_NAMES=1 keeps function names.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -9,7 +9,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$HOME/.cargo/bin/wasm-bindgen}"
 export WASM_OPT_BIN="${WASM_OPT_BIN:-$ROOT/node_modules/.bin/wasm-opt}"
 export ESBUILD_BIN="${ESBUILD_BIN:-$ROOT/node_modules/.bin/esbuild}"
-export CARGO_PROFILE_RELEASE_OPT_LEVEL=s
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
 for v in WASM_BINDGEN_BIN WASM_OPT_BIN ESBUILD_BIN; do
   [ -x "${!v}" ] || { echo "build-worker.sh: $v=${!v} is missing: run scripts/setup.sh first" >&2; exit 1; }
 done
@@ -21,4 +21,14 @@ if [ -z "${EDGEPROMPT_FORCE_BUILD:-}" ] && [ -f build/index_bg.wasm ] && [ -f bu
   exit 0
 fi
 command -v worker-build >/dev/null || { echo "build-worker.sh: worker-build is missing: run scripts/setup.sh first" >&2; exit 1; }
-exec worker-build --release --no-default-features --features edge "$@"
+worker-build --release --no-default-features --features edge "$@"
+# worker-build keeps the Wasm names section (function names in stack traces): ~30 KB
+# gzipped. Drop it unless asked to keep it; panic messages are logged either way.
+if [ "${EDGEPROMPT_KEEP_NAMES:-0}" != 1 ]; then
+  "$WASM_OPT_BIN" build/index_bg.wasm --strip-debug -o build/index_bg.wasm \
+    --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+    --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling
+fi
+wasm_bytes=$(wc -c < build/index_bg.wasm)
+gz_bytes=$(gzip -9 -c build/index_bg.wasm | wc -c)
+echo "build-worker.sh: build/index_bg.wasm is $wasm_bytes bytes, $gz_bytes gzipped"

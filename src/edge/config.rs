@@ -1,6 +1,18 @@
 //! Settings (plain vars with documented defaults) and secrets (never defaulted).
 
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
 use worker::Env;
+
+// Vars and secrets are fixed for an isolate's lifetime (a change is a new deployment,
+// hence new isolates), so each is read from the environment once.
+thread_local! {
+    static SETTINGS: OnceCell<Settings> = const { OnceCell::new() };
+    static SECRETS: RefCell<Vec<CachedSecret>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A secret's name and value (`None` when unset).
+type CachedSecret = (&'static str, Option<Rc<[u8]>>);
 
 /// Settings read from `[vars]`, each with a default.
 #[derive(Debug, Clone, Copy)]
@@ -34,6 +46,11 @@ fn var_u64(env: &Env, name: &str, default: u64) -> u64 {
 }
 
 impl Settings {
+    /// The settings, read from the environment on first use.
+    pub fn get(env: &Env) -> Settings {
+        SETTINGS.with(|s| *s.get_or_init(|| Settings::from_env(env)))
+    }
+
     /// Reads the settings from the environment.
     pub fn from_env(env: &Env) -> Settings {
         Settings {
@@ -60,27 +77,37 @@ pub const EVENT_SIGNING_KEY: &str = "EVENT_SIGNING_KEY";
 /// Name of the secret that keys unit hashes.
 pub const UNIT_HASH_KEY: &str = "UNIT_HASH_KEY";
 
-/// Reads a secret; a missing or empty one is an error naming it (never a default key).
-pub fn secret(env: &Env, name: &'static str) -> Result<Vec<u8>, &'static str> {
-    match env.secret(name) {
-        Ok(s) => {
-            let v = s.to_string();
-            if v.is_empty() {
-                Err(name)
-            } else {
-                Ok(v.into_bytes())
-            }
+/// Reads a secret (once per isolate); a missing or empty one is an error naming it,
+/// never a default key.
+pub fn secret(env: &Env, name: &'static str) -> Result<Rc<[u8]>, &'static str> {
+    let cached = SECRETS.with(|s| {
+        s.borrow()
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    });
+    let value = match cached {
+        Some(v) => v,
+        None => {
+            let v = env
+                .secret(name)
+                .ok()
+                .map(|s| s.to_string())
+                .filter(|s| !s.is_empty())
+                .map(|s| Rc::from(s.into_bytes()));
+            SECRETS.with(|s| s.borrow_mut().push((name, v.clone())));
+            v
         }
-        Err(_) => Err(name),
-    }
+    };
+    value.ok_or(name)
 }
 
 /// Both keys an exposure needs.
 pub struct Keys {
     /// Signs tokens.
-    pub signing: Vec<u8>,
+    pub signing: Rc<[u8]>,
     /// Keys unit hashes.
-    pub unit_hash: Vec<u8>,
+    pub unit_hash: Rc<[u8]>,
 }
 
 impl Keys {

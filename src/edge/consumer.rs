@@ -68,7 +68,7 @@ fn serde_wasm_value(v: worker::wasm_bindgen::JsValue) -> Result<Value, String> {
 
 /// Forgets event ids older than the token expiry plus a day (run by the cron trigger).
 pub async fn expire_seen_ids(env: &Env) {
-    let settings = Settings::from_env(env);
+    let settings = Settings::get(env);
     let keep_ms = settings.token_ttl_ms.saturating_add(24 * 3600 * 1000);
     let before = now_ms().saturating_sub(keep_ms);
     match store::database(env) {

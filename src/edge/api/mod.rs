@@ -27,7 +27,7 @@ pub struct Call {
 
 /// Answers one request; every failure becomes a JSON error response.
 pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
-    let settings = Settings::from_env(&env);
+    let settings = Settings::get(&env);
     let method = req.method();
     let path = req.path();
     let call = Call {
