@@ -39,7 +39,7 @@ async function startEdge(manifest) {
     modulesRoot: path.join(ROOT, "build"),
     host: "127.0.0.1",
     port: 0,
-    bindings: { ...workerOptions.bindings, EVENT_SIGNING_KEY: randomBytes(32).toString("hex"), UNIT_HASH_KEY: randomBytes(32).toString("hex") },
+    bindings: { ...workerOptions.bindings, EDGEPROMPT_DEV_PANIC: "1", EVENT_SIGNING_KEY: randomBytes(32).toString("hex"), UNIT_HASH_KEY: randomBytes(32).toString("hex") },
     kvPersist: path.join(persist, "kv"),
     d1Persist: path.join(persist, "d1"),
   });
@@ -82,6 +82,7 @@ const body = { prompt: "support", unit: "user-42", variables: { question: "Where
 await fetch(url + "/v1/resolve", { method: "POST", body: JSON.stringify(body) }); // load the manifest
 wrk(url + "/healthz"); // warm-up
 const health = wrk(url + "/healthz");
+const echo = wrk(url + "/__dev/echo", luaPost({ ...body, track: false }));
 const untracked = wrk(url + "/v1/resolve", luaPost({ ...body, track: false }));
 const tracked = wrk(url + "/v1/resolve", luaPost(body));
 await mf.dispose();
@@ -90,6 +91,7 @@ console.log(`\nwrk -t1 -c16 -d${SECONDS}s on ${url} (Miniflare's entry socket: t
 console.log("| route | requests/s | p50 | p90 | p99 | ratio to /healthz | non-2xx |");
 console.log("|---|---|---|---|---|---|---|");
 row("GET /healthz", health);
+row("POST /__dev/echo (reads the same body, answers ok)", echo);
 row("POST /v1/resolve, track: false", untracked);
 row("POST /v1/resolve, tracked", tracked);
 

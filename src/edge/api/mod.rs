@@ -54,6 +54,7 @@ async fn route(call: Call, method: &Method, path: &str) -> Result<Response, ApiE
         (Method::Post, ["v1", "events"]) => events::post(call).await,
         (Method::Get, ["v1", "metrics", prompt]) => metrics::get(call, prompt).await,
         (Method::Get, ["__dev", "panic"]) if call.settings.dev_panic => dev_panic(),
+        (Method::Post, ["__dev", "echo"]) if call.settings.dev_panic => dev_echo(call).await,
         (_, ["v1", "resolve" | "exposures" | "events"]) => Err(wrong_method(path, "POST")),
         (_, ["v1", "prompts" | "metrics", _] | ["v1", "manifest" | "status"] | ["healthz"]) => {
             Err(wrong_method(path, "GET"))
@@ -86,6 +87,13 @@ fn wrong_method(path: &str, allowed: &str) -> ApiError {
         "method_not_allowed",
         format!("{path} accepts {allowed} only"),
     )
+}
+
+/// Reads a JSON body and answers `ok`: the cost of a POST with a body, for benchmarks.
+async fn dev_echo(mut call: Call) -> Result<Response, ApiError> {
+    let _: serde_json::Value =
+        super::http::json_body(&mut call.req, call.settings.max_body_bytes).await?;
+    Ok(text_response(200, "ok".into(), "text/plain"))
 }
 
 /// A panic on purpose, only when `EDGEPROMPT_DEV_PANIC` is "1" (local development),
