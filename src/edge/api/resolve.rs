@@ -65,7 +65,13 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
         revision: decision.revision,
         period,
     };
-    let (token, exposure) = issue(&decided, &body.unit, &keys, &platform::location(&call.req))?;
+    // The location only matters for a recorded exposure; reading it crosses into JS.
+    let location = if body.track {
+        platform::location(&call.req)
+    } else {
+        String::new()
+    };
+    let (token, exposure) = issue(&decided, &body.unit, &keys, &location)?;
     if body.track {
         outbox::push(
             &call.env,
