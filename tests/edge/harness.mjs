@@ -70,12 +70,16 @@ export function cliPath() {
 /** Runs the CLI; returns stdout. */
 export async function cli(args, input) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cliPath(), args, { cwd: ROOT });
+    const child = spawn(cliPath(), args, { cwd: ROOT, stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     let out = "", err = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (err += d));
     child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`edgeprompt ${args.join(" ")} exited ${code}: ${err}`))));
-    child.stdin.end(input ?? "");
+    if (input !== undefined) {
+      // The CLI may exit before reading everything (e.g. on an error): not a test failure.
+      child.stdin.on("error", () => {});
+      child.stdin.end(input);
+    }
   });
 }
 
