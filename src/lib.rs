@@ -25,6 +25,7 @@ pub mod condition;
 pub mod edge;
 pub mod events;
 pub mod manifest;
+pub mod ops;
 pub mod render;
 pub mod resolve;
 pub mod stats;

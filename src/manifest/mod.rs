@@ -17,6 +17,7 @@ pub use model::{
     Route, Rule, Target, Version,
 };
 pub use problem::{ManifestError, Problem};
+pub use versions::content_hash;
 
 use problem::{key_path, Problems};
 use reader::{as_int, as_map, check_name, Obj};
