@@ -6,6 +6,7 @@
 //! Who owns what: prompt sources own versions and snippets, the control plane owns
 //! routes. Publishing never changes an existing route; routes change only here.
 
+pub mod history;
 mod publish;
 mod routes;
 

@@ -90,13 +90,20 @@ export async function cli(args, input) {
 export async function startEdge({ manifest, secrets = true, vars = {} } = {}) {
   const persist = fs.mkdtempSync(path.join(os.tmpdir(), "edgeprompt-edge-"));
   const envFile = path.join(persist, "test.env");
-  const keys = { EVENT_SIGNING_KEY: randomBytes(32).toString("hex"), UNIT_HASH_KEY: randomBytes(32).toString("hex") };
+  const admin = randomBytes(32).toString("hex");
+  const viewer = randomBytes(32).toString("hex");
+  const keys = {
+    EVENT_SIGNING_KEY: randomBytes(32).toString("hex"),
+    UNIT_HASH_KEY: randomBytes(32).toString("hex"),
+    ADMIN_TOKENS: `admin:rw:${admin},viewer:ro:${viewer}`,
+  };
   // --env-file replaces .dev.vars: each edge gets its own keys (or none).
   fs.writeFileSync(envFile, secrets ? Object.entries(keys).map(([k, v]) => `${k}=${v}`).join("\n") + "\n" : "\n");
   await wrangler("d1", "migrations", "apply", "METRICS", "--local", "--persist-to", persist);
   const edge = {
     persist,
     keys,
+    tokens: { admin, viewer },
     url: null,
     log: [],
     async kvPut(key, value) {

@@ -59,6 +59,10 @@ async fn route(call: Call, method: &Method, path: &str) -> Result<Response, ApiE
         (_, ["v1", "prompts" | "metrics", _] | ["v1", "manifest" | "status"] | ["healthz"]) => {
             Err(wrong_method(path, "GET"))
         }
+        (_, ["admin", "v1", rest @ ..]) if !rest.is_empty() => {
+            let rest = rest.join("/");
+            super::admin::handle(call.req, &call.env, &rest).await
+        }
         _ => Err(ApiError::not_found(&format!("{method:?} {path}"))),
     }
 }
