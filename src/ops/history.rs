@@ -90,6 +90,26 @@ fn join(base: &str, key: &str) -> String {
     }
 }
 
+/// Compares one key or item that may be missing on either side.
+fn pair(path: String, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<Change>) {
+    match (a, b) {
+        (Some(va), Some(vb)) => walk(&path, va, vb, out),
+        (Some(va), None) => out.push(Change {
+            path,
+            kind: "removed",
+            before: Some(va.clone()),
+            after: None,
+        }),
+        (None, Some(vb)) => out.push(Change {
+            path,
+            kind: "added",
+            before: None,
+            after: Some(vb.clone()),
+        }),
+        (None, None) => {}
+    }
+}
+
 fn walk(path: &str, a: &Value, b: &Value, out: &mut Vec<Change>) {
     if a == b {
         return;
@@ -98,44 +118,12 @@ fn walk(path: &str, a: &Value, b: &Value, out: &mut Vec<Change>) {
         (Value::Object(x), Value::Object(y)) => {
             let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
             for k in keys {
-                let p = join(path, k);
-                match (x.get(k), y.get(k)) {
-                    (Some(va), Some(vb)) => walk(&p, va, vb, out),
-                    (Some(va), None) => out.push(Change {
-                        path: p,
-                        kind: "removed",
-                        before: Some(va.clone()),
-                        after: None,
-                    }),
-                    (None, Some(vb)) => out.push(Change {
-                        path: p,
-                        kind: "added",
-                        before: None,
-                        after: Some(vb.clone()),
-                    }),
-                    (None, None) => {}
-                }
+                pair(join(path, k), x.get(k), y.get(k), out);
             }
         }
         (Value::Array(x), Value::Array(y)) if path.ends_with(".versions") => {
             for i in 0..x.len().max(y.len()) {
-                let p = format!("{path}[{i}]");
-                match (x.get(i), y.get(i)) {
-                    (Some(va), Some(vb)) => walk(&p, va, vb, out),
-                    (Some(va), None) => out.push(Change {
-                        path: p,
-                        kind: "removed",
-                        before: Some(va.clone()),
-                        after: None,
-                    }),
-                    (None, Some(vb)) => out.push(Change {
-                        path: p,
-                        kind: "added",
-                        before: None,
-                        after: Some(vb.clone()),
-                    }),
-                    (None, None) => {}
-                }
+                pair(format!("{path}[{i}]"), x.get(i), y.get(i), out);
             }
         }
         _ => out.push(Change {
