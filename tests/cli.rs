@@ -213,3 +213,54 @@ fn batch_resolve_prints_one_line_per_unit_matching_single_resolves() {
     let keys: Vec<&String> = lines[0].as_object().unwrap().keys().collect();
     assert_eq!(keys.len(), 4);
 }
+
+#[test]
+fn init_build_and_validate_a_sources_directory() {
+    let dir = std::env::temp_dir().join(format!("edgeprompt-src-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let o = run(&["init", d], "");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout).lines().count(), 4);
+    assert_eq!(
+        run(&["init", d], "").status.code(),
+        Some(1),
+        "init never overwrites"
+    );
+    let o = run(&["validate", d], "");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let built: serde_json::Value = serde_json::from_slice(&run(&["build", d], "").stdout).unwrap();
+    assert_eq!(built["revision"], 1);
+    assert_eq!(
+        built["prompts"]["support"]["versions"][0]["messages"][1],
+        serde_json::json!({"placeholder": "history"})
+    );
+    // Building onto the built manifest adds nothing; an edit becomes version 2.
+    let base = dir.join("base.json");
+    std::fs::write(&base, built.to_string()).unwrap();
+    let again: serde_json::Value =
+        serde_json::from_slice(&run(&["build", d, "--base", base.to_str().unwrap()], "").stdout)
+            .unwrap();
+    assert_eq!(again, built);
+    std::fs::write(
+        dir.join("prompts/support/user.mustache"),
+        "Question: {{question}}\n",
+    )
+    .unwrap();
+    let edited: serde_json::Value =
+        serde_json::from_slice(&run(&["build", d, "--base", base.to_str().unwrap()], "").stdout)
+            .unwrap();
+    assert_eq!(edited["revision"], 2);
+    assert_eq!(edited["prompts"]["support"]["versions"][1]["version"], 2);
+    // A template error is reported with its path.
+    std::fs::write(dir.join("prompts/support/user.mustache"), "{{#open}}").unwrap();
+    let o = run(&["validate", d], "");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr)
+            .contains("prompts.support.versions[0].messages[2].content: template does not compile"),
+        "{}",
+        text(&o.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -9,6 +9,7 @@
 pub mod history;
 mod publish;
 mod routes;
+pub mod sources;
 
 pub use publish::{publish, PromptSource, Published, Sources};
 pub use routes::{point, promote, ramp, rollback, split, RouteChange};

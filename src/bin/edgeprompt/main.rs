@@ -3,6 +3,7 @@
 mod input;
 mod render_cmd;
 mod resolve_cmd;
+mod sources_cmd;
 mod validate_cmd;
 
 use clap::{Parser, Subcommand};
@@ -14,6 +15,18 @@ pub enum Failure {
     Fail(Vec<String>),
     /// A usage error: malformed arguments.
     Usage(String),
+}
+
+/// Prints a line to stdout; a closed pipe (`| head`) ends output quietly.
+pub fn out(line: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match writeln!(stdout, "{line}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Failure::fail(format!("cannot write output: {e}")))
+        }
+        _ => Ok(()),
+    }
 }
 
 impl Failure {
@@ -35,8 +48,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Validate a manifest: a summary line when valid, one `PATH: reason` line per problem when not.
+    /// Validate a manifest file or a sources directory: a summary line when valid, one `PATH: reason` line per problem when not.
     Validate(validate_cmd::Args),
+    /// Create a starter prompts/ and snippets/ directory.
+    Init(sources_cmd::InitArgs),
+    /// Build the manifest that a sources directory publishes (onto --base, if given).
+    Build(sources_cmd::BuildArgs),
     /// Render a Mustache template with JSON data; prints exactly the rendered bytes.
     Render(render_cmd::Args),
     /// Resolve a prompt for a unit (or for every unit of a file) against a manifest.
@@ -47,6 +64,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate(a) => validate_cmd::run(a),
+        Command::Init(a) => sources_cmd::init(a),
+        Command::Build(a) => sources_cmd::build(a),
         Command::Render(a) => render_cmd::run(a),
         Command::Resolve(a) => resolve_cmd::run(a),
     };

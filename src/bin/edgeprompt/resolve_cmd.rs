@@ -95,7 +95,7 @@ pub fn run(a: Args) -> Result<(), Failure> {
         serde_json::to_string_pretty(&d)
     }
     .map_err(|e| Failure::fail(e.to_string()))?;
-    println!("{text}");
+    crate::out(&text)?;
     Ok(())
 }
 

@@ -7,13 +7,18 @@ use edgeprompt::manifest::Body;
 /// Arguments of `validate`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The manifest (JSON); `-` reads standard input.
+    /// The manifest (JSON), `-` for standard input, or a sources directory.
     file: String,
 }
 
 /// Validates and prints a one-line summary.
 pub fn run(a: Args) -> Result<(), Failure> {
-    let m = load_manifest(&a.file)?;
+    let m = if std::path::Path::new(&a.file).is_dir() {
+        let doc = crate::sources_cmd::build_manifest(std::path::Path::new(&a.file), None)?;
+        edgeprompt::manifest::compile_value(doc).map_err(|e| Failure::Fail(e.lines()))?
+    } else {
+        load_manifest(&a.file)?
+    };
     let names = m.prompt_names();
     let (mut versions, mut labels, mut chat) = (0, 0, 0);
     for name in &names {
@@ -27,7 +32,7 @@ pub fn run(a: Args) -> Result<(), Failure> {
                 .count();
         }
     }
-    println!(
+    crate::out(&format!(
         "{}: valid: schema {}, revision {}, {} prompt(s), {} version(s) ({} chat), {} label(s)",
         a.file,
         m.schema(),
@@ -36,6 +41,6 @@ pub fn run(a: Args) -> Result<(), Failure> {
         versions,
         chat,
         labels
-    );
+    ))?;
     Ok(())
 }
