@@ -1,6 +1,7 @@
 //! The edgeprompt ops CLI: validate manifests, preview templates, resolve locally.
 
 mod input;
+mod remote;
 mod render_cmd;
 mod resolve_cmd;
 mod sources_cmd;
@@ -58,6 +59,22 @@ enum Command {
     Render(render_cmd::Args),
     /// Resolve a prompt for a unit (or for every unit of a file) against a manifest.
     Resolve(resolve_cmd::Args),
+    /// Publish a sources directory to the control plane (new versions only).
+    Publish(remote::PublishArgs),
+    /// Make a label's default serve one version.
+    Promote(remote::PromoteArgs),
+    /// Set a label's split: VERSION=PERCENT pairs.
+    Split(remote::SplitArgs),
+    /// Raise a candidate's share, keeping everyone who already has it.
+    Ramp(remote::RampArgs),
+    /// Restore a label's route from history.
+    Rollback(remote::RollbackArgs),
+    /// List every revision: who, when, what.
+    History(remote::HistoryArgs),
+    /// What changed between revisions, or what publishing sources would change.
+    Diff(remote::DiffArgs),
+    /// What each label serves, with live metrics.
+    Status(remote::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +85,14 @@ fn main() -> ExitCode {
         Command::Build(a) => sources_cmd::build(a),
         Command::Render(a) => render_cmd::run(a),
         Command::Resolve(a) => resolve_cmd::run(a),
+        Command::Publish(a) => remote::publish(a),
+        Command::Promote(a) => remote::promote(a),
+        Command::Split(a) => remote::split(a),
+        Command::Ramp(a) => remote::ramp(a),
+        Command::Rollback(a) => remote::rollback(a),
+        Command::History(a) => remote::history(a),
+        Command::Diff(a) => remote::diff(a),
+        Command::Status(a) => remote::status(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

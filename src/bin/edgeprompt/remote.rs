@@ -1,0 +1,390 @@
+//! The remote commands: the CLI as a client of the control plane's admin API.
+//! `--remote URL` and `--token TOKEN`, or `EDGEPROMPT_URL` and `EDGEPROMPT_TOKEN`.
+
+use crate::sources_cmd::read_sources;
+use crate::Failure;
+use edgeprompt::ops::{history, sources};
+use serde_json::{json, Map, Value};
+use std::path::PathBuf;
+
+/// Where the control plane is and who is asking.
+#[derive(clap::Args, Clone)]
+pub struct Remote {
+    /// The edge's URL (default: $EDGEPROMPT_URL).
+    #[arg(long, env = "EDGEPROMPT_URL")]
+    remote: String,
+    /// An admin token (default: $EDGEPROMPT_TOKEN).
+    #[arg(long, env = "EDGEPROMPT_TOKEN", hide_env_values = true)]
+    token: String,
+    /// Print the server's JSON answer instead of a summary.
+    #[arg(long)]
+    json: bool,
+    /// The revision the change is based on (default: the live one, read first).
+    #[arg(long)]
+    base: Option<u64>,
+}
+
+impl Remote {
+    fn url(&self, path: &str) -> String {
+        format!("{}/admin/v1/{path}", self.remote.trim_end_matches('/'))
+    }
+
+    fn answer(&self, r: Result<ureq::Response, ureq::Error>) -> Result<Value, Failure> {
+        let resp = match r {
+            Ok(resp) => resp,
+            Err(ureq::Error::Status(code, resp)) => {
+                let body: Value = resp.into_json().unwrap_or(Value::Null);
+                let err = &body["error"];
+                let mut lines = vec![format!(
+                    "{} ({code}): {}",
+                    err["code"].as_str().unwrap_or("error"),
+                    err["message"]
+                        .as_str()
+                        .unwrap_or("the server refused the request")
+                )];
+                if let Some(problems) = err["details"]["problems"].as_array() {
+                    lines.extend(
+                        problems
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(|p| format!("  {p}")),
+                    );
+                }
+                return Err(Failure::Fail(lines));
+            }
+            Err(e) => return Err(Failure::fail(format!("{}: {e}", self.remote))),
+        };
+        resp.into_json()
+            .map_err(|e| Failure::fail(format!("{}: unreadable answer: {e}", self.remote)))
+    }
+
+    /// GET an admin path.
+    pub fn get(&self, path: &str) -> Result<Value, Failure> {
+        self.answer(
+            ureq::get(&self.url(path))
+                .set("authorization", &format!("Bearer {}", self.token))
+                .call(),
+        )
+    }
+
+    fn post(&self, op: &str, mut body: Value) -> Result<Value, Failure> {
+        let base = match self.base {
+            Some(b) => b,
+            None => self.get("manifest")?["revision"].as_u64().unwrap_or(0),
+        };
+        if let Some(o) = body.as_object_mut() {
+            o.insert("base_revision".into(), json!(base));
+        }
+        self.answer(
+            ureq::post(&self.url(op))
+                .set("authorization", &format!("Bearer {}", self.token))
+                .send_json(body),
+        )
+    }
+
+    fn report(&self, v: &Value) -> Result<(), Failure> {
+        if self.json {
+            return crate::out(&v.to_string());
+        }
+        for s in v["summaries"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            crate::out(s)?;
+        }
+        Ok(())
+    }
+}
+
+/// Arguments of `publish`.
+#[derive(clap::Args)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    remote: Remote,
+    /// The sources directory.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Also point this label at the newly published version(s).
+    #[arg(long)]
+    label: Option<String>,
+}
+
+/// `publish`.
+pub fn publish(a: PublishArgs) -> Result<(), Failure> {
+    let files = read_sources(&a.dir)?;
+    let srcs = sources::sources_from_files(&files).map_err(Failure::Fail)?;
+    let prompts: Vec<Value> = srcs
+        .prompts
+        .iter()
+        .map(|p| json!({"name": p.name, "versions": p.versions, "labels": p.labels, "client": p.client, "description": p.description}))
+        .collect();
+    let snippets: Map<String, Value> = srcs
+        .snippets
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::Array(v.clone())))
+        .collect();
+    let mut body = json!({"sources": {"prompts": prompts, "snippets": snippets}});
+    if let Some(l) = &a.label {
+        body["label"] = json!(l);
+    }
+    let v = a.remote.post("publish", body)?;
+    a.remote.report(&v)
+}
+
+/// Arguments of `promote`.
+#[derive(clap::Args)]
+pub struct PromoteArgs {
+    #[command(flatten)]
+    remote: Remote,
+    /// Prompt.
+    prompt: String,
+    /// The version the label's default will serve.
+    version: u64,
+    /// Label.
+    #[arg(long, default_value = "production")]
+    label: String,
+    /// Remove the label's rules too.
+    #[arg(long)]
+    clear_rules: bool,
+}
+
+/// `promote`.
+pub fn promote(a: PromoteArgs) -> Result<(), Failure> {
+    let v = a.remote.post("promote", json!({"prompt": a.prompt, "label": a.label, "version": a.version, "clear_rules": a.clear_rules}))?;
+    a.remote.report(&v)
+}
+
+/// Arguments of `split`.
+#[derive(clap::Args)]
+pub struct SplitArgs {
+    #[command(flatten)]
+    remote: Remote,
+    /// Prompt.
+    prompt: String,
+    /// VERSION=PERCENT pairs summing to 100, the control first (e.g. 1=90 2=10).
+    #[arg(required = true)]
+    weights: Vec<String>,
+    /// Label.
+    #[arg(long, default_value = "production")]
+    label: String,
+    /// A rule's target instead of the default.
+    #[arg(long)]
+    rule: Option<String>,
+}
+
+/// `split`.
+pub fn split(a: SplitArgs) -> Result<(), Failure> {
+    let mut weights = Map::new();
+    for w in &a.weights {
+        let (v, p) = w
+            .split_once('=')
+            .ok_or_else(|| Failure::Usage(format!("{w:?}: expected VERSION=PERCENT")))?;
+        let pct: f64 = p
+            .parse()
+            .map_err(|_| Failure::Usage(format!("{w:?}: {p:?} is not a percent")))?;
+        weights.insert(v.to_string(), json!(pct));
+    }
+    let v = a.remote.post(
+        "split",
+        json!({"prompt": a.prompt, "label": a.label, "rule": a.rule, "weights": weights}),
+    )?;
+    a.remote.report(&v)
+}
+
+/// Arguments of `ramp`.
+#[derive(clap::Args)]
+pub struct RampArgs {
+    #[command(flatten)]
+    remote: Remote,
+    /// Prompt.
+    prompt: String,
+    /// The candidate version.
+    #[arg(long)]
+    to: u64,
+    /// Its new share in percent.
+    #[arg(long)]
+    percent: f64,
+    /// Label.
+    #[arg(long, default_value = "production")]
+    label: String,
+    /// A rule's target instead of the default.
+    #[arg(long)]
+    rule: Option<String>,
+}
+
+/// `ramp`.
+pub fn ramp(a: RampArgs) -> Result<(), Failure> {
+    let v = a.remote.post("ramp", json!({"prompt": a.prompt, "label": a.label, "rule": a.rule, "to": a.to, "percent": a.percent}))?;
+    a.remote.report(&v)
+}
+
+/// Arguments of `rollback`.
+#[derive(clap::Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    remote: Remote,
+    /// Prompt.
+    prompt: String,
+    /// Label.
+    #[arg(long, default_value = "production")]
+    label: String,
+    /// Restore the route of this revision (default: the last one serving one version).
+    #[arg(long)]
+    to_revision: Option<u64>,
+}
+
+/// `rollback`.
+pub fn rollback(a: RollbackArgs) -> Result<(), Failure> {
+    let v = a.remote.post(
+        "rollback",
+        json!({"prompt": a.prompt, "label": a.label, "to_revision": a.to_revision}),
+    )?;
+    a.remote.report(&v)
+}
+
+/// Arguments of `history`.
+#[derive(clap::Args)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    remote: Remote,
+}
+
+/// `history`: every revision with who, when and what.
+pub fn history(a: HistoryArgs) -> Result<(), Failure> {
+    let v = a.remote.get("history")?;
+    if a.remote.json {
+        return crate::out(&v.to_string());
+    }
+    for r in v["revisions"].as_array().into_iter().flatten() {
+        crate::out(&format!(
+            "{:>5}  {:<10} {:<9} {}",
+            r["revision"],
+            r["actor"].as_str().unwrap_or(""),
+            r["action"].as_str().unwrap_or(""),
+            r["summary"].as_str().unwrap_or("")
+        ))?;
+    }
+    Ok(())
+}
+
+/// Arguments of `diff`.
+#[derive(clap::Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    remote: Remote,
+    /// Compare this sources directory with the live manifest (instead of two revisions).
+    #[arg(long)]
+    sources: Option<PathBuf>,
+    /// From this revision (default: the one before --to).
+    #[arg(long)]
+    from: Option<u64>,
+    /// To this revision (default: the live one).
+    #[arg(long)]
+    to: Option<u64>,
+}
+
+/// `diff`: what changed between two revisions, or what publishing the sources would change.
+pub fn diff(a: DiffArgs) -> Result<(), Failure> {
+    let changes = match &a.sources {
+        Some(dir) => {
+            let live = a.remote.get("manifest")?;
+            let files = read_sources(dir)?;
+            let srcs = sources::sources_from_files(&files).map_err(Failure::Fail)?;
+            let next = edgeprompt::ops::publish(Some(&live), &srcs)
+                .map_err(|e| Failure::fail(e.to_string()))?;
+            serde_json::to_value(history::diff(&live, &next.doc)).unwrap_or(Value::Null)
+        }
+        None => {
+            let mut q = Vec::new();
+            if let Some(f) = a.from {
+                q.push(format!("from={f}"));
+            }
+            if let Some(t) = a.to {
+                q.push(format!("to={t}"));
+            }
+            a.remote.get(&format!("diff?{}", q.join("&")))?["changes"].clone()
+        }
+    };
+    if a.remote.json {
+        return crate::out(&changes.to_string());
+    }
+    let list = changes.as_array().cloned().unwrap_or_default();
+    if list.is_empty() {
+        return crate::out("no changes");
+    }
+    for c in list {
+        let sign = match c["kind"].as_str() {
+            Some("added") => "+",
+            Some("removed") => "-",
+            _ => "~",
+        };
+        crate::out(&format!("{sign} {}", c["path"].as_str().unwrap_or("")))?;
+        for (side, mark) in [("before", "-"), ("after", "+")] {
+            if let Some(v) = c.get(side) {
+                let text = serde_json::to_string_pretty(v).unwrap_or_default();
+                for line in text.lines() {
+                    crate::out(&format!("    {mark} {line}"))?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Arguments of `status`.
+#[derive(clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    remote: Remote,
+}
+
+/// `status`: per prompt and label, what is served and the live metrics summary.
+pub fn status(a: StatusArgs) -> Result<(), Failure> {
+    let live = a.remote.get("manifest")?;
+    let mut out = Vec::new();
+    for (name, p) in live["prompts"].as_object().into_iter().flatten() {
+        for (label, route) in p["labels"].as_object().into_iter().flatten() {
+            let metrics = ureq::get(&format!(
+                "{}/v1/metrics/{name}?label={label}",
+                a.remote.remote.trim_end_matches('/')
+            ))
+            .call()
+            .ok()
+            .and_then(|r| r.into_json::<Value>().ok())
+            .unwrap_or(Value::Null);
+            out.push(json!({"prompt": name, "label": label, "default": route["default"], "rules": route["rules"].as_array().map(Vec::len).unwrap_or(0), "metrics": metrics}));
+        }
+    }
+    if a.remote.json {
+        return crate::out(&json!({"revision": live["revision"], "routes": out}).to_string());
+    }
+    crate::out(&format!("revision {}", live["revision"]))?;
+    for r in out {
+        let serving = if let Some(v) = r["default"]["version"].as_u64() {
+            format!("version {v}")
+        } else {
+            r["default"]["split"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|e| format!("{}={}%", e["version"], e["weight"]))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        crate::out(&format!(
+            "{}/{}: {serving} ({} rule(s))",
+            r["prompt"].as_str().unwrap_or(""),
+            r["label"].as_str().unwrap_or(""),
+            r["rules"]
+        ))?;
+        for v in r["metrics"]["versions"].as_array().into_iter().flatten() {
+            crate::out(&format!(
+                "    v{}: {} exposed unit(s)",
+                v["version"], v["exposed_units"]
+            ))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,103 @@
+// The release cycle with the CLI against the local edge (real workerd): init, publish,
+// stage, split, ramp, roll back, undo; history, diff and status; token errors.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { startEdge, waitFor, cliPath, ROOT } from "./harness.mjs";
+
+let edge;
+let dir;
+before(async () => {
+  edge = await startEdge({ vars: { REFRESH_INTERVAL_MS: 500 } });
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "edgeprompt-cli-"));
+});
+after(async () => {
+  await edge?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs the CLI with the edge's URL and a token; resolves to {code, stdout, stderr}. */
+function ep(args, token = edge.tokens.admin) {
+  return new Promise((resolve) => {
+    const env = { ...process.env, EDGEPROMPT_URL: edge.url, EDGEPROMPT_TOKEN: token };
+    const child = spawn(cliPath(), args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function ok(args) {
+  const r = await ep(args);
+  assert.equal(r.code, 0, `edgeprompt ${args.join(" ")}: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function served(unit, label = "production") {
+  const r = await edge.post("/v1/resolve", { prompt: "support", label, unit, variables: { question: "q" }, track: false });
+  return r.status === 200 ? r.json : null;
+}
+const servedRevision = (rev) => waitFor(`revision ${rev} at the edge`, async () => (await served("probe"))?.revision === rev, 60_000, 250);
+const units = Array.from({ length: 300 }, (_, i) => `cli-unit-${i}`);
+const versions = () => Promise.all(units.map(async (u) => (await served(u)).version));
+
+test("the whole cycle from the CLI", async () => {
+  await ok(["init", dir]);
+  assert.match(await ok(["publish", dir]), /^publish: support v1, snippet tone v1 \(revision 1\)/);
+  await servedRevision(1);
+  assert.match((await served("u")).messages[0].content, /Be friendly and concise/);
+
+  fs.writeFileSync(path.join(dir, "prompts/support/user.mustache"), "Customer question: {{question}}\n");
+  const staged = await ok(["publish", dir, "--label", "staging"]);
+  assert.deepEqual(staged.trim().split("\n"), ["publish: support v2 (revision 2)", "create label support/staging serving version 2 (revision 3)"]);
+  await servedRevision(3);
+  assert.equal((await served("u", "staging")).version, 2);
+  assert.equal((await served("u")).version, 1);
+  assert.equal((await ep(["publish", dir])).stdout.trim(), "publish: nothing new");
+
+  await ok(["split", "support", "1=90", "2=10"]);
+  await servedRevision(4);
+  const atTen = await versions();
+  await ok(["ramp", "support", "--to", "2", "--percent", "50"]);
+  await servedRevision(5);
+  const atFifty = await versions();
+  atTen.forEach((v, i) => { if (v === 2) assert.equal(atFifty[i], 2); });
+  const share = atFifty.filter((v) => v === 2).length / units.length;
+  assert.ok(share > 0.4 && share < 0.6, `share ${share}`);
+
+  assert.match(await ok(["rollback", "support"]), /^rollback of support\/production to revision 3/);
+  await servedRevision(6);
+  assert.ok((await versions()).every((v) => v === 1));
+  await ok(["rollback", "support", "--to-revision", "5"]);
+  await servedRevision(7);
+  assert.deepEqual(await versions(), atFifty);
+
+  const history = await ok(["history"]);
+  assert.equal(history.trim().split("\n").length, 7);
+  assert.match(history, /admin\s+rollback\s+rollback of support\/production to revision 5/);
+  const diff = await ok(["diff", "--from", "4", "--to", "5"]);
+  assert.match(diff, /prompts\.support\.labels\.production\.default\.split/);
+  const status = await ok(["status"]);
+  assert.match(status, /^revision 7/);
+  assert.match(status, /support\/production: 1=50% 2=50%/);
+  const json = JSON.parse(await ok(["history", "--json"]));
+  assert.equal(json.revisions.length, 7);
+});
+
+test("token errors exit non-zero with the server's reason", async () => {
+  const none = await ep(["history"], "");
+  assert.notEqual(none.code, 0);
+  const bad = await ep(["history"], "not-a-token");
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /unauthorized \(401\)/);
+  const ro = await ep(["promote", "support", "1"], edge.tokens.viewer);
+  assert.equal(ro.code, 1);
+  assert.match(ro.stderr, /forbidden \(403\)/);
+  const invalid = await ep(["split", "support", "1=90", "2=5"]);
+  assert.equal(invalid.code, 1);
+  assert.match(invalid.stderr, /weights sum to 95, expected 100/);
+});
