@@ -292,6 +292,10 @@ impl Control {
         }
         // Validate every step before storing any of them: a refused change stores nothing.
         for (_, doc, _) in &changes {
+            let size = doc.to_string().len();
+            if size > manifest::limits::MAX_DOCUMENT_BYTES {
+                return Err(ApiError::new(413, "manifest_too_large", format!("the manifest would be {size} bytes, over the limit of {} (KV's value limit)", manifest::limits::MAX_DOCUMENT_BYTES)));
+            }
             if let Err(e) = manifest::compile_value(doc.clone()) {
                 let problems = match e {
                     ManifestError::Invalid(ps) => {

@@ -83,7 +83,12 @@ test("the whole cycle from the CLI", async () => {
   assert.match(diff, /prompts\.support\.labels\.production\.default\.split/);
   const status = await ok(["status"]);
   assert.match(status, /^revision 7/);
-  assert.match(status, /support\/production: 1=50% 2=50%/);
+  assert.match(status, /support\/production: 1=50% 2=50% \(0 rule\(s\)\) since revision 7/);
+  assert.match(status, /support\/staging: version 2 \(0 rule\(s\)\) since revision 3/);
+  // A template edit diffs line by line.
+  fs.writeFileSync(path.join(dir, "prompts/support/system.mustache"), "You are the support assistant of {{company}}.\nBe brief. {{> tone}}\n");
+  const pending = await ok(["diff", "--sources", dir]);
+  assert.match(pending, /\+ prompts\.support\.versions\[2\]/);
   const json = JSON.parse(await ok(["history", "--json"]));
   assert.equal(json.revisions.length, 7);
 });

@@ -321,13 +321,26 @@ pub fn diff(a: DiffArgs) -> Result<(), Failure> {
             _ => "~",
         };
         crate::out(&format!("{sign} {}", c["path"].as_str().unwrap_or("")))?;
-        for (side, mark) in [("before", "-"), ("after", "+")] {
-            if let Some(v) = c.get(side) {
-                let text = serde_json::to_string_pretty(v).unwrap_or_default();
-                for line in text.lines() {
-                    crate::out(&format!("    {mark} {line}"))?;
-                }
+        // Template text (and other strings) diff line by line; other values as JSON.
+        let as_text = |v: Option<&Value>| -> String {
+            match v {
+                None => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => serde_json::to_string_pretty(other).unwrap_or_default(),
             }
+        };
+        let (before, after) = (as_text(c.get("before")), as_text(c.get("after")));
+        let lines = similar::TextDiff::from_lines(&before, &after);
+        for change in lines.iter_all_changes() {
+            let mark = match change.tag() {
+                similar::ChangeTag::Delete => "-",
+                similar::ChangeTag::Insert => "+",
+                similar::ChangeTag::Equal => " ",
+            };
+            crate::out(&format!(
+                "    {mark} {}",
+                change.value().trim_end_matches('\n')
+            ))?;
         }
     }
     Ok(())
@@ -343,6 +356,13 @@ pub struct StatusArgs {
 /// `status`: per prompt and label, what is served and the live metrics summary.
 pub fn status(a: StatusArgs) -> Result<(), Failure> {
     let live = a.remote.get("manifest")?;
+    let revisions: Vec<u64> = a.remote.get("history")?["revisions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["revision"].as_u64())
+        .collect();
+    let mut docs: std::collections::HashMap<u64, Value> = std::collections::HashMap::new();
     let mut out = Vec::new();
     for (name, p) in live["prompts"].as_object().into_iter().flatten() {
         for (label, route) in p["labels"].as_object().into_iter().flatten() {
@@ -354,7 +374,19 @@ pub fn status(a: StatusArgs) -> Result<(), Failure> {
             .ok()
             .and_then(|r| r.into_json::<Value>().ok())
             .unwrap_or(Value::Null);
-            out.push(json!({"prompt": name, "label": label, "default": route["default"], "rules": route["rules"].as_array().map(Vec::len).unwrap_or(0), "metrics": metrics}));
+            // Walk back (at most 50 revisions) to the first one with this same route.
+            let live_rev = live["revision"].as_u64().unwrap_or(0);
+            let mut since = live_rev;
+            for &rev in revisions.iter().filter(|&&r| r < live_rev).take(50) {
+                if !docs.contains_key(&rev) {
+                    docs.insert(rev, a.remote.get(&format!("history/{rev}"))?);
+                }
+                if docs.get(&rev).map(|d| &d["prompts"][name]["labels"][label]) != Some(route) {
+                    break;
+                }
+                since = rev;
+            }
+            out.push(json!({"prompt": name, "label": label, "since_revision": since, "default": route["default"], "rules": route["rules"].as_array().map(Vec::len).unwrap_or(0), "metrics": metrics}));
         }
     }
     if a.remote.json {
@@ -374,10 +406,11 @@ pub fn status(a: StatusArgs) -> Result<(), Failure> {
                 .join(" ")
         };
         crate::out(&format!(
-            "{}/{}: {serving} ({} rule(s))",
+            "{}/{}: {serving} ({} rule(s)) since revision {}",
             r["prompt"].as_str().unwrap_or(""),
             r["label"].as_str().unwrap_or(""),
-            r["rules"]
+            r["rules"],
+            r["since_revision"]
         ))?;
         for v in r["metrics"]["versions"].as_array().into_iter().flatten() {
             crate::out(&format!(
