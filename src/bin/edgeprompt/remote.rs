@@ -378,8 +378,8 @@ pub fn status(a: StatusArgs) -> Result<(), Failure> {
             let live_rev = live["revision"].as_u64().unwrap_or(0);
             let mut since = live_rev;
             for &rev in revisions.iter().filter(|&&r| r < live_rev).take(50) {
-                if !docs.contains_key(&rev) {
-                    docs.insert(rev, a.remote.get(&format!("history/{rev}"))?);
+                if let std::collections::hash_map::Entry::Vacant(e) = docs.entry(rev) {
+                    e.insert(a.remote.get(&format!("history/{rev}"))?);
                 }
                 if docs.get(&rev).map(|d| &d["prompts"][name]["labels"][label]) != Some(route) {
                     break;
