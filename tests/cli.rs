@@ -232,7 +232,7 @@ fn init_build_and_validate_a_sources_directory() {
     let built: serde_json::Value = serde_json::from_slice(&run(&["build", d], "").stdout).unwrap();
     assert_eq!(built["revision"], 1);
     assert_eq!(
-        built["prompts"]["support"]["versions"][0]["messages"][1],
+        built["prompts"]["assistant"]["versions"][0]["messages"][1],
         serde_json::json!({"placeholder": "history"})
     );
     // Building onto the built manifest adds nothing; an edit becomes version 2.
@@ -243,7 +243,7 @@ fn init_build_and_validate_a_sources_directory() {
             .unwrap();
     assert_eq!(again, built);
     std::fs::write(
-        dir.join("prompts/support/user.mustache"),
+        dir.join("prompts/assistant/user.mustache"),
         "Question: {{question}}\n",
     )
     .unwrap();
@@ -251,14 +251,15 @@ fn init_build_and_validate_a_sources_directory() {
         serde_json::from_slice(&run(&["build", d, "--base", base.to_str().unwrap()], "").stdout)
             .unwrap();
     assert_eq!(edited["revision"], 2);
-    assert_eq!(edited["prompts"]["support"]["versions"][1]["version"], 2);
+    assert_eq!(edited["prompts"]["assistant"]["versions"][1]["version"], 2);
     // A template error is reported with its path.
-    std::fs::write(dir.join("prompts/support/user.mustache"), "{{#open}}").unwrap();
+    std::fs::write(dir.join("prompts/assistant/user.mustache"), "{{#open}}").unwrap();
     let o = run(&["validate", d], "");
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        text(&o.stderr)
-            .contains("prompts.support.versions[0].messages[2].content: template does not compile"),
+        text(&o.stderr).contains(
+            "prompts.assistant.versions[0].messages[2].content: template does not compile"
+        ),
         "{}",
         text(&o.stderr)
     );

@@ -107,6 +107,7 @@ impl Control {
         body: &Value,
         actor: &str,
     ) -> std::result::Result<Response, ApiError> {
+        self.adopt_kv().await?;
         let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
         match (method, segs.as_slice()) {
             (Method::Get, ["manifest"]) => {
@@ -318,6 +319,51 @@ impl Control {
             200,
             &json!({"revision": revision, "changed": true, "summaries": summaries}),
         ))
+    }
+
+    /// With no history yet, adopts the manifest KV already serves (e.g. one seeded by
+    /// hand) as the first revision, so that the control plane continues from it instead
+    /// of publishing a conflicting revision 1.
+    async fn adopt_kv(&self) -> std::result::Result<(), ApiError> {
+        if self.current_revision()? > 0 {
+            return Ok(());
+        }
+        let Ok(kv) = self.env.kv(KV_BINDING) else {
+            return Ok(());
+        };
+        let pointer = kv.get(POINTER_KEY).text().await.ok().flatten();
+        let Some(rev) = pointer.and_then(|p| p.trim().parse::<u64>().ok()) else {
+            return Ok(());
+        };
+        let text = kv
+            .get(&format!("manifest/{rev}"))
+            .text()
+            .await
+            .ok()
+            .flatten();
+        let Some(doc) = text.and_then(|t| manifest::compile(&t).ok().map(|m| m.source().clone()))
+        else {
+            console_error!("edgeprompt control: KV points at revision {rev}, which cannot be adopted; starting empty");
+            return Ok(());
+        };
+        if ops::revision_of(&doc) != rev || self.current_revision()? > 0 {
+            return Ok(());
+        }
+        self.store(
+            &doc,
+            "import",
+            "import",
+            &format!("adopted revision {rev} from KV"),
+        )?;
+        let _ = self.sql().exec(
+            "INSERT OR REPLACE INTO kv_state (id, written, retry_ms) VALUES (1, ?, ?)",
+            vec![
+                SqlStorageValue::from(rev as i64),
+                SqlStorageValue::from(KV_RETRY_MS as i64),
+            ],
+        );
+        console_log!("edgeprompt control: adopted revision {rev} from KV");
+        Ok(())
     }
 
     fn current_revision(&self) -> std::result::Result<u64, ApiError> {

@@ -143,9 +143,9 @@ pub fn sources_from_files(files: &BTreeMap<String, String>) -> Result<Sources, V
 pub fn starter_files() -> Vec<(&'static str, &'static str)> {
     vec![
         (
-            "prompts/support/prompt.json",
+            "prompts/assistant/prompt.json",
             r#"{
-  "description": "the support assistant",
+  "description": "a starter chat prompt",
   "client": true,
   "model": {"provider": "openai", "name": "gpt-4o-mini", "params": {"temperature": 0.2}},
   "variables": {
@@ -164,10 +164,10 @@ pub fn starter_files() -> Vec<(&'static str, &'static str)> {
 "#,
         ),
         (
-            "prompts/support/system.mustache",
-            "You are the support assistant of {{company}}. {{> tone}}\n",
+            "prompts/assistant/system.mustache",
+            "You are the assistant of {{company}}. {{> tone}}\n",
         ),
-        ("prompts/support/user.mustache", "{{question}}\n"),
+        ("prompts/assistant/user.mustache", "{{question}}\n"),
         ("snippets/tone/1.mustache", "Be friendly and concise."),
     ]
 }
@@ -189,13 +189,13 @@ mod tests {
         let sources = sources_from_files(&starter()).unwrap();
         let published = super::super::publish(None, &sources).unwrap();
         let m = manifest::compile_value(published.doc).unwrap();
-        assert_eq!(m.prompt("support").unwrap().versions.len(), 1);
+        assert_eq!(m.prompt("assistant").unwrap().versions.len(), 1);
     }
 
     #[test]
     fn problems_name_their_file() {
         let mut files = starter();
-        files.remove("prompts/support/user.mustache");
+        files.remove("prompts/assistant/user.mustache");
         files.insert("snippets/tone/latest.mustache".into(), "x".into());
         files.insert("prompts/other/prompt.json".into(), "{\"modle\": 1}".into());
         let e = sources_from_files(&files).unwrap_err();
@@ -206,6 +206,6 @@ mod tests {
             "{e:#?}"
         );
         assert!(e.contains(&"prompts/other: a text prompt needs prompt.mustache (or list \"messages\" in prompt.json)".to_string()), "{e:#?}");
-        assert!(e.contains(&"prompts/support/prompt.json: messages[2] names user.mustache, which does not exist in prompts/support".to_string()), "{e:#?}");
+        assert!(e.contains(&"prompts/assistant/prompt.json: messages[2] names user.mustache, which does not exist in prompts/assistant".to_string()), "{e:#?}");
     }
 }

@@ -38,7 +38,7 @@ async function ok(args) {
 }
 
 async function served(unit, label = "production") {
-  const r = await edge.post("/v1/resolve", { prompt: "support", label, unit, variables: { question: "q" }, track: false });
+  const r = await edge.post("/v1/resolve", { prompt: "assistant", label, unit, variables: { question: "q" }, track: false });
   return r.status === 200 ? r.json : null;
 }
 const servedRevision = (rev) => waitFor(`revision ${rev} at the edge`, async () => (await served("probe"))?.revision === rev, 60_000, 250);
@@ -47,48 +47,48 @@ const versions = () => Promise.all(units.map(async (u) => (await served(u)).vers
 
 test("the whole cycle from the CLI", async () => {
   await ok(["init", dir]);
-  assert.match(await ok(["publish", dir]), /^publish: support v1, snippet tone v1 \(revision 1\)/);
+  assert.match(await ok(["publish", dir]), /^publish: assistant v1, snippet tone v1 \(revision 1\)/);
   await servedRevision(1);
   assert.match((await served("u")).messages[0].content, /Be friendly and concise/);
 
-  fs.writeFileSync(path.join(dir, "prompts/support/user.mustache"), "Customer question: {{question}}\n");
+  fs.writeFileSync(path.join(dir, "prompts/assistant/user.mustache"), "Customer question: {{question}}\n");
   const staged = await ok(["publish", dir, "--label", "staging"]);
-  assert.deepEqual(staged.trim().split("\n"), ["publish: support v2 (revision 2)", "create label support/staging serving version 2 (revision 3)"]);
+  assert.deepEqual(staged.trim().split("\n"), ["publish: assistant v2 (revision 2)", "create label assistant/staging serving version 2 (revision 3)"]);
   await servedRevision(3);
   assert.equal((await served("u", "staging")).version, 2);
   assert.equal((await served("u")).version, 1);
   assert.equal((await ep(["publish", dir])).stdout.trim(), "publish: nothing new");
 
-  await ok(["split", "support", "1=90", "2=10"]);
+  await ok(["split", "assistant", "1=90", "2=10"]);
   await servedRevision(4);
   const atTen = await versions();
-  await ok(["ramp", "support", "--to", "2", "--percent", "50"]);
+  await ok(["ramp", "assistant", "--to", "2", "--percent", "50"]);
   await servedRevision(5);
   const atFifty = await versions();
   atTen.forEach((v, i) => { if (v === 2) assert.equal(atFifty[i], 2); });
   const share = atFifty.filter((v) => v === 2).length / units.length;
   assert.ok(share > 0.4 && share < 0.6, `share ${share}`);
 
-  assert.match(await ok(["rollback", "support"]), /^rollback of support\/production to revision 3/);
+  assert.match(await ok(["rollback", "assistant"]), /^rollback of assistant\/production to revision 3/);
   await servedRevision(6);
   assert.ok((await versions()).every((v) => v === 1));
-  await ok(["rollback", "support", "--to-revision", "5"]);
+  await ok(["rollback", "assistant", "--to-revision", "5"]);
   await servedRevision(7);
   assert.deepEqual(await versions(), atFifty);
 
   const history = await ok(["history"]);
   assert.equal(history.trim().split("\n").length, 7);
-  assert.match(history, /admin\s+rollback\s+rollback of support\/production to revision 5/);
+  assert.match(history, /admin\s+rollback\s+rollback of assistant\/production to revision 5/);
   const diff = await ok(["diff", "--from", "4", "--to", "5"]);
-  assert.match(diff, /prompts\.support\.labels\.production\.default\.split/);
+  assert.match(diff, /prompts\.assistant\.labels\.production\.default\.split/);
   const status = await ok(["status"]);
   assert.match(status, /^revision 7/);
-  assert.match(status, /support\/production: 1=50% 2=50% \(0 rule\(s\)\) since revision 7/);
-  assert.match(status, /support\/staging: version 2 \(0 rule\(s\)\) since revision 3/);
+  assert.match(status, /assistant\/production: 1=50% 2=50% \(0 rule\(s\)\) since revision 7/);
+  assert.match(status, /assistant\/staging: version 2 \(0 rule\(s\)\) since revision 3/);
   // A template edit diffs line by line.
-  fs.writeFileSync(path.join(dir, "prompts/support/system.mustache"), "You are the support assistant of {{company}}.\nBe brief. {{> tone}}\n");
+  fs.writeFileSync(path.join(dir, "prompts/assistant/system.mustache"), "You are the assistant of {{company}}.\nBe brief. {{> tone}}\n");
   const pending = await ok(["diff", "--sources", dir]);
-  assert.match(pending, /\+ prompts\.support\.versions\[2\]/);
+  assert.match(pending, /\+ prompts\.assistant\.versions\[2\]/);
   const json = JSON.parse(await ok(["history", "--json"]));
   assert.equal(json.revisions.length, 7);
 });
@@ -99,10 +99,10 @@ test("token errors exit non-zero with the server's reason", async () => {
   const bad = await ep(["history"], "not-a-token");
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /unauthorized \(401\)/);
-  const ro = await ep(["promote", "support", "1"], edge.tokens.viewer);
+  const ro = await ep(["promote", "assistant", "1"], edge.tokens.viewer);
   assert.equal(ro.code, 1);
   assert.match(ro.stderr, /forbidden \(403\)/);
-  const invalid = await ep(["split", "support", "1=90", "2=5"]);
+  const invalid = await ep(["split", "assistant", "1=90", "2=5"]);
   assert.equal(invalid.code, 1);
   assert.match(invalid.stderr, /weights sum to 95, expected 100/);
 });

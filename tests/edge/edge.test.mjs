@@ -268,3 +268,18 @@ test("after a panic the worker re-initialises and reloads the manifest", async (
   assert.deepEqual(after.recent_revisions, []);
   assert.equal(after.revision, before.revision);
 });
+
+test("the control plane adopts the manifest KV already serves, then continues from it", async () => {
+  const served = (await edge.fetch("/v1/status")).json.revision;
+  const headers = { authorization: `Bearer ${edge.tokens.admin}`, "content-type": "application/json" };
+  const h = await edge.fetch("/admin/v1/history", { headers });
+  assert.equal(h.status, 200, h.text);
+  assert.equal(h.json.revisions.length, 1);
+  assert.equal(h.json.revisions[0].action, "import");
+  assert.equal(h.json.revisions[0].revision, served);
+  const p = await edge.fetch("/admin/v1/promote", { method: "POST", headers, body: JSON.stringify({ base_revision: served, prompt: "support", label: "production", version: 2 }) });
+  assert.equal(p.status, 200, p.text);
+  assert.equal(p.json.revision, served + 1);
+  await waitFor("the promoted revision", async () => (await edge.fetch("/v1/status")).json.revision === served + 1, 60_000);
+  assert.equal((await resolve({ prompt: "support", unit: "anyone", variables: { question: "q" }, track: false })).version, 2);
+});
