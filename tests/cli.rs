@@ -261,3 +261,24 @@ fn init_build_and_validate_a_sources_directory() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn validate_json_reports_problems_as_data() {
+    let o = run(&["validate", "-", "--json"], r#"{"schema": 1}"#);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    assert_eq!(
+        v["problems"],
+        serde_json::json!([
+            "-: revision: missing required field \"revision\"",
+            "-: prompts: missing required field \"prompts\""
+        ])
+    );
+    let o = run(&["validate", DEMO, "--json"], "");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (v["valid"].clone(), v["prompts"].clone()),
+        (serde_json::json!(true), serde_json::json!(2))
+    );
+}

@@ -65,10 +65,13 @@ impl<'a> Obj<'a> {
     pub(crate) fn require(&self, key: &str, p: &mut Problems) -> Option<&'a Value> {
         let v = self.map.get(key);
         if v.is_none() {
-            p.add(
-                self.path.clone(),
-                format!("missing required field \"{key}\""),
-            );
+            // At the top level there is no enclosing path: name the field itself.
+            let path = if self.path.is_empty() {
+                key.to_string()
+            } else {
+                self.path.clone()
+            };
+            p.add(path, format!("missing required field \"{key}\""));
         }
         v
     }

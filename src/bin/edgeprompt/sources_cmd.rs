@@ -12,6 +12,9 @@ pub struct InitArgs {
     /// Where to create the starter `prompts/` and `snippets/` directories.
     #[arg(default_value = ".")]
     dir: PathBuf,
+    /// Print the created files as a JSON array.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Arguments of `build`.
