@@ -5,7 +5,7 @@ use super::model::{Body, Message, Prompt, Version};
 use super::problem::{index_path, key_path, Problems};
 use super::reader::{as_array, as_int, as_map, as_str, kind, Obj};
 use super::snippets::{compile_template, SnippetSet};
-use crate::canonical::{canonical, sha256_hex};
+use crate::canonical::{sha256_hex, write_canonical};
 use crate::render::References;
 use serde_json::{Map, Value};
 
@@ -237,21 +237,31 @@ fn compile_version(
 
 /// SHA-256 over the canonical JSON of the fields that shape a version's output.
 pub fn content_hash(version: &Value) -> String {
-    let mut covered = Map::new();
-    for key in [
-        "text",
+    // The canonical form of the object holding just these keys, written without
+    // copying them out first; the keys are listed in canonical (byte) order.
+    const COVERED: [&str; 7] = [
         "messages",
         "model",
-        "tools",
         "response_format",
-        "variables",
         "snippets",
-    ] {
+        "text",
+        "tools",
+        "variables",
+    ];
+    let mut text = String::from("{");
+    for key in COVERED {
         if let Some(v) = version.get(key) {
-            covered.insert(key.to_string(), v.clone());
+            if text.len() > 1 {
+                text.push(',');
+            }
+            text.push('"');
+            text.push_str(key);
+            text.push_str("\":");
+            write_canonical(v, &mut text);
         }
     }
-    sha256_hex(canonical(&Value::Object(covered)).as_bytes())
+    text.push('}');
+    sha256_hex(text.as_bytes())
 }
 
 type Vars = (Value, Box<[Box<str>]>, Vec<String>);

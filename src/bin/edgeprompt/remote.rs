@@ -417,6 +417,23 @@ pub fn status(a: StatusArgs) -> Result<(), Failure> {
                 "    v{}: {} exposed unit(s)",
                 v["version"], v["exposed_units"]
             ))?;
+            for (name, m) in v["metrics"].as_object().into_iter().flatten() {
+                let Some(est) = m["estimate"].as_f64() else {
+                    continue;
+                };
+                let ci = |c: &Value| {
+                    format!(
+                        "[{:.4}, {:.4}]",
+                        c[0].as_f64().unwrap_or(0.0),
+                        c[1].as_f64().unwrap_or(0.0)
+                    )
+                };
+                let diff = match m["diff"]["estimate"].as_f64() {
+                    Some(d) => format!(", vs control {d:+.4} {}", ci(&m["diff"]["ci"])),
+                    None => String::new(),
+                };
+                crate::out(&format!("        {name}: {est:.4} {}{diff}", ci(&m["ci"])))?;
+            }
         }
     }
     Ok(())
