@@ -260,7 +260,7 @@ pub fn history(a: HistoryArgs) -> Result<(), Failure> {
     for r in v["revisions"].as_array().into_iter().flatten() {
         crate::out(&format!(
             "{:>5}  {:<10} {:<9} {}",
-            r["revision"],
+            r["revision"].as_u64().unwrap_or(0),
             r["actor"].as_str().unwrap_or(""),
             r["action"].as_str().unwrap_or(""),
             r["summary"].as_str().unwrap_or("")
