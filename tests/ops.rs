@@ -321,3 +321,45 @@ fn publish_with_a_label_points_it_at_the_new_version() {
         .summary
         .starts_with("promote greet/staging to version 2"));
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Publishing any sources twice changes nothing the second time, and every
+        /// published document validates.
+        #[test]
+        fn publishing_is_idempotent(texts in proptest::collection::vec("[a-z ]{0,12}", 1..4)) {
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let first = ops::publish(None, &sources(&refs)).unwrap();
+            compiles(&first.doc);
+            let again = ops::publish(Some(&first.doc), &sources(&refs)).unwrap();
+            prop_assert!(!again.changed);
+            prop_assert_eq!(again.doc, first.doc);
+        }
+
+        /// A sequence of ramps to increasing percents never moves a unit off the candidate.
+        #[test]
+        fn ramps_through_the_api_are_monotonic(steps in proptest::collection::vec(1u32..=10000, 1..5)) {
+            let mut steps = steps;
+            steps.sort_unstable();
+            steps.dedup();
+            let mut doc = two_versions();
+            let mut had: Vec<bool> = vec![false; 400];
+            for bp in steps {
+                let pct = edgeprompt::assign::format_bp(bp);
+                doc = ops::ramp(&doc, "greet", "production", None, 2, &pct).unwrap().doc;
+                for (i, h) in had.iter_mut().enumerate() {
+                    let v = version_of(&doc, &format!("u{i}"));
+                    if *h {
+                        prop_assert_eq!(v, 2);
+                    }
+                    *h |= v == 2;
+                }
+            }
+        }
+    }
+}
