@@ -43,6 +43,8 @@ pub struct Assignment<'m> {
     pub bucket: u16,
     /// Whether a forced-unit (QA) rule decided it.
     pub forced: bool,
+    /// The route's weights period (metrics are kept per period).
+    pub period: &'m str,
 }
 
 /// The result of a resolve; serialises to the documented JSON keys.
@@ -77,6 +79,9 @@ pub struct Decision<'a> {
     /// Whether a forced-unit rule decided it (kept out of comparisons; not serialised).
     #[serde(skip)]
     pub forced: bool,
+    /// The route's weights period (not serialised).
+    #[serde(skip)]
+    pub period: &'a str,
 }
 
 /// One rendered chat message.
@@ -226,6 +231,7 @@ pub fn assign_route<'m>(
                 rule: &rule.name,
                 bucket,
                 forced,
+                period: &route.period,
             };
         }
     }
@@ -235,6 +241,7 @@ pub fn assign_route<'m>(
         rule: "default",
         bucket,
         forced: false,
+        period: &route.period,
     }
 }
 
@@ -264,6 +271,7 @@ pub fn resolve<'a>(
         revision: m.revision(),
         hash: &version.hash,
         forced: a.forced,
+        period: a.period,
     })
 }
 

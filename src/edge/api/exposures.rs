@@ -73,11 +73,6 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
                 continue;
             }
         };
-        let period = m
-            .prompt(&item.prompt)
-            .and_then(|p| p.route(a.label))
-            .map(|r| &*r.period)
-            .unwrap_or_default();
         let decided = Decided {
             prompt: &item.prompt,
             label: a.label,
@@ -86,7 +81,7 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
             bucket: a.bucket,
             forced: a.forced,
             revision: item.revision,
-            period,
+            period: a.period,
         };
         let (token, event) = issue(&decided, &item.unit, &keys, "client")?;
         events.push(event);

@@ -51,7 +51,6 @@ pub async fn get(call: Call, name: &str) -> Result<Response, ApiError> {
     let prompt = m.prompt(name).ok_or_else(|| {
         ApiError::new(404, "unknown_prompt", format!("unknown prompt \"{name}\""))
     })?;
-    let route = prompt.route(a.label);
     let version = prompt.version(a.version);
     let source = version_source(m.source(), name, a.version);
     let decided = Decided {
@@ -62,7 +61,7 @@ pub async fn get(call: Call, name: &str) -> Result<Response, ApiError> {
         bucket: a.bucket,
         forced: a.forced,
         revision: m.revision(),
-        period: route.map(|r| &*r.period).unwrap_or_default(),
+        period: a.period,
     };
     let (token, exposure) = issue(&decided, &unit, &keys, &platform::location(&call.req))?;
     if track {

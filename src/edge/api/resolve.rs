@@ -50,11 +50,6 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
         variables: body.variables.as_ref(),
     };
     let decision = resolve::resolve(m, &req)?;
-    let period = m
-        .prompt(decision.prompt)
-        .and_then(|p| p.route(decision.label))
-        .map(|r| &*r.period)
-        .unwrap_or_default();
     let decided = Decided {
         prompt: decision.prompt,
         label: decision.label,
@@ -63,7 +58,7 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
         bucket: decision.bucket,
         forced: decision.forced,
         revision: decision.revision,
-        period,
+        period: decision.period,
     };
     // The location only matters for a recorded exposure; reading it crosses into JS.
     let location = if body.track {
