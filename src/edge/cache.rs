@@ -26,7 +26,7 @@ const POINTER_CACHE_TTL_S: u64 = 30;
 pub struct Loaded {
     /// The compiled manifest.
     pub manifest: CompiledManifest,
-    projection: OnceCell<String>,
+    projection: OnceCell<(String, String)>,
 }
 
 impl Loaded {
@@ -37,10 +37,19 @@ impl Loaded {
         }
     }
 
-    /// The client projection as JSON text, built on first use.
-    pub fn projection(&self) -> &str {
-        self.projection
-            .get_or_init(|| self.manifest.client_projection().to_string())
+    /// The client projection as JSON text and its ETag, built on first use.
+    pub fn projection(&self) -> (&str, &str) {
+        let (body, etag) = self.projection.get_or_init(|| {
+            let body = self.manifest.client_projection().to_string();
+            let digest = crate::canonical::sha256_hex(body.as_bytes());
+            let etag = format!(
+                "\"{}-{}\"",
+                self.manifest.revision(),
+                digest.get(..16).unwrap_or_default()
+            );
+            (body, etag)
+        });
+        (body, etag)
     }
 }
 

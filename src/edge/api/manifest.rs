@@ -1,7 +1,6 @@
 //! `GET /v1/manifest`: the client projection for npm clients, with an ETag.
 
 use super::Call;
-use crate::canonical::sha256_hex;
 use crate::edge::cache;
 use crate::edge::http::{text_response, ApiError};
 use worker::{Response, ResponseBuilder};
@@ -9,13 +8,7 @@ use worker::{Response, ResponseBuilder};
 /// Answers with the projection, or 304 when the client's ETag is current.
 pub async fn get(call: Call) -> Result<Response, ApiError> {
     let loaded = cache::current(&call.env, &call.ctx, call.settings.refresh_ms).await?;
-    let body = loaded.projection();
-    let digest = sha256_hex(body.as_bytes());
-    let etag = format!(
-        "\"{}-{}\"",
-        loaded.manifest.revision(),
-        digest.get(..16).unwrap_or_default()
-    );
+    let (body, etag) = loaded.projection();
     let matches = call
         .req
         .headers()
@@ -32,7 +25,7 @@ pub async fn get(call: Call) -> Result<Response, ApiError> {
         text_response(200, body.to_string(), "application/json; charset=utf-8")
     };
     let headers = resp.headers_mut();
-    let _ = headers.set("etag", &etag);
+    let _ = headers.set("etag", etag);
     let _ = headers.set("cache-control", "no-cache");
     Ok(resp)
 }
