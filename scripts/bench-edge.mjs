@@ -31,6 +31,8 @@ try {
 async function startEdge(manifest) {
   const persist = fs.mkdtempSync(path.join(os.tmpdir(), "edgeprompt-bench-"));
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
+  // The admin API's service binding is not benchmarked (its Worker is not started).
+  delete workerOptions.serviceBindings;
   const mf = new Miniflare({
     ...workerOptions,
     name: "edgeprompt",
@@ -64,6 +66,10 @@ function wrk(url, script) {
   return { rps, p50: pct(50), p90: pct(90), p99: pct(99), non2xx: Number(non2xx) };
 }
 
+function workerCompatibilityDate() {
+  return fs.readFileSync(path.join(ROOT, "wrangler.toml"), "utf8").match(/^compatibility_date = "(.*)"$/m)[1];
+}
+
 function luaPost(body) {
   const file = path.join(os.tmpdir(), `wrk-${randomBytes(4).toString("hex")}.lua`);
   fs.writeFileSync(file, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(JSON.stringify(body))}\nwrk.headers["content-type"] = "application/json"\n`);
@@ -86,6 +92,24 @@ const echo = wrk(url + "/__dev/echo", luaPost({ ...body, track: false }));
 const untracked = wrk(url + "/v1/resolve", luaPost({ ...body, track: false }));
 const tracked = wrk(url + "/v1/resolve", luaPost(body));
 await mf.dispose();
+
+// The platform's own cost of a POST body: a plain JavaScript worker with the same two
+// no-op routes, in the same workerd, measured in the same run.
+const jsWorker = new Miniflare({
+  modules: true,
+  host: "127.0.0.1",
+  port: 0,
+  compatibilityDate: workerCompatibilityDate(),
+  script: `export default { async fetch(req) {
+    if (req.method === "POST") { JSON.parse(await req.text()); }
+    return new Response("ok", { headers: { "content-type": "text/plain" } });
+  } };`,
+});
+const jsUrl = (await jsWorker.ready).origin;
+wrk(jsUrl + "/healthz"); // warm-up
+const jsHealth = wrk(jsUrl + "/healthz");
+const jsEcho = wrk(jsUrl + "/echo", luaPost({ ...body, track: false }));
+await jsWorker.dispose();
 const row = (name, r) => console.log(`| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p90} | ${r.p99} | ${(r.rps / health.rps).toFixed(2)} | ${r.non2xx} |`);
 console.log(`\nwrk -t1 -c16 -d${SECONDS}s on ${url} (Miniflare's entry socket: the worker's own workerd, no wrangler proxy)`);
 console.log("| route | requests/s | p50 | p90 | p99 | ratio to /healthz | non-2xx |");
@@ -94,6 +118,7 @@ row("GET /healthz", health);
 row("POST /__dev/echo (reads the same body, answers ok)", echo);
 row("POST /v1/resolve, track: false", untracked);
 row("POST /v1/resolve, tracked", tracked);
+console.log(`\nplain JavaScript worker, same workerd: GET ${jsHealth.rps.toFixed(0)} requests/s, POST reading the same body ${jsEcho.rps.toFixed(0)} requests/s: ratio ${(jsEcho.rps / jsHealth.rps).toFixed(2)} (the platform's cost of a request body)`);
 
 // Cold load of a 1,000-prompt manifest inside the worker.
 const big = { schema: 1, revision: 1, prompts: {} };

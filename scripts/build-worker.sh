@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Builds the edge worker (build/index.js + build/index_bg.wasm) with local tools only;
-# wrangler.toml's [build] runs it. Size-optimised (opt-level "z", wasm-opt -Oz) without changing the
-# release profile the CLI uses. EDGEPROMPT_KEEP_NAMES=1 keeps function names.
+# Builds one of the two Workers with local tools only; each wrangler config's [build]
+# runs it:
+#   scripts/build-worker.sh          the edge (feature `edge`)    -> build/
+#   scripts/build-worker.sh control  the control plane (`control`) -> build-control/
+# Size-optimised (opt-level "z", wasm-opt -Oz) without changing the release profile the
+# CLI uses. EDGEPROMPT_KEEP_NAMES=1 keeps function names.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
+case "${1:-edge}" in
+  edge) feature=edge; out=build ;;
+  control) feature=control; out=build-control ;;
+  *) echo "build-worker.sh: unknown worker \"$1\" (edge or control)" >&2; exit 2 ;;
+esac
 export PATH="$HOME/.cargo/bin:$PATH"
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$HOME/.cargo/bin/wasm-bindgen}"
 export WASM_OPT_BIN="${WASM_OPT_BIN:-$ROOT/node_modules/.bin/wasm-opt}"
@@ -15,20 +23,20 @@ for v in WASM_BINDGEN_BIN WASM_OPT_BIN ESBUILD_BIN; do
 done
 # wrangler runs [build] twice on start; skip when nothing the worker is built from
 # changed since the last build (EDGEPROMPT_FORCE_BUILD=1 forces a build).
-if [ -z "${EDGEPROMPT_FORCE_BUILD:-}" ] && [ -f build/index_bg.wasm ] && [ -f build/index.js ] \
-   && [ -z "$(find src migrations Cargo.toml Cargo.lock -newer build/index_bg.wasm -print -quit)" ]; then
-  echo "build-worker.sh: build/ is up to date"
+if [ -z "${EDGEPROMPT_FORCE_BUILD:-}" ] && [ -f "$out/index_bg.wasm" ] && [ -f "$out/index.js" ] \
+   && [ -z "$(find src migrations Cargo.toml Cargo.lock -newer "$out/index_bg.wasm" -print -quit)" ]; then
+  echo "build-worker.sh: $out/ is up to date"
   exit 0
 fi
 command -v worker-build >/dev/null || { echo "build-worker.sh: worker-build is missing: run scripts/setup.sh first" >&2; exit 1; }
-worker-build --release --no-default-features --features edge "$@"
+worker-build --release --out-dir "$out" --no-default-features --features "$feature"
 # worker-build keeps the Wasm names section (function names in stack traces): ~30 KB
 # gzipped. Drop it unless asked to keep it; panic messages are logged either way.
 if [ "${EDGEPROMPT_KEEP_NAMES:-0}" != 1 ]; then
-  "$WASM_OPT_BIN" build/index_bg.wasm --strip-debug -o build/index_bg.wasm \
+  "$WASM_OPT_BIN" "$out/index_bg.wasm" --strip-debug -o "$out/index_bg.wasm" \
     --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
     --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling
 fi
-wasm_bytes=$(wc -c < build/index_bg.wasm)
-gz_bytes=$(gzip -9 -c build/index_bg.wasm | wc -c)
-echo "build-worker.sh: build/index_bg.wasm is $wasm_bytes bytes, $gz_bytes gzipped"
+wasm_bytes=$(wc -c < "$out/index_bg.wasm")
+gz_bytes=$(gzip -9 -c "$out/index_bg.wasm" | wc -c)
+echo "build-worker.sh: $out/index_bg.wasm ($feature) is $wasm_bytes bytes, $gz_bytes gzipped"

@@ -11,7 +11,8 @@ EDGEPROMPT_FUZZ=0 scripts/setup.sh
 cargo build --release --bin edgeprompt
 bin=${CARGO_TARGET_DIR:-target}/release/edgeprompt
 "$bin" validate examples/demo.json
-scripts/build-worker.sh
+scripts/build-worker.sh edge
+scripts/build-worker.sh control
 
 npx wrangler d1 migrations apply METRICS --local
 current=$(npx wrangler kv key get manifest/current --binding MANIFESTS --local --text 2>/dev/null || true)
@@ -33,4 +34,6 @@ The local edge starts on http://127.0.0.1:$PORT. Try, from another terminal:
   curl -s http://127.0.0.1:$PORT/v1/metrics/support
 
 MSG
-exec npx wrangler dev --ip 127.0.0.1 --port "$PORT"
+# The edge serves the port; the control plane (admin API) runs beside it, reached
+# through the edge at /admin/v1/*.
+exec npx wrangler dev -c wrangler.toml -c wrangler.control.toml --ip 127.0.0.1 --port "$PORT"

@@ -25,6 +25,8 @@ cargo check --target wasm32-unknown-unknown --no-default-features
 cargo clippy --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
 step "clippy: the edge worker (wasm32, --features edge)"
 cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features edge -- -D warnings
+step "clippy: the control-plane worker (wasm32, --features control)"
+cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features control -- -D warnings
 
 if [ "$FUZZ_SECONDS" != 0 ]; then
   for target in manifest template; do
@@ -45,8 +47,9 @@ cargo test --benches
 step "cargo test (unit, integration, spec, golden, property, CLI, doc)"
 cargo test
 
-step "edge worker in real workerd (wrangler dev): build, then node --test tests/edge/"
-scripts/build-worker.sh
+step "edge and control-plane Workers in real workerd (wrangler dev): build, then node --test tests/edge/"
+scripts/build-worker.sh edge
+scripts/build-worker.sh control
 cargo build --bin edgeprompt
 EDGEPROMPT_BIN="${CARGO_TARGET_DIR:-target}/debug/edgeprompt" \
   node --test --test-concurrency=1 tests/edge/

@@ -21,6 +21,8 @@
 pub mod assign;
 pub mod canonical;
 pub mod condition;
+#[cfg(feature = "control")]
+pub mod control;
 #[cfg(feature = "edge")]
 pub mod edge;
 pub mod events;
@@ -28,7 +30,13 @@ pub mod manifest;
 pub mod ops;
 pub mod render;
 pub mod resolve;
+#[cfg(any(feature = "edge", feature = "control"))]
+pub mod shell;
 pub mod stats;
 
 pub use manifest::{CompiledManifest, ManifestError, Problem};
 pub use resolve::{resolve, Decision, Request, ResolveError};
+
+// Each Worker exports its own fetch handler: one crate build is one Worker.
+#[cfg(all(feature = "edge", feature = "control"))]
+compile_error!("features `edge` and `control` build different Workers: enable one at a time");

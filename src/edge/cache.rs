@@ -6,17 +6,14 @@
 //! `manifest/<revision>` the immutable documents. A few recently used revisions stay
 //! compiled so that decisions reported by npm clients can be re-derived.
 
-use super::http::ApiError;
-use super::platform::now_ms;
 use crate::manifest::{self, CompiledManifest};
+use crate::shell::http::ApiError;
+use crate::shell::platform::now_ms;
+use crate::shell::{KV_BINDING, POINTER_KEY};
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use worker::{console_log, console_warn, Context, Env};
 
-/// The KV binding holding manifests.
-pub const KV_BINDING: &str = "MANIFESTS";
-/// The pointer key.
-pub const POINTER_KEY: &str = "manifest/current";
 /// Revisions kept compiled besides the current one.
 const RECENT: usize = 4;
 /// KV's minimum read cache, in seconds (the pointer is read with it).

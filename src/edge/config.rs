@@ -1,6 +1,7 @@
-//! Settings (plain vars with documented defaults) and secrets (never defaulted).
+//! Settings (plain vars with documented defaults) and the keys events need.
 
-use std::cell::{OnceCell, RefCell};
+use crate::shell::secrets::secret;
+use std::cell::OnceCell;
 use std::rc::Rc;
 use worker::Env;
 
@@ -8,11 +9,7 @@ use worker::Env;
 // hence new isolates), so each is read from the environment once.
 thread_local! {
     static SETTINGS: OnceCell<Settings> = const { OnceCell::new() };
-    static SECRETS: RefCell<Vec<CachedSecret>> = const { RefCell::new(Vec::new()) };
 }
-
-/// A secret's name and value (`None` when unset).
-type CachedSecret = (&'static str, Option<Rc<[u8]>>);
 
 /// Settings read from `[vars]`, each with a default.
 #[derive(Debug, Clone, Copy)]
@@ -76,31 +73,6 @@ impl Settings {
 pub const EVENT_SIGNING_KEY: &str = "EVENT_SIGNING_KEY";
 /// Name of the secret that keys unit hashes.
 pub const UNIT_HASH_KEY: &str = "UNIT_HASH_KEY";
-
-/// Reads a secret (once per isolate); a missing or empty one is an error naming it,
-/// never a default key.
-pub fn secret(env: &Env, name: &'static str) -> Result<Rc<[u8]>, &'static str> {
-    let cached = SECRETS.with(|s| {
-        s.borrow()
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.clone())
-    });
-    let value = match cached {
-        Some(v) => v,
-        None => {
-            let v = env
-                .secret(name)
-                .ok()
-                .map(|s| s.to_string())
-                .filter(|s| !s.is_empty())
-                .map(|s| Rc::from(s.into_bytes()));
-            SECRETS.with(|s| s.borrow_mut().push((name, v.clone())));
-            v
-        }
-    };
-    value.ok_or(name)
-}
 
 /// Both keys an exposure needs.
 pub struct Keys {

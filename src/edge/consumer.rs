@@ -2,9 +2,9 @@
 //! update in one transaction, so a redelivered batch counts nothing twice.
 
 use super::config::Settings;
-use super::platform::now_ms;
 use super::store;
 use crate::events::Event;
+use crate::shell::platform::now_ms;
 use serde::Deserialize;
 use serde_json::Value;
 use worker::{console_error, console_warn, Env, MessageBatch};

@@ -5,15 +5,11 @@
 //! ([`cache`]); events leave through [`outbox`] after the response and are folded into
 //! D1 by the queue consumer ([`consumer`]).
 
-mod admin;
 mod api;
 mod cache;
 mod config;
 mod consumer;
-mod control;
-mod http;
 mod outbox;
-mod platform;
 mod store;
 
 use worker::{

@@ -1,4 +1,4 @@
-// Starts the real worker in workerd with `wrangler dev` on a free loopback port, with a
+// Starts the real Workers (edge and control plane) in workerd with `wrangler dev` on a free loopback port, with a
 // fresh --persist-to directory (local KV, Queue, D1), and stops every process it started.
 import { spawn, execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -138,7 +138,7 @@ export async function startEdge({ manifest, secrets = true, vars = {} } = {}) {
   };
   if (manifest) await edge.publish(manifest);
   const port = await freePort();
-  const args = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", "0", "--persist-to", persist, "--env-file", envFile, "--show-interactive-dev-session=false"];
+  const args = ["wrangler", "dev", "-c", "wrangler.toml", "-c", controlConfig(persist, envFile), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", "0", "--persist-to", persist, "--env-file", envFile, "--show-interactive-dev-session=false"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn("npx", args, { cwd: ROOT, env: ENV, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   groups.add(child.pid);
@@ -154,6 +154,25 @@ export async function startEdge({ manifest, secrets = true, vars = {} } = {}) {
     throw new Error(`${e.message}\n--- wrangler output ---\n${edge.log.join("").slice(-4000)}`);
   }
   return edge;
+}
+
+/**
+ * Both Workers run in one process: the edge (first config, on the port) and the control
+ * plane it reaches over the CONTROL_PLANE service binding, sharing local KV. wrangler
+ * gives --env-file only to the first config; the second reads `.dev.vars` beside its
+ * config file, so the control config is copied next to this edge's own secrets (already
+ * built, so without [build]; `main` made absolute).
+ */
+function controlConfig(persist, envFile) {
+  const dir = path.join(persist, "control");
+  fs.mkdirSync(dir);
+  let toml = fs.readFileSync(path.join(ROOT, "wrangler.control.toml"), "utf8");
+  toml = toml.replace(/^main = "(.*)"$/m, (_, main) => `main = ${JSON.stringify(path.join(ROOT, main))}`);
+  toml = toml.replace(/^\[build\]\n(?:[^\[\n].*\n|\n)*/m, "");
+  if (toml.includes("[build]") || !toml.includes(ROOT)) throw new Error("harness: cannot adapt wrangler.control.toml");
+  fs.writeFileSync(path.join(dir, "wrangler.toml"), toml);
+  fs.copyFileSync(envFile, path.join(dir, ".dev.vars"));
+  return path.join(dir, "wrangler.toml");
 }
 
 /** The demo manifest, parsed. */

@@ -2,11 +2,12 @@
 //! (tokens, declared metrics, value kinds) before anything is stored.
 
 use super::Call;
-use crate::edge::http::{json_body, respond, ApiError};
-use crate::edge::{cache, config, outbox, platform, store};
+use crate::edge::{cache, config, outbox, store};
 use crate::events::token::{self, TokenError};
 use crate::events::{outcome_id, Event, Outcome};
 use crate::manifest::MetricKind;
+use crate::shell::http::{json_body, respond, ApiError};
+use crate::shell::platform;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashSet;
@@ -68,8 +69,8 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
         )
         .details(json!({"limit": MAX_EVENTS})));
     }
-    let key =
-        config::secret(&call.env, config::EVENT_SIGNING_KEY).map_err(ApiError::missing_secret)?;
+    let key = crate::shell::secrets::secret(&call.env, config::EVENT_SIGNING_KEY)
+        .map_err(ApiError::missing_secret)?;
     let loaded = cache::current(&call.env, &call.ctx, call.settings.refresh_ms).await?;
     let now = platform::now_ms();
     let mut errors = Vec::new();

@@ -4,9 +4,9 @@
 use super::token::{issue, Decided};
 use super::Call;
 use crate::edge::config::Keys;
-use crate::edge::http::{json_body, respond, ApiError};
 use crate::edge::{cache, outbox};
 use crate::resolve::{self, Request};
+use crate::shell::http::{json_body, respond, ApiError};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::Response;

@@ -2,7 +2,7 @@
 
 use super::Call;
 use crate::edge::cache;
-use crate::edge::http::{text_response, ApiError};
+use crate::shell::http::{text_response, ApiError};
 use worker::{Response, ResponseBuilder};
 
 /// Answers with the projection, or 304 when the client's ETag is current.

@@ -3,9 +3,9 @@
 //! (the first version of the label's default split), plus the sample-ratio check.
 
 use super::Call;
-use crate::edge::http::{query_pairs, respond, ApiError};
 use crate::edge::{cache, store};
 use crate::manifest::{MetricKind, Target};
+use crate::shell::http::{query_pairs, respond, ApiError};
 use crate::stats::{self, Estimate, Moments};
 use serde_json::{json, Map, Value};
 use worker::Response;

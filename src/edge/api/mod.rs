@@ -1,5 +1,6 @@
 //! The HTTP API: a small router over the handlers, each in its own module.
 
+mod admin;
 mod events;
 mod exposures;
 mod manifest;
@@ -9,7 +10,7 @@ mod resolve;
 mod token;
 
 use super::config::Settings;
-use super::http::{respond, text_response, ApiError};
+use crate::shell::http::{respond, text_response, ApiError};
 use serde_json::json;
 use worker::{Context, Env, Method, Request, Response};
 
@@ -59,10 +60,7 @@ async fn route(call: Call, method: &Method, path: &str) -> Result<Response, ApiE
         (_, ["v1", "prompts" | "metrics", _] | ["v1", "manifest" | "status"] | ["healthz"]) => {
             Err(wrong_method(path, "GET"))
         }
-        (_, ["admin", "v1", rest @ ..]) if !rest.is_empty() => {
-            let rest = rest.join("/");
-            super::admin::handle(call.req, &call.env, &rest).await
-        }
+        (_, ["admin", "v1", _, ..]) => admin::forward(call.req, &call.env).await,
         _ => Err(ApiError::not_found(&format!("{method:?} {path}"))),
     }
 }
@@ -72,7 +70,7 @@ async fn route(call: Call, method: &Method, path: &str) -> Result<Response, ApiE
 async fn status(call: Call) -> Result<Response, ApiError> {
     let loaded = super::cache::current(&call.env, &call.ctx, call.settings.refresh_ms).await;
     let s = super::cache::status();
-    let now = super::platform::now_ms();
+    let now = crate::shell::platform::now_ms();
     Ok(respond(
         if loaded.is_ok() { 200 } else { 503 },
         &json!({
@@ -96,7 +94,7 @@ fn wrong_method(path: &str, allowed: &str) -> ApiError {
 /// Reads a JSON body and answers `ok`: the cost of a POST with a body, for benchmarks.
 async fn dev_echo(mut call: Call) -> Result<Response, ApiError> {
     let _: serde_json::Value =
-        super::http::json_body(&mut call.req, call.settings.max_body_bytes).await?;
+        crate::shell::http::json_body(&mut call.req, call.settings.max_body_bytes).await?;
     Ok(text_response(200, "ok".into(), "text/plain"))
 }
 

@@ -4,9 +4,10 @@
 use super::token::{issue, Decided};
 use super::Call;
 use crate::edge::config::Keys;
-use crate::edge::http::{query_pairs, respond, ApiError};
-use crate::edge::{cache, outbox, platform};
+use crate::edge::{cache, outbox};
 use crate::resolve::{self, Request};
+use crate::shell::http::{query_pairs, respond, ApiError};
+use crate::shell::platform;
 use serde_json::{json, Map, Value};
 use worker::Response;
 

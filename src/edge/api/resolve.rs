@@ -3,9 +3,10 @@
 use super::token::{issue, Decided};
 use super::Call;
 use crate::edge::config::Keys;
-use crate::edge::http::{json_body, respond, ApiError};
-use crate::edge::{cache, outbox, platform};
+use crate::edge::{cache, outbox};
 use crate::resolve::{self, Decision, Request};
+use crate::shell::http::{json_body, respond, ApiError};
+use crate::shell::platform;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use worker::Response;

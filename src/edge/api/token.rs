@@ -1,10 +1,10 @@
 //! Issuing a decision's event token and its exposure event.
 
 use crate::edge::config::Keys;
-use crate::edge::http::ApiError;
-use crate::edge::platform::{nonce, now_ms};
 use crate::events::token::{self, TokenClaims};
 use crate::events::{Event, Exposure};
+use crate::shell::http::ApiError;
+use crate::shell::platform::{nonce, now_ms};
 
 /// What was decided, as the token records it.
 pub struct Decided<'a> {

@@ -4,11 +4,11 @@
 //! entry, then written through to KV (`manifest/<rev>`, then `manifest/current`), with
 //! an alarm retrying until KV matches.
 
-use super::cache::{KV_BINDING, POINTER_KEY};
-use super::http::{respond, ApiError};
-use super::platform::now_ms;
 use crate::manifest::{self, ManifestError};
 use crate::ops::{self, history, OpError, PromptSource, RouteChange, Sources};
+use crate::shell::http::{respond, ApiError};
+use crate::shell::platform::now_ms;
+use crate::shell::{KV_BINDING, POINTER_KEY};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -80,7 +80,7 @@ impl DurableObject for Control {
         } else {
             Value::Null
         };
-        let query: Vec<(String, String)> = super::http::query_pairs(&req);
+        let query: Vec<(String, String)> = crate::shell::http::query_pairs(&req);
         let result = self.route(&method, &path, &query, &body, &actor).await;
         Ok(match result {
             Ok(r) => r,

@@ -6,8 +6,8 @@
 //! entries, scope `rw` (read and write) or `ro` (read only). Tokens are compared in
 //! constant time (SHA-256 of each side, then a constant-time equality).
 
-use super::config;
-use super::http::ApiError;
+use crate::shell::http::ApiError;
+use crate::shell::secrets::secret;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use worker::{Env, Headers, Method, Request, RequestInit, Response};
@@ -23,7 +23,7 @@ struct Caller {
 }
 
 fn authenticate(req: &Request, env: &Env) -> Result<Caller, ApiError> {
-    let secret = config::secret(env, ADMIN_TOKENS).map_err(ApiError::missing_secret)?;
+    let secret = secret(env, ADMIN_TOKENS).map_err(ApiError::missing_secret)?;
     let given = req
         .headers()
         .get("authorization")
