@@ -2,7 +2,8 @@
 # Installs what edgeprompt needs to build, run and test; skips whatever is already
 # there at the pinned version. Safe to run again.
 #   EDGEPROMPT_FUZZ=0  skip the fuzzing tools (nightly toolchain, cargo-fuzz)
-#   EDGEPROMPT_EDGE=0  skip the edge tools (wasm-bindgen-cli, worker-build, npm packages)
+#   EDGEPROMPT_EDGE=0  skip the Wasm and JS tools (wasm-bindgen-cli, worker-build,
+#                      wasm-pack, npm packages)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -10,6 +11,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 CARGO_FUZZ_VERSION=0.13.1
 WASM_BINDGEN_VERSION=0.2.129   # must equal the wasm-bindgen pin in Cargo.toml
 WORKER_BUILD_VERSION=0.8.7
+WASM_PACK_VERSION=0.15.1     # builds the npm package (npm/)
 NODE_MAJOR_MIN=20
 
 die() { echo "setup: $*" >&2; exit 1; }
@@ -44,6 +46,7 @@ if [ "${EDGEPROMPT_EDGE:-1}" != 0 ]; then
   [ "$(node -p 'process.versions.node.split(".")[0]')" -ge "$NODE_MAJOR_MIN" ] || die "node >= $NODE_MAJOR_MIN required"
   cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
   cargo_tool worker-build "$WORKER_BUILD_VERSION" worker-build
+  cargo_tool wasm-pack "$WASM_PACK_VERSION" wasm-pack
   # package-lock.json pins wrangler, workerd, miniflare, binaryen (wasm-opt) and esbuild.
   if ! node -e '
       const fs = require("fs");

@@ -27,6 +27,8 @@ step "clippy: the edge worker (wasm32, --features edge)"
 cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features edge -- -D warnings
 step "clippy: the control-plane worker (wasm32, --features control)"
 cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features control -- -D warnings
+step "clippy: the npm package's engine (wasm32, --features js)"
+cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features js -- -D warnings
 
 if [ "$FUZZ_SECONDS" != 0 ]; then
   for target in manifest template; do

@@ -26,8 +26,11 @@ pub mod control;
 #[cfg(feature = "edge")]
 pub mod edge;
 pub mod events;
+#[cfg(feature = "js")]
+pub mod js;
 pub mod manifest;
 pub mod ops;
+pub mod packed;
 pub mod render;
 pub mod resolve;
 #[cfg(any(feature = "edge", feature = "control"))]
@@ -38,5 +41,11 @@ pub use manifest::{CompiledManifest, ManifestError, Problem};
 pub use resolve::{resolve, Decision, Request, ResolveError};
 
 // Each Worker exports its own fetch handler: one crate build is one Worker.
-#[cfg(all(feature = "edge", feature = "control"))]
-compile_error!("features `edge` and `control` build different Workers: enable one at a time");
+#[cfg(any(
+    all(feature = "edge", feature = "control"),
+    all(feature = "edge", feature = "js"),
+    all(feature = "control", feature = "js")
+))]
+compile_error!(
+    "features `edge`, `control` and `js` build different Wasm modules: enable one at a time"
+);

@@ -1,0 +1,57 @@
+// For JavaScript Workers: the manifest read from a Workers KV binding (the edge's
+// layout: `manifest/current` holds the live revision, `manifest/<rev>` its document),
+// compiled once and cached in the isolate.
+import { Engine, EdgepromptError } from "./engine.js";
+
+const POINTER = "manifest/current";
+const cache = new WeakMap(); // KV binding -> {engine, revision, checkedAt, pending}
+
+/**
+ * The engine for the manifest a KV namespace serves. Within `refreshIntervalMs` of
+ * the last check (default 10 s) it answers from the isolate; after that it re-reads
+ * the pointer and only a new revision is fetched and compiled. A failed read or an
+ * invalid document keeps the last good engine; with none, it throws.
+ */
+export async function loadFromKV(kv, { refreshIntervalMs = 10_000, now = Date.now } = {}) {
+  let c = cache.get(kv);
+  if (c === undefined) {
+    c = { engine: null, checkedAt: -Infinity, pending: null, lastError: null };
+    cache.set(kv, c);
+  }
+  if (c.engine && now() - c.checkedAt < refreshIntervalMs) return c.engine;
+  if (!c.pending) {
+    c.pending = refresh(kv, c, now).finally(() => (c.pending = null));
+  }
+  // A cold isolate waits for its first manifest; a warm one is never held up by KV.
+  if (c.engine) {
+    c.pending.catch(() => {});
+    return c.engine;
+  }
+  await c.pending;
+  return c.engine;
+}
+
+async function refresh(kv, c, now) {
+  try {
+    const pointer = await kv.get(POINTER, { type: "text" });
+    const rev = Number(pointer);
+    if (pointer === null || !Number.isSafeInteger(rev) || rev < 1) {
+      throw new EdgepromptError("no_manifest", `${POINTER} is ${pointer === null ? "missing" : JSON.stringify(pointer)}`);
+    }
+    if (!c.engine || rev > c.engine.revision) {
+      const text = await kv.get(`manifest/${rev}`, { type: "text" });
+      if (text === null) throw new EdgepromptError("no_manifest", `manifest/${rev} is missing`);
+      const engine = new Engine(text);
+      if (engine.revision !== rev) {
+        throw new EdgepromptError("invalid_manifest", `manifest/${rev} holds revision ${engine.revision}`);
+      }
+      c.engine = engine;
+    }
+    c.checkedAt = now();
+    c.lastError = null;
+  } catch (e) {
+    c.lastError = e;
+    c.checkedAt = now(); // retried after the interval, not on every request
+    if (!c.engine) throw e;
+  }
+}

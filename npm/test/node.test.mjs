@@ -1,0 +1,75 @@
+// The package in Node: the golden set bit for bit, the packed and JSON paths, errors.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import { Engine, EdgepromptError, createClient } from "edgeprompt";
+import { checkGolden } from "./golden.mjs";
+
+const golden = (f) => fs.readFileSync(new URL(`../../tests/golden/${f}`, import.meta.url), "utf8");
+const manifest = golden("manifest.json");
+const cases = JSON.parse(golden("decisions.json"));
+
+test("the golden set: every decision and error equals the native engine's", () => {
+  const { total, failures } = checkGolden(Engine, manifest, cases);
+  assert.ok(total >= 60);
+  assert.deepEqual(failures, []);
+});
+
+test("a manifest object and its JSON text compile to the same engine", () => {
+  const a = new Engine(JSON.parse(manifest));
+  const b = new Engine(manifest);
+  const req = cases[0].request;
+  assert.deepEqual(a.resolve(req), b.resolve(req));
+  assert.equal(a.revision, 7);
+});
+
+test("values the packed form cannot carry take the JSON path and decide the same", () => {
+  const engine = new Engine(manifest);
+  const base = { prompt: "golden", unit: "u1", variables: { question: "q?" } };
+  const plain = engine.resolve({ ...base, variables: { question: "q?", s: "a" } });
+  // A NUL in a value, an empty label, a bigint: each changes the path, not the rules.
+  const nul = engine.resolve({ ...base, variables: { question: "q\0?", s: "a" } });
+  assert.equal(nul.version, plain.version);
+  assert.equal(nul.messages.at(-1).content, "q\0?");
+  // A manifest with a NUL in a template always takes the JSON path.
+  const m = JSON.parse(manifest);
+  m.prompts.golden.versions[1].messages[0].content = "v2\0{{question}}";
+  const nulManifest = new Engine(m).resolve({ ...base, variables: { question: "q?", s: "a" } });
+  assert.equal(nulManifest.messages[0].content, "v2\0q?");
+  assert.throws(() => engine.resolve({ ...base, label: "" }), (e) => e instanceof EdgepromptError && e.code === "unknown_label");
+  assert.throws(() => engine.resolve({ ...base, variables: { question: 1n } }), (e) => e.code === "invalid_request");
+  // undefined values are skipped, like JSON.stringify does.
+  assert.deepEqual(engine.resolve({ ...base, variables: { question: "q?", s: undefined } }), engine.resolve(base));
+});
+
+test("an invalid manifest is refused with every problem and its path", () => {
+  const bad = JSON.parse(manifest);
+  bad.prompts.golden.versions[0].text = "{{#open}}";
+  assert.throws(() => new Engine(bad), (e) => {
+    assert.ok(e instanceof EdgepromptError);
+    assert.equal(e.code, "invalid_manifest");
+    assert.ok(e.problems.length >= 1);
+    assert.match(e.problems[0].path, /^prompts\.golden\.versions\[0\]/);
+    return true;
+  });
+  assert.throws(() => new Engine("{"), (e) => e.code === "invalid_manifest");
+});
+
+test("decisions do not share mutable state", () => {
+  const engine = new Engine(manifest);
+  const req = { prompt: "golden", unit: "u1", variables: { question: "q?" } };
+  const d = engine.resolve(req);
+  assert.equal(d.model.name, "gpt-4o");
+  assert.throws(() => { d.model.params.temperature = 2; }, TypeError);
+  assert.throws(() => { d.tools.push({}); }, TypeError);
+  assert.equal(engine.resolve(req).model.params.temperature, 0.5);
+  assert.notEqual(engine.resolve(req).messages, d.messages);
+});
+
+test("a client with a given manifest resolves without any network", async () => {
+  const client = await createClient({ manifest });
+  assert.equal(client.revision, 7);
+  assert.deepEqual(client.resolve(cases[0].request), new Engine(manifest).resolve(cases[0].request));
+  assert.throws(() => client.track(client.resolve(cases[0].request), "resolved", 1), (e) => e.code === "unknown_decision");
+  await client.close();
+});

@@ -1,0 +1,81 @@
+//! The npm package's engine (feature `js`): the manifest crosses once as JSON text and
+//! is compiled once; each resolve then crosses as one packed string each way
+//! ([`crate::packed`]), or as JSON when the request holds what the packed form cannot.
+
+use crate::manifest::{self, CompiledManifest, ManifestError};
+use crate::packed;
+use crate::resolve;
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+
+/// A compiled manifest, ready to resolve.
+#[wasm_bindgen]
+pub struct Engine {
+    manifest: CompiledManifest,
+}
+
+fn manifest_error(e: &ManifestError) -> JsValue {
+    let problems = match e {
+        ManifestError::Invalid(list) => list
+            .iter()
+            .map(|p| json!({"path": p.path, "reason": p.reason}))
+            .collect(),
+        _ => Vec::new(),
+    };
+    JsValue::from_str(
+        &json!({"code": "invalid_manifest", "message": e.to_string(), "problems": problems})
+            .to_string(),
+    )
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Parses, validates and compiles a manifest; throws `{code, message, problems}` as JSON text.
+    #[wasm_bindgen(constructor)]
+    pub fn new(manifest_json: &str) -> Result<Engine, JsValue> {
+        manifest::compile(manifest_json)
+            .map(|manifest| Engine { manifest })
+            .map_err(|e| manifest_error(&e))
+    }
+
+    /// The manifest's revision.
+    pub fn revision(&self) -> f64 {
+        // Revisions are far below 2^53, so the conversion is exact.
+        self.manifest.revision() as f64
+    }
+
+    /// Resolves a packed request into a packed decision (or `!` and an error).
+    #[wasm_bindgen(js_name = resolvePacked)]
+    pub fn resolve_packed(&self, request: &str) -> String {
+        packed::resolve_packed(&self.manifest, request)
+    }
+
+    /// Resolves a JSON request into the decision as JSON (or `!` and an error).
+    #[wasm_bindgen(js_name = resolveJson)]
+    pub fn resolve_json(&self, request: &str) -> String {
+        resolve::resolve_json(&self.manifest, request).unwrap_or_else(|e| {
+            let mut out = String::new();
+            packed::encode_error(&e, &mut out);
+            out
+        })
+    }
+
+    /// What a decision carries that is fixed per version, as JSON:
+    /// `{model, tools, response_format, hash}`; empty when there is no such version.
+    #[wasm_bindgen(js_name = versionInfo)]
+    pub fn version_info(&self, prompt: &str, version: u32) -> String {
+        self.manifest
+            .prompt(prompt)
+            .and_then(|p| p.version(version))
+            .map(|v| {
+                json!({
+                    "model": v.model,
+                    "tools": v.tools,
+                    "response_format": v.response_format,
+                    "hash": v.hash,
+                })
+                .to_string()
+            })
+            .unwrap_or_default()
+    }
+}
