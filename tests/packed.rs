@@ -128,8 +128,8 @@ fn malformed_packed_text_is_a_typed_error() {
         "golden",
         "golden\0\0u1\0x",
         "golden\0\0u1\0 1\0k",
-        "golden\0\0u1\00\01\0q\0?oops",
-        "golden\0\0u1\00\00\0extra",
+        "golden\0\0u1\x000\x001\0q\0?oops",
+        "golden\0\0u1\x000\x000\0extra",
     ] {
         let out = resolve_packed(&m, bad);
         let err: Value = serde_json::from_str(
