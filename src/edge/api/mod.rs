@@ -31,16 +31,46 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
     let settings = Settings::get(&env);
     let method = req.method();
     let path = req.path();
+    // Browsers call the public API from other origins (the npm package); it uses no
+    // cookies, and tokens are signed, so any origin may read it. The admin API is not
+    // opened to browsers.
+    let cors = path.starts_with("/v1/") && req.headers().has("origin").unwrap_or(false);
+    if cors && method == Method::Options {
+        return with_cors(text_response(204, String::new(), "text/plain"), true);
+    }
     let call = Call {
         req,
         env,
         ctx,
         settings,
     };
-    match route(call, &method, &path).await {
+    let response = match route(call, &method, &path).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
+    };
+    if cors {
+        with_cors(response, false)
+    } else {
+        response
     }
+}
+
+/// Adds the CORS headers of the public API (and, for a preflight, what it allows).
+fn with_cors(mut response: Response, preflight: bool) -> Response {
+    let h = response.headers_mut();
+    // Setting well-formed headers on a response we built does not fail.
+    let _ = h.set("access-control-allow-origin", "*");
+    if preflight {
+        let _ = h.set("access-control-allow-methods", "GET, POST, OPTIONS");
+        let _ = h.set(
+            "access-control-allow-headers",
+            "content-type, if-none-match",
+        );
+        let _ = h.set("access-control-max-age", "86400");
+    } else {
+        let _ = h.set("access-control-expose-headers", "etag");
+    }
+    response
 }
 
 async fn route(call: Call, method: &Method, path: &str) -> Result<Response, ApiError> {
