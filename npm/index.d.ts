@@ -529,7 +529,7 @@ export declare class Client {
   track(decision: Decision, metric: string, value: number | boolean, id?: string | number): void;
   /** Sends every pending exposure, then every outcome whose token is known. */
   flush(): Promise<void>;
-  /** Stops the timers and listeners, after a last flush when reporting. */
+  /** Stops the timers and listeners, then (when reporting) sends what is queued. */
   close(): Promise<void>;
 }
 
@@ -551,6 +551,8 @@ export interface LoadFromKVOptions {
   refreshIntervalMs?: number;
   /** The clock, in ms (default `Date.now`). */
   now?: () => number;
+  /** The request's context (anything with `waitUntil`): a stale engine is revalidated after the response instead of before. */
+  ctx?: { waitUntil(promise: Promise<unknown>): void };
 }
 
 /**

@@ -4,30 +4,30 @@
 import { Engine, EdgepromptError } from "./engine.js";
 
 const POINTER = "manifest/current";
-const cache = new WeakMap(); // KV binding -> {engine, revision, checkedAt, pending}
+const cache = new WeakMap(); // KV binding -> {engine, checkedAt, lastError}
 
 /**
  * The engine for the manifest a KV namespace serves. Within `refreshIntervalMs` of
  * the last check (default 10 s) it answers from the isolate; after that it re-reads
  * the pointer and only a new revision is fetched and compiled. A failed read or an
- * invalid document keeps the last good engine; with none, it throws.
+ * invalid document keeps the last good engine; with none, it throws. Pass the request's
+ * `ctx` (anything with `waitUntil`) to revalidate after the response instead of before.
  */
-export async function loadFromKV(kv, { refreshIntervalMs = 10_000, now = Date.now } = {}) {
+export async function loadFromKV(kv, { refreshIntervalMs = 10_000, now = Date.now, ctx } = {}) {
   let c = cache.get(kv);
   if (c === undefined) {
-    c = { engine: null, checkedAt: -Infinity, pending: null, lastError: null };
+    c = { engine: null, checkedAt: -Infinity, lastError: null };
     cache.set(kv, c);
   }
   if (c.engine && now() - c.checkedAt < refreshIntervalMs) return c.engine;
-  if (!c.pending) {
-    c.pending = refresh(kv, c, now).finally(() => (c.pending = null));
-  }
-  // A cold isolate waits for its first manifest; a warm one is never held up by KV.
-  if (c.engine) {
-    c.pending.catch(() => {});
+  // Workers cannot share a pending KV read between requests, so each stale request
+  // revalidates on its own; checkedAt moves first so that only one does.
+  if (c.engine && ctx?.waitUntil) {
+    c.checkedAt = now();
+    ctx.waitUntil(refresh(kv, c, now).catch(() => {}));
     return c.engine;
   }
-  await c.pending;
+  await refresh(kv, c, now);
   return c.engine;
 }
 

@@ -85,9 +85,10 @@ export async function cli(args, input) {
 
 /**
  * Starts an edge. Options: `manifest` (a document to seed as revision/current), `secrets`
- * (default true), `vars` (wrangler --var overrides).
+ * (default true), `vars` (wrangler --var overrides), `config` (another Worker's wrangler
+ * config to run alone instead of the edge and the control plane).
  */
-export async function startEdge({ manifest, secrets = true, vars = {} } = {}) {
+export async function startEdge({ manifest, secrets = true, vars = {}, config } = {}) {
   const persist = fs.mkdtempSync(path.join(os.tmpdir(), "edgeprompt-edge-"));
   const envFile = path.join(persist, "test.env");
   const admin = randomBytes(32).toString("hex");
@@ -99,7 +100,7 @@ export async function startEdge({ manifest, secrets = true, vars = {} } = {}) {
   };
   // --env-file replaces .dev.vars: each edge gets its own keys (or none).
   fs.writeFileSync(envFile, secrets ? Object.entries(keys).map(([k, v]) => `${k}=${v}`).join("\n") + "\n" : "\n");
-  await wrangler("d1", "migrations", "apply", "METRICS", "--local", "--persist-to", persist);
+  if (!config) await wrangler("d1", "migrations", "apply", "METRICS", "--local", "--persist-to", persist);
   const edge = {
     persist,
     keys,
@@ -109,7 +110,7 @@ export async function startEdge({ manifest, secrets = true, vars = {} } = {}) {
     async kvPut(key, value) {
       const file = path.join(persist, `value-${Date.now()}-${Math.random().toString(16).slice(2)}`);
       fs.writeFileSync(file, typeof value === "string" ? value : JSON.stringify(value));
-      await wrangler("kv", "key", "put", key, "--path", file, "--binding", "MANIFESTS", "--local", "--persist-to", persist);
+      await wrangler("kv", "key", "put", key, "--path", file, "--binding", "MANIFESTS", "--local", "--persist-to", persist, ...(config ? ["-c", config] : []));
     },
     async publish(doc) {
       await edge.kvPut(`manifest/${doc.revision}`, doc);
@@ -138,7 +139,8 @@ export async function startEdge({ manifest, secrets = true, vars = {} } = {}) {
   };
   if (manifest) await edge.publish(manifest);
   const port = await freePort();
-  const args = ["wrangler", "dev", "-c", "wrangler.toml", "-c", controlConfig(persist, envFile), "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", "0", "--persist-to", persist, "--env-file", envFile, "--show-interactive-dev-session=false"];
+  const configs = config ? ["-c", config] : ["-c", "wrangler.toml", "-c", controlConfig(persist, envFile)];
+  const args = ["wrangler", "dev", ...configs, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", "0", "--persist-to", persist, "--env-file", envFile, "--show-interactive-dev-session=false"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn("npx", args, { cwd: ROOT, env: ENV, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   groups.add(child.pid);

@@ -26,9 +26,14 @@ interface Env {
   MANIFESTS: KVNamespace;
 }
 
+interface ExecutionContext {
+  waitUntil(promise: Promise<any>): void;
+  passThroughOnException(): void;
+}
+
 export default {
-  async fetch(request: Request, env: Env): Promise<Response> {
-    const engine: Engine = await loadFromKV(env.MANIFESTS);
+  async fetch(request: Request, env: Env, ctx: ExecutionContext): Promise<Response> {
+    const engine: Engine = await loadFromKV(env.MANIFESTS, { ctx });
     const d: Decision = engine.resolve({ prompt: "support", unit: "user-42", variables: { question: "hi" } });
     return Response.json(d);
   },
@@ -48,3 +53,5 @@ await loadFromKV({ get: async (key: string) => 42 });
 await loadFromKV(memory, { refreshIntervalMs: "10s" });
 // @ts-expect-error: now returns milliseconds
 await loadFromKV(memory, { now: () => new Date() });
+// @ts-expect-error: ctx needs waitUntil
+await loadFromKV(memory, { ctx: {} });
