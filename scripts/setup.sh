@@ -3,7 +3,8 @@
 # there at the pinned version. Safe to run again.
 #   EDGEPROMPT_FUZZ=0  skip the fuzzing tools (nightly toolchain, cargo-fuzz)
 #   EDGEPROMPT_EDGE=0  skip the Wasm and JS tools (wasm-bindgen-cli, worker-build,
-#                      wasm-pack, npm packages)
+#                      wasm-pack, npm packages, Chromium)
+#   EDGEPROMPT_BROWSER=0  skip Chromium (Debian package) for the browser tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -52,9 +53,18 @@ if [ "${EDGEPROMPT_EDGE:-1}" != 0 ]; then
       const fs = require("fs");
       for (const [n, v] of Object.entries(require("./package.json").devDependencies)) {
         const p = `node_modules/${n}/package.json`;
-        if (!fs.existsSync(p) || JSON.parse(fs.readFileSync(p, "utf8")).version !== v) process.exit(1);
+        if (!fs.existsSync(p)) process.exit(1);
+        // A local package (file:npm) is a link: it only has to be there.
+        if (!v.startsWith("file:") && JSON.parse(fs.readFileSync(p, "utf8")).version !== v) process.exit(1);
       }' 2>/dev/null; then
     npm ci --no-audit --no-fund
+  fi
+  # Chromium for the npm package's browser tests (Debian's, driven by playwright-core).
+  if [ "${EDGEPROMPT_BROWSER:-1}" != 0 ] && [ ! -x /usr/bin/chromium ]; then
+    echo "setup: installing chromium and chromium-driver (Debian packages)"
+    sudo_=""; [ "$(id -u)" = 0 ] || sudo_="sudo"
+    $sudo_ apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq chromium chromium-driver >/dev/null
   fi
   # Local secrets for `wrangler dev` (git-ignored); never a fixed key.
   if [ ! -f .dev.vars ]; then

@@ -49,7 +49,12 @@ cargo test --benches
 step "cargo test (unit, integration, spec, golden, property, CLI, doc)"
 cargo test
 
-step "edge and control-plane Workers in real workerd (wrangler dev): build, then node --test tests/edge/"
+step "npm package: build the Wasm (wasm-pack), type tests (tsc), Node tests"
+scripts/build-npm.sh
+scripts/check-types.sh
+node --test npm/test/*.test.mjs
+
+step "edge, control plane and npm package in real workerd and Chromium: build, then node --test tests/edge/"
 scripts/build-worker.sh edge
 scripts/build-worker.sh control
 cargo build --bin edgeprompt

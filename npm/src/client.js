@@ -25,11 +25,12 @@ export class Client {
   #onHide = null;
 
   constructor(opts = {}) {
+    // An option given as undefined takes its default too.
     this.#opts = {
-      refreshIntervalMs: 60_000,
-      flushIntervalMs: 2_000,
-      report: opts.edge !== undefined,
       ...opts,
+      refreshIntervalMs: opts.refreshIntervalMs ?? 60_000,
+      flushIntervalMs: opts.flushIntervalMs ?? 2_000,
+      report: opts.report ?? opts.edge !== undefined,
     };
     if (opts.edge !== undefined) this.#opts.edge = trimSlash(String(opts.edge));
     this.#fetch = opts.fetch ?? globalThis.fetch?.bind(globalThis);
@@ -55,8 +56,8 @@ export class Client {
       throw new EdgepromptError("invalid_options", "createClient needs `manifest` or `edge`");
     }
     if (this.#opts.report && typeof addEventListener === "function" && typeof document !== "undefined") {
-      this.#onHide = () => {
-        if (document.visibilityState === "hidden") this.#beacon();
+      this.#onHide = (ev) => {
+        if (ev.type === "pagehide" || document.visibilityState === "hidden") this.#beacon();
       };
       addEventListener("visibilitychange", this.#onHide);
       addEventListener("pagehide", this.#onHide);
@@ -108,7 +109,7 @@ export class Client {
     if (entry === undefined) {
       const item = { prompt: d.prompt, label: d.label, unit: req.unit, revision: d.revision };
       if (req.attributes !== undefined && req.attributes !== null) item.attributes = req.attributes;
-      entry = { item, token: null, outcomes: [], failed: null };
+      entry = { key, item, token: null, outcomes: [], failed: null };
       this.#entries.set(key, entry);
       this.#exposures.push(entry);
       this.#schedule();
@@ -210,6 +211,9 @@ export class Client {
     while (this.#exposures.length) {
       const batch = this.#exposures.splice(0, BATCH);
       send("/v1/exposures", { exposures: batch.map((e) => e.item) });
+      // A beacon brings back no token: forget these, so a later resolve of the same
+      // unit reports again and its outcomes can still be sent.
+      for (const e of batch) this.#entries.delete(e.key);
     }
     while (this.#events.length) send("/v1/events", { events: this.#events.splice(0, BATCH) });
   }

@@ -112,6 +112,9 @@ export class Engine {
 
   /** Assigns the unit to a version and renders it: the same decision as the edge's. */
   resolve(req) {
+    if (req === null || typeof req !== "object") {
+      throw new EdgepromptError("invalid_request", "invalid request: resolve() takes {prompt, unit, label?, attributes?, variables?}");
+    }
     const packed = this.#jsonOnly ? null : pack(req);
     if (packed === null) return this.#resolveJson(req);
     const out = this.#wasm.resolvePacked(packed);
