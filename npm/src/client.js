@@ -15,7 +15,8 @@ export class Client {
   #engine = null;
   #etag = null;
   #fetch;
-  #timers = [];
+  #timers = []; // refresh intervals
+  #flushTimer = null;
   #exposures = []; // entries waiting to be sent
   #events = []; // {token, metric, value, id?} ready to be sent
   #entries = new Map(); // exposure key -> entry {token, outcomes, sent}
@@ -136,12 +137,12 @@ export class Client {
   }
 
   #schedule() {
-    if (this.#closed || this.#timers.flush) return;
-    this.#timers.flush = setTimeout(() => {
-      this.#timers.flush = null;
+    if (this.#closed || this.#flushTimer) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = null;
       this.flush().catch((e) => this.#report(e));
     }, this.#opts.flushIntervalMs);
-    this.#timers.flush.unref?.();
+    this.#flushTimer.unref?.();
   }
 
   /** Sends every pending exposure, then every outcome whose token is known. */
@@ -233,7 +234,7 @@ export class Client {
   async close() {
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
-    if (this.#timers.flush) clearTimeout(this.#timers.flush);
+    if (this.#flushTimer) clearTimeout(this.#flushTimer);
     if (this.#onHide) {
       removeEventListener("visibilitychange", this.#onHide);
       removeEventListener("pagehide", this.#onHide);

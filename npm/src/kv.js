@@ -4,7 +4,7 @@
 import { Engine, EdgepromptError } from "./engine.js";
 
 const POINTER = "manifest/current";
-const cache = new WeakMap(); // KV binding -> {engine, checkedAt, lastError}
+const cache = new WeakMap(); // KV binding -> {engine, checkedAt}
 
 /**
  * The engine for the manifest a KV namespace serves. Within `refreshIntervalMs` of
@@ -16,7 +16,7 @@ const cache = new WeakMap(); // KV binding -> {engine, checkedAt, lastError}
 export async function loadFromKV(kv, { refreshIntervalMs = 10_000, now = Date.now, ctx } = {}) {
   let c = cache.get(kv);
   if (c === undefined) {
-    c = { engine: null, checkedAt: -Infinity, lastError: null };
+    c = { engine: null, checkedAt: -Infinity };
     cache.set(kv, c);
   }
   if (c.engine && now() - c.checkedAt < refreshIntervalMs) return c.engine;
@@ -48,9 +48,7 @@ async function refresh(kv, c, now) {
       c.engine = engine;
     }
     c.checkedAt = now();
-    c.lastError = null;
   } catch (e) {
-    c.lastError = e;
     c.checkedAt = now(); // retried after the interval, not on every request
     if (!c.engine) throw e;
   }
