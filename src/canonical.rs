@@ -4,7 +4,8 @@
 //! escaped as serde_json escapes them, numbers as JavaScript's Number-to-String
 //! writes them (so `1.0` and `1` are the same content).
 
-use crate::render::number::{format_number, NumBuf};
+use crate::input::Val;
+use crate::render::number::{format_number, format_text, NumBuf};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::fmt::{self, Write};
@@ -52,6 +53,42 @@ fn write_value(v: &Value, out: &mut dyn Write) -> fmt::Result {
             }
             out.write_char('}')
         }
+    }
+}
+
+/// Writes a request value in canonical form, exactly as its JSON value would be.
+pub(crate) fn write_val(v: Val<'_>, out: &mut dyn Write) -> fmt::Result {
+    match v {
+        Val::Json(v) => write_value(v, out),
+        Val::Str(s) => write_string(s, out),
+        Val::Num(text) => {
+            let mut buf = NumBuf::new();
+            format_text(text, &mut buf);
+            out.write_str(buf.as_str())
+        }
+        Val::Bool(b) => out.write_str(if b { "true" } else { "false" }),
+        Val::Null => out.write_str("null"),
+        Val::Obj(fields) => {
+            out.write_char('{')?;
+            for (i, (key, value)) in fields.sorted().into_iter().enumerate() {
+                if i > 0 {
+                    out.write_char(',')?;
+                }
+                write_string(key, out)?;
+                out.write_char(':')?;
+                write_val(value, out)?;
+            }
+            out.write_char('}')
+        }
+    }
+}
+
+/// Displays a request value in canonical form.
+pub(crate) struct CanonicalVal<'a>(pub Val<'a>);
+
+impl fmt::Display for CanonicalVal<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_val(self.0, f)
     }
 }
 

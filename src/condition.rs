@@ -12,6 +12,7 @@
 //!   allowed) compared by SemVer precedence (a prerelease sorts before its release,
 //!   build metadata is ignored); anything else is false.
 
+use crate::input::{Fields, Val};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 
@@ -76,15 +77,14 @@ impl Scalar {
         }
     }
 
-    fn equals(&self, attr: &Value) -> bool {
-        match (self, attr) {
-            (Scalar::Str(s, _), Value::String(a)) if **s == **a => true,
-            (Scalar::Str(_, Some(n)), Value::Number(a)) => a.as_f64() == Some(*n),
-            (Scalar::Str(_, Some(n)), Value::String(a)) => parse_number(a) == Some(*n),
-            (Scalar::Num(n), Value::Number(a)) => a.as_f64() == Some(*n),
-            (Scalar::Num(n), Value::String(a)) => parse_number(a) == Some(*n),
-            (Scalar::Bool(b), Value::Bool(a)) => a == b,
-            _ => false,
+    fn equals(&self, attr: Val<'_>) -> bool {
+        match self {
+            Scalar::Str(s, n) => match attr.as_str() {
+                Some(a) => **s == *a || (n.is_some() && parse_number(a) == *n),
+                None => n.is_some() && attr.as_number() == *n,
+            },
+            Scalar::Num(n) => as_number(attr) == Some(*n),
+            Scalar::Bool(b) => attr.as_bool() == Some(*b),
         }
     }
 }
@@ -138,12 +138,8 @@ pub fn parse_semver(s: &str) -> Option<semver::Version> {
     semver::Version::parse(s.strip_prefix('v').unwrap_or(s)).ok()
 }
 
-fn as_number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => parse_number(s),
-        _ => None,
-    }
+fn as_number(v: Val<'_>) -> Option<f64> {
+    v.as_number().or_else(|| v.as_str().and_then(parse_number))
 }
 
 fn ordering_holds(got: Ordering, wanted: Ordering, or_equal: bool) -> bool {
@@ -153,13 +149,19 @@ fn ordering_holds(got: Ordering, wanted: Ordering, or_equal: bool) -> bool {
 impl Condition {
     /// Evaluates against the request's attributes.
     pub fn matches(&self, attrs: &Map<String, Value>) -> bool {
+        self.matches_fields(Fields::Json(attrs))
+    }
+
+    /// Whether request attributes (JSON or packed) satisfy the condition.
+    pub fn matches_fields(&self, attrs: Fields<'_>) -> bool {
         match self {
-            Condition::All(cs) => cs.iter().all(|c| c.matches(attrs)),
-            Condition::Any(cs) => cs.iter().any(|c| c.matches(attrs)),
-            Condition::Not(c) => !c.matches(attrs),
-            Condition::Exists(attr) => attrs.get(&**attr).is_some_and(|v| !v.is_null()),
-            Condition::Compare { attr, op } => match attrs.get(&**attr) {
-                None | Some(Value::Null) => false,
+            Condition::All(cs) => cs.iter().all(|c| c.matches_fields(attrs)),
+            Condition::Any(cs) => cs.iter().any(|c| c.matches_fields(attrs)),
+            Condition::Not(c) => !c.matches_fields(attrs),
+            Condition::Exists(attr) => attrs.get(attr).is_some_and(|v| !v.is_null()),
+            Condition::Compare { attr, op } => match attrs.get(attr) {
+                None => false,
+                Some(v) if v.is_null() => false,
                 Some(v) => op.holds(v),
             },
         }
@@ -167,7 +169,7 @@ impl Condition {
 }
 
 impl Comparison {
-    fn holds(&self, v: &Value) -> bool {
+    fn holds(&self, v: Val<'_>) -> bool {
         match self {
             Comparison::Eq(s) => s.equals(v),
             Comparison::Ne(s) => !s.equals(v),
@@ -185,7 +187,7 @@ impl Comparison {
     }
 }
 
-fn semver_of(v: &Value) -> Option<semver::Version> {
+fn semver_of(v: Val<'_>) -> Option<semver::Version> {
     v.as_str().and_then(parse_semver)
 }
 

@@ -38,6 +38,11 @@ impl Engine {
             .map_err(|e| manifest_error(&e))
     }
 
+    /// The engine's memory, where the refs form's literals are read from.
+    pub fn memory() -> JsValue {
+        wasm_bindgen::memory()
+    }
+
     /// The manifest's revision.
     pub fn revision(&self) -> f64 {
         // Revisions are far below 2^53, so the conversion is exact.
@@ -47,7 +52,7 @@ impl Engine {
     /// Resolves a packed request into a packed decision (or `!` and an error).
     #[wasm_bindgen(js_name = resolvePacked)]
     pub fn resolve_packed(&self, request: &str) -> String {
-        packed::resolve_packed(&self.manifest, request)
+        packed::resolve_packed_refs(&self.manifest, request)
     }
 
     /// Resolves a JSON request into the decision as JSON (or `!` and an error).

@@ -26,6 +26,7 @@ pub mod control;
 #[cfg(feature = "edge")]
 pub mod edge;
 pub mod events;
+pub mod input;
 #[cfg(feature = "js")]
 pub mod js;
 pub mod manifest;

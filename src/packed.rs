@@ -11,15 +11,23 @@
 //!
 //! Decision: `version NUL bucket NUL forced NUL rule NUL label NUL` then `t NUL text`
 //! for a text prompt, or `m` and `NUL role NUL content` per message for a chat prompt.
-//! An error is `!` followed by `{"code", "message"}` as JSON.
+//! In the refs form ([`resolve_packed_refs`]) the kinds are `T` and `M`, and template
+//! text inside a text or content is written as `U+0001 address:length U+0001` (hex)
+//! of the literal in the engine's memory, which the JavaScript side reads once and
+//! caches, so the common bytes of a prompt never cross again; the form falls back to
+//! `t`/`m` when a value holds U+0001. An error is `!` followed by `{"code", "message"}`
+//! as JSON.
 //!
-//! Every value becomes exactly the `serde_json::Value` the JSON path would build from
-//! `JSON.stringify` of the same request, so both paths decide and render identically.
+//! Values are read in place (strings borrowed from the text, numbers kept as their
+//! text), and every one answers lookups, coercions and rendering exactly as the JSON
+//! value the JSON path would build from `JSON.stringify` of the same request, so both
+//! paths decide and render identically.
 
+use crate::input::{Fields, Val};
 use crate::manifest::CompiledManifest;
-use crate::resolve::{resolve, Decision, Request, ResolveError};
-use serde_json::{Map, Value};
-use std::fmt::Write as _;
+use crate::render::{self, Out, Partials, RenderError, RenderOptions, Template, MARK};
+use crate::resolve::{decide, render_version, Assignment, Input, ResolveError, Target};
+use serde_json::Value;
 
 /// The field separator.
 pub const SEP: char = '\0';
@@ -28,115 +36,219 @@ fn bad(what: &str) -> ResolveError {
     ResolveError::InvalidRequest(format!("packed request: {what}"))
 }
 
-fn value(tagged: &str) -> Result<Value, ResolveError> {
-    let mut chars = tagged.chars();
-    let tag = chars.next();
-    let text = chars.as_str();
-    match tag {
-        Some('s') => Ok(Value::String(text.to_string())),
-        // String(x) of a finite number is also its JSON text, so serde_json reads it
-        // exactly as it reads JSON.stringify's output (integers stay integers).
-        Some('n') | Some('j') => {
-            serde_json::from_str(text).map_err(|e| bad(&format!("value {text:?}: {e}")))
-        }
-        Some('t') if text.is_empty() => Ok(Value::Bool(true)),
-        Some('f') if text.is_empty() => Ok(Value::Bool(false)),
-        Some('z') if text.is_empty() => Ok(Value::Null),
-        _ => Err(bad(&format!("unknown value tag in {tagged:?}"))),
-    }
-}
-
-fn object<'a>(
-    fields: &mut impl Iterator<Item = &'a str>,
-    what: &str,
-) -> Result<Option<Value>, ResolveError> {
-    let count: usize = fields
-        .next()
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(|| bad(&format!("{what} count")))?;
-    if count == 0 {
-        return Ok(None);
-    }
-    let mut map = Map::new();
-    for _ in 0..count {
-        let (Some(name), Some(v)) = (fields.next(), fields.next()) else {
-            return Err(bad(&format!("{what} end early")));
-        };
-        map.insert(name.to_string(), value(v)?);
-    }
-    Ok(Some(Value::Object(map)))
-}
-
-/// A decoded packed request, owning its attribute and variable values.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Packed<'a> {
+/// The request's fields, split at NUL, borrowed from its text.
+struct Split<'a> {
     prompt: &'a str,
     label: Option<&'a str>,
     unit: &'a str,
-    attributes: Option<Value>,
-    variables: Option<Value>,
+    /// Attribute then variable entries: name and tagged value.
+    entries: Vec<(&'a str, &'a str)>,
+    attribute_count: usize,
 }
 
-impl<'a> Packed<'a> {
-    /// Decodes the packed request text.
-    pub fn decode(text: &'a str) -> Result<Packed<'a>, ResolveError> {
-        let mut fields = text.split(SEP);
-        let mut next = |what: &str| fields.next().ok_or_else(|| bad(what));
-        let prompt = next("prompt")?;
-        let label = Some(next("label")?).filter(|l| !l.is_empty());
-        let unit = next("unit")?;
-        let attributes = object(&mut fields, "attributes")?;
-        let variables = object(&mut fields, "variables")?;
-        if fields.next().is_some() {
-            return Err(bad("trailing fields"));
-        }
-        Ok(Packed {
-            prompt,
-            label,
-            unit,
-            attributes,
-            variables,
-        })
-    }
+/// Splits at NUL bytes (a byte search: fields are short, and NUL is ASCII, so every
+/// piece is on a character boundary).
+struct NulSplit<'a> {
+    rest: Option<&'a str>,
+}
 
-    /// Borrows it as an engine request.
-    pub fn as_request(&self) -> Request<'_> {
-        Request {
-            prompt: self.prompt,
-            label: self.label,
-            unit: self.unit,
-            attributes: self.attributes.as_ref(),
-            variables: self.variables.as_ref(),
+impl<'a> Iterator for NulSplit<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match rest.bytes().position(|b| b == 0) {
+            Some(i) => {
+                self.rest = rest.get(i + 1..);
+                rest.get(..i)
+            }
+            None => self.rest.take(),
         }
     }
 }
 
-/// Writes a decision's varying parts in the packed form (the rest is fixed per
-/// version: see the module docs).
-pub fn encode_decision(d: &Decision<'_>, out: &mut String) {
-    // Writing to a String cannot fail.
-    let _ = write!(
+fn split(text: &str) -> Result<Split<'_>, ResolveError> {
+    let mut fields = NulSplit { rest: Some(text) };
+    let mut next = |what: &str| fields.next().ok_or_else(|| bad(what));
+    let prompt = next("prompt")?;
+    let label = Some(next("label")?).filter(|l| !l.is_empty());
+    let unit = next("unit")?;
+    let mut entries = Vec::new();
+    let mut attribute_count = 0;
+    for what in ["attributes", "variables"] {
+        let count: usize = fields
+            .next()
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| bad(&format!("{what} count")))?;
+        for _ in 0..count {
+            let (Some(name), Some(v)) = (fields.next(), fields.next()) else {
+                return Err(bad(&format!("{what} end early")));
+            };
+            entries.push((name, v));
+        }
+        if what == "attributes" {
+            attribute_count = entries.len();
+        }
+    }
+    if fields.next().is_some() {
+        return Err(bad("trailing fields"));
+    }
+    Ok(Split {
+        prompt,
+        label,
+        unit,
+        entries,
+        attribute_count,
+    })
+}
+
+/// Parses the `j` (JSON) values, in order.
+fn parse_json(entries: &[(&str, &str)]) -> Result<Vec<Value>, ResolveError> {
+    entries
+        .iter()
+        .filter_map(|(_, v)| v.strip_prefix('j'))
+        .map(|text| serde_json::from_str(text).map_err(|e| bad(&format!("value {text:?}: {e}"))))
+        .collect()
+}
+
+fn value<'a>(
+    tagged: &'a str,
+    json: &mut impl Iterator<Item = &'a Value>,
+) -> Result<Val<'a>, ResolveError> {
+    let (tag, text) = tagged.split_at_checked(1).unwrap_or(("", ""));
+    match tag {
+        "s" => Ok(Val::Str(text)),
+        // String(x) of a finite number is valid JSON number text.
+        "n" if crate::condition::parse_number(text).is_some() => Ok(Val::Num(text)),
+        "j" => json.next().map(Val::Json).ok_or_else(|| bad("JSON value")),
+        "t" if text.is_empty() => Ok(Val::Bool(true)),
+        "f" if text.is_empty() => Ok(Val::Bool(false)),
+        "z" if text.is_empty() => Ok(Val::Null),
+        _ => Err(bad(&format!("bad value {tagged:?}"))),
+    }
+}
+
+/// Decodes a packed request and hands it to `then`: its values are borrowed from the
+/// text (JSON values are parsed once), never copied into JSON objects.
+fn with_input<T>(
+    text: &str,
+    then: impl FnOnce(&Input<'_>) -> Result<T, ResolveError>,
+) -> Result<T, ResolveError> {
+    let split = split(text)?;
+    let json = parse_json(&split.entries)?;
+    let mut json_values = json.iter();
+    let fields = split
+        .entries
+        .iter()
+        .map(|(name, v)| Ok((*name, value(v, &mut json_values)?)))
+        .collect::<Result<Vec<(&str, Val<'_>)>, ResolveError>>()?;
+    let (attrs, vars) = fields.split_at(split.attribute_count.min(fields.len()));
+    let input = Input {
+        prompt: split.prompt,
+        label: split.label,
+        unit: split.unit,
+        attributes: (!attrs.is_empty()).then_some(Fields::List(attrs)),
+        variables: (!vars.is_empty()).then_some(Val::Obj(Fields::List(vars))),
+    };
+    then(&input)
+}
+
+fn push_decimal(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            // n % 10 < 10, so the cast is exact.
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(i..).unwrap_or(&[]) {
+        out.push(char::from(d));
+    }
+}
+
+fn encode_head(a: &Assignment<'_>, out: &mut String) {
+    push_decimal(out, a.version);
+    out.push(SEP);
+    push_decimal(out, u32::from(a.bucket));
+    out.push(SEP);
+    out.push(if a.forced { '1' } else { '0' });
+    out.push(SEP);
+    out.push_str(a.rule);
+    out.push(SEP);
+    out.push_str(a.label);
+    out.push(SEP);
+}
+
+/// Writes the rendered text or messages after the decision's head.
+struct Packer<'o> {
+    out: &'o mut String,
+    refs: bool,
+    clash: bool,
+}
+
+impl<'a> Target<'a> for Packer<'_> {
+    fn render(
+        &mut self,
+        role: Option<&'a str>,
+        tpl: &'a Template,
+        scopes: &[Val<'a>],
+        partials: &dyn Partials,
+        opts: &RenderOptions,
+    ) -> Result<usize, RenderError> {
+        if let Some(role) = role {
+            self.out.push(SEP);
+            self.out.push_str(role);
+        }
+        self.out.push(SEP);
+        let max = opts.limits.max_output;
+        let sink = if self.refs {
+            Out::with_refs(self.out, max)
+        } else {
+            Out::new(self.out, max)
+        };
+        let done = render::render_vals(tpl, scopes, partials, opts, sink)?;
+        self.clash |= done.clash;
+        Ok(done.bytes)
+    }
+
+    fn message(&mut self, role: &'a str, content: &'a str) {
+        self.clash |= self.refs && content.contains(MARK);
+        self.out.push(SEP);
+        self.out.push_str(role);
+        self.out.push(SEP);
+        self.out.push_str(content);
+    }
+}
+
+fn encode(
+    m: &CompiledManifest,
+    input: &Input<'_>,
+    refs: bool,
+    out: &mut String,
+) -> Result<bool, ResolveError> {
+    let (_, a, version) = decide(m, input)?;
+    encode_head(&a, out);
+    let kind = match (&version.body, refs) {
+        (crate::manifest::Body::Text(_), false) => 't',
+        (crate::manifest::Body::Text(_), true) => 'T',
+        (_, false) => 'm',
+        (_, true) => 'M',
+    };
+    out.push(kind);
+    let mut packer = Packer {
         out,
-        "{}{SEP}{}{SEP}{}{SEP}{}{SEP}{}{SEP}",
-        d.version,
-        d.bucket,
-        u8::from(d.forced),
-        d.rule,
-        d.label
-    );
-    if let Some(text) = &d.text {
-        out.push('t');
-        out.push(SEP);
-        out.push_str(text);
-    } else {
-        out.push('m');
-        for m in d.messages.iter().flatten() {
-            out.push(SEP);
-            out.push_str(&m.role);
-            out.push(SEP);
-            out.push_str(&m.content);
-        }
-    }
+        refs,
+        clash: false,
+    };
+    render_version(m, version, input.variables, &mut packer)?;
+    Ok(!packer.clash)
 }
 
 /// Writes an error in the packed form: `!` and `{"code", "message"}`.
@@ -147,17 +259,28 @@ pub fn encode_error(e: &ResolveError, out: &mut String) {
 
 /// Resolves a packed request into a packed decision or error.
 pub fn resolve_packed(m: &CompiledManifest, text: &str) -> String {
-    let mut out = String::with_capacity(256);
-    match Packed::decode(text).and_then(|p| {
-        let d = resolve(m, &p.as_request())?;
-        encode_decision(&d, &mut out);
-        Ok(())
-    }) {
-        Ok(()) => out,
-        Err(e) => {
-            out.clear();
-            encode_error(&e, &mut out);
-            out
+    resolve_packed_as(m, text, false)
+}
+
+/// Like [`resolve_packed`], with template text as references (kinds `T` and `M`, see
+/// the module docs) unless a value holds the marker.
+pub fn resolve_packed_refs(m: &CompiledManifest, text: &str) -> String {
+    resolve_packed_as(m, text, true)
+}
+
+fn resolve_packed_as(m: &CompiledManifest, text: &str, refs: bool) -> String {
+    let mut out = String::with_capacity(if refs { 256 } else { 1024 });
+    let result = with_input(text, |input| {
+        if encode(m, input, refs, &mut out)? {
+            return Ok(());
         }
+        // A value holds the marker: the plain form carries it unambiguously.
+        out.clear();
+        encode(m, input, false, &mut out).map(|_| ())
+    });
+    if let Err(e) = result {
+        out.clear();
+        encode_error(&e, &mut out);
     }
+    out
 }

@@ -2,8 +2,9 @@
 
 use crate::assign;
 use crate::canonical::sha256_hex;
+use crate::input::{Fields, Val};
 use crate::manifest::{Body, CompiledManifest, Matcher, Message, Prompt, Route, Version};
-use crate::render::{self, Escape, Limits, RenderError, RenderOptions};
+use crate::render::{self, Escape, Limits, Out, Partials, RenderError, RenderOptions, Template};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -149,24 +150,48 @@ pub fn forced_unit_hash(salt: &str, unit: &str) -> String {
     sha256_hex(&bytes)
 }
 
-static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+/// A request as the engine reads it: from JSON ([`Request`]) or from packed text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Input<'a> {
+    pub prompt: &'a str,
+    pub label: Option<&'a str>,
+    pub unit: &'a str,
+    /// Attributes, when given.
+    pub attributes: Option<Fields<'a>>,
+    /// Variables, when given: an object.
+    pub variables: Option<Val<'a>>,
+}
 
-fn object<'a>(
-    v: Option<&'a Value>,
-    what: &str,
-) -> Result<Option<&'a Map<String, Value>>, ResolveError> {
+fn object<'a>(v: Option<&'a Value>, what: &str) -> Result<Option<&'a Value>, ResolveError> {
     match v {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(m)) => Ok(Some(m)),
+        Some(v @ Value::Object(_)) => Ok(Some(v)),
         Some(_) => Err(ResolveError::InvalidRequest(format!(
             "{what} must be a JSON object"
         ))),
     }
 }
 
+impl<'a> Input<'a> {
+    /// Checks a JSON request's shape.
+    fn from_request(req: &Request<'a>) -> Result<Input<'a>, ResolveError> {
+        let attributes = match object(req.attributes, "attributes")? {
+            Some(Value::Object(map)) => Some(Fields::Json(map)),
+            _ => None,
+        };
+        Ok(Input {
+            prompt: req.prompt,
+            label: req.label,
+            unit: req.unit,
+            attributes,
+            variables: object(req.variables, "variables")?.map(Val::Json),
+        })
+    }
+}
+
 fn lookup<'m>(
     m: &'m CompiledManifest,
-    req: &Request<'_>,
+    req: &Input<'_>,
 ) -> Result<(&'m Prompt, &'m str, &'m Route), ResolveError> {
     let prompt = m
         .prompt(req.prompt)
@@ -188,21 +213,23 @@ pub fn assign<'m>(
     m: &'m CompiledManifest,
     req: &Request<'_>,
 ) -> Result<Assignment<'m>, ResolveError> {
-    assign_in(m, req).map(|(_, a)| a)
+    assign_in(m, &Input::from_request(req)?).map(|(_, a)| a)
 }
 
 fn assign_in<'m>(
     m: &'m CompiledManifest,
-    req: &Request<'_>,
+    req: &Input<'_>,
 ) -> Result<(&'m Prompt, Assignment<'m>), ResolveError> {
     if req.unit.is_empty() || req.unit.len() > MAX_UNIT_BYTES {
         return Err(ResolveError::InvalidRequest(format!(
             "unit must be 1 to {MAX_UNIT_BYTES} bytes"
         )));
     }
-    let attrs = object(req.attributes, "attributes")?;
     let (prompt, label, route) = lookup(m, req)?;
-    Ok((prompt, assign_route(route, label, req.unit, attrs)))
+    Ok((
+        prompt,
+        assign_fields(route, label, req.unit, req.attributes),
+    ))
 }
 
 /// Runs a route's rules, then its default, for one unit.
@@ -212,12 +239,21 @@ pub fn assign_route<'m>(
     unit: &str,
     attrs: Option<&Map<String, Value>>,
 ) -> Assignment<'m> {
+    assign_fields(route, label, unit, attrs.map(Fields::Json))
+}
+
+fn assign_fields<'m>(
+    route: &'m Route,
+    label: &'m str,
+    unit: &str,
+    attrs: Option<Fields<'_>>,
+) -> Assignment<'m> {
     let bucket = assign::bucket_from(route.salt_state, unit);
-    let attrs = attrs.unwrap_or_else(|| EMPTY.get_or_init(Map::new));
+    let attrs = attrs.unwrap_or(Fields::List(&[]));
     let mut unit_hash: Option<String> = None;
     for rule in route.rules.iter() {
         let (hit, forced) = match &rule.matcher {
-            Matcher::When(c) => (c.matches(attrs), false),
+            Matcher::When(c) => (c.matches_fields(attrs), false),
             Matcher::Units(set) => (set.contains(unit), true),
             Matcher::UnitHashes(set) => {
                 let h = unit_hash.get_or_insert_with(|| forced_unit_hash(&route.salt, unit));
@@ -250,21 +286,18 @@ pub fn resolve<'a>(
     m: &'a CompiledManifest,
     req: &Request<'a>,
 ) -> Result<Decision<'a>, ResolveError> {
-    let (prompt, a) = assign_in(m, req)?;
-    let version = prompt.version(a.version).ok_or_else(|| {
-        ResolveError::InvalidRequest(format!("version {} is not loaded", a.version))
-    })?;
-    let vars = object(req.variables, "variables")?;
-    check_required(version, vars)?;
-    let (text, messages) = render_version(m, version, req.variables.filter(|v| v.is_object()))?;
+    let input = Input::from_request(req)?;
+    let (prompt, a, version) = decide(m, &input)?;
+    let mut owned = Owned::default();
+    render_version(m, version, input.variables, &mut owned)?;
     Ok(Decision {
         prompt: &prompt.name,
         label: a.label,
         version: a.version,
         rule: a.rule,
         bucket: a.bucket,
-        text,
-        messages,
+        text: owned.text,
+        messages: owned.messages,
         model: &version.model,
         tools: &version.tools,
         response_format: &version.response_format,
@@ -275,33 +308,103 @@ pub fn resolve<'a>(
     })
 }
 
-fn check_required(
-    version: &Version,
-    vars: Option<&Map<String, Value>>,
-) -> Result<(), ResolveError> {
-    let missing: Vec<String> = version
+/// Assigns the unit and checks the version's required variables.
+pub(crate) fn decide<'a>(
+    m: &'a CompiledManifest,
+    input: &Input<'_>,
+) -> Result<(&'a Prompt, Assignment<'a>, &'a Version), ResolveError> {
+    let (prompt, a) = assign_in(m, input)?;
+    let version = prompt.version(a.version).ok_or_else(|| {
+        ResolveError::InvalidRequest(format!("version {} is not loaded", a.version))
+    })?;
+    check_required(version, input.variables)?;
+    Ok((prompt, a, version))
+}
+
+fn check_required(version: &Version, vars: Option<Val<'_>>) -> Result<(), ResolveError> {
+    let given = |name: &str| vars.is_some_and(|v| v.member(name).is_some());
+    if version.required.iter().all(|name| given(name)) {
+        return Ok(());
+    }
+    let missing = version
         .required
         .iter()
-        .filter(|name| !vars.is_some_and(|v| v.contains_key(&***name)))
+        .filter(|name| !given(name))
         .map(|n| n.to_string())
         .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(ResolveError::MissingVariables(missing))
+    Err(ResolveError::MissingVariables(missing))
+}
+
+/// Where a version's rendered text goes.
+pub(crate) trait Target<'a> {
+    /// Renders `tpl` as the text (`role` is `None`) or as a message's content, with at
+    /// most `max_output` bytes; returns the bytes written.
+    fn render(
+        &mut self,
+        role: Option<&'a str>,
+        tpl: &'a Template,
+        scopes: &[Val<'a>],
+        partials: &dyn Partials,
+        opts: &RenderOptions,
+    ) -> Result<usize, RenderError>;
+
+    /// Adds a message given verbatim by a chat placeholder.
+    fn message(&mut self, role: &'a str, content: &'a str);
+}
+
+/// Renders into owned strings, for a [`Decision`].
+#[derive(Default)]
+struct Owned<'a> {
+    text: Option<String>,
+    messages: Option<Vec<RenderedMessage<'a>>>,
+}
+
+impl<'a> Target<'a> for Owned<'a> {
+    fn render(
+        &mut self,
+        role: Option<&'a str>,
+        tpl: &'a Template,
+        scopes: &[Val<'a>],
+        partials: &dyn Partials,
+        opts: &RenderOptions,
+    ) -> Result<usize, RenderError> {
+        let max = opts.limits.max_output;
+        let mut text = String::with_capacity(render::estimate(tpl, max));
+        let done = render::render_vals(tpl, scopes, partials, opts, Out::new(&mut text, max))?;
+        match role {
+            None => self.text = Some(text),
+            Some(role) => self
+                .messages
+                .get_or_insert_with(Vec::new)
+                .push(RenderedMessage {
+                    role: Cow::Borrowed(role),
+                    content: Cow::Owned(text),
+                }),
+        }
+        Ok(done.bytes)
+    }
+
+    fn message(&mut self, role: &'a str, content: &'a str) {
+        self.messages
+            .get_or_insert_with(Vec::new)
+            .push(RenderedMessage {
+                role: Cow::Borrowed(role),
+                content: Cow::Borrowed(content),
+            });
     }
 }
 
-type Rendered<'a> = (Option<String>, Option<Vec<RenderedMessage<'a>>>);
-
-fn render_version<'a>(
+/// Renders a version's text or messages into `target`, within [`MAX_RENDERED_BYTES`].
+pub(crate) fn render_version<'a>(
     m: &'a CompiledManifest,
     version: &'a Version,
-    vars: Option<&'a Value>,
-) -> Result<Rendered<'a>, ResolveError> {
+    vars: Option<Val<'a>>,
+    target: &mut dyn Target<'a>,
+) -> Result<(), ResolveError> {
     let partials = m.partials_for(version);
-    let scopes_buf = [&version.defaults, vars.unwrap_or(&version.defaults)];
-    let scopes: &[&Value] = if vars.is_some() {
+    let defaults = Val::Json(&version.defaults);
+    let scopes_buf = [defaults, vars.unwrap_or(defaults)];
+    let scopes: &[Val<'a>] = if vars.is_some() {
         &scopes_buf
     } else {
         &scopes_buf[..1]
@@ -314,53 +417,51 @@ fn render_version<'a>(
     match &version.body {
         Body::Text(t) => {
             opts.limits.max_output = budget;
-            let text = render::render(t, scopes, &partials, &opts)?;
-            Ok((Some(text), None))
+            target.render(None, t, scopes, &partials, &opts)?;
         }
         Body::Messages(list) => {
-            let mut out = Vec::with_capacity(list.len());
             for msg in list.iter() {
                 match msg {
                     Message::Template { role, content } => {
                         opts.limits.max_output = budget;
-                        let text = render::render(content, scopes, &partials, &opts)?;
-                        budget = budget.saturating_sub(text.len());
-                        out.push(RenderedMessage {
-                            role: Cow::Borrowed(role),
-                            content: Cow::Owned(text),
-                        });
+                        let written =
+                            target.render(Some(role), content, scopes, &partials, &opts)?;
+                        budget = budget.saturating_sub(written);
                     }
                     Message::Placeholder { variable } => {
                         let value = vars
-                            .and_then(|v| v.get(&**variable))
-                            .or_else(|| version.defaults.get(&**variable));
-                        expand_placeholder(variable, value, &mut budget, &mut out)?;
+                            .and_then(|v| v.member(variable))
+                            .or_else(|| version.defaults.get(&**variable).map(Val::Json));
+                        expand_placeholder(variable, value, &mut budget, target)?;
                     }
                 }
             }
-            Ok((None, Some(out)))
         }
     }
+    Ok(())
 }
 
 fn expand_placeholder<'a>(
     name: &str,
-    value: Option<&'a Value>,
+    value: Option<Val<'a>>,
     budget: &mut usize,
-    out: &mut Vec<RenderedMessage<'a>>,
+    target: &mut dyn Target<'a>,
 ) -> Result<(), ResolveError> {
     let bad = |reason: String| ResolveError::InvalidVariable {
         name: name.to_string(),
         reason,
     };
     let list = match value {
-        None | Some(Value::Null) => return Ok(()),
-        Some(Value::Array(list)) => list,
-        Some(_) => {
-            return Err(bad(
-                "expected a list of {\"role\", \"content\"} messages".into()
-            ))
-        }
+        None => return Ok(()),
+        Some(v) if v.is_null() => return Ok(()),
+        Some(v) => match v.as_list() {
+            Some(list) => list,
+            None => {
+                return Err(bad(
+                    "expected a list of {\"role\", \"content\"} messages".into()
+                ))
+            }
+        },
     };
     for (i, item) in list.iter().enumerate() {
         let role = item.get("role").and_then(Value::as_str);
@@ -378,10 +479,7 @@ fn expand_placeholder<'a>(
         }
         *budget -= content.len() + role.len();
         // Values are data: inserted verbatim, never parsed as a template.
-        out.push(RenderedMessage {
-            role: Cow::Borrowed(role),
-            content: Cow::Borrowed(content),
-        });
+        target.message(role, content);
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! JSON path: the golden set through it, and a property over arbitrary scalar values.
 
 use edgeprompt::manifest;
-use edgeprompt::packed::{resolve_packed, SEP};
+use edgeprompt::packed::{resolve_packed, resolve_packed_refs, SEP};
 use edgeprompt::resolve::{self, RequestDoc};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -56,7 +56,28 @@ fn pack(req: &Value) -> Option<String> {
     Some(f.join("\0"))
 }
 
-/// Rebuilds the decision's JSON from the packed answer and the version's fixed parts.
+/// Expands the refs form's literal references (`U+0001 address:length U+0001`), reading
+/// the literals from memory as the JavaScript side does from the Wasm memory.
+fn expand_refs(content: &str) -> String {
+    let mut out = String::new();
+    for (i, part) in content.split('\u{1}').enumerate() {
+        if i % 2 == 0 {
+            out.push_str(part);
+            continue;
+        }
+        let (ptr, len) = part.split_once(':').unwrap();
+        let ptr = usize::from_str_radix(ptr, 16).unwrap();
+        let len = usize::from_str_radix(len, 16).unwrap();
+        // SAFETY: the reference points into the compiled manifest, which the caller
+        // keeps alive; it names `len` bytes of a `str` there.
+        let bytes = unsafe { std::slice::from_raw_parts(ptr as *const u8, len) };
+        out.push_str(std::str::from_utf8(bytes).unwrap());
+    }
+    out
+}
+
+/// Rebuilds the decision's JSON from the packed answer (either form) and the version's
+/// fixed parts.
 fn unpack(m: &edgeprompt::CompiledManifest, prompt: &str, out: &str) -> Value {
     if let Some(err) = out.strip_prefix('!') {
         return json!({"error": serde_json::from_str::<Value>(err).unwrap()});
@@ -72,10 +93,21 @@ fn unpack(m: &edgeprompt::CompiledManifest, prompt: &str, out: &str) -> Value {
     d.insert("bucket".into(), json!(f[1].parse::<u16>().unwrap()));
     if f[5] == "t" {
         d.insert("text".into(), json!(f[6..].join("\0")));
+    } else if f[5] == "T" {
+        d.insert("text".into(), json!(expand_refs(f[6])));
     } else {
+        let refs = f[5] == "M";
+        assert!(refs || f[5] == "m", "kind {}", f[5]);
         let msgs: Vec<Value> = f[6..]
             .chunks(2)
-            .map(|c| json!({"role": c[0], "content": c[1]}))
+            .map(|c| {
+                let content = if refs {
+                    expand_refs(c[1])
+                } else {
+                    c[1].to_string()
+                };
+                json!({"role": c[0], "content": content})
+            })
             .collect();
         d.insert("messages".into(), Value::Array(msgs));
     }
@@ -105,12 +137,11 @@ fn the_golden_set_through_the_packed_form() {
             continue;
         };
         packed += 1;
-        let got = unpack(
-            &m,
-            case["request"]["prompt"].as_str().unwrap(),
-            &resolve_packed(&m, &text),
-        );
+        let prompt = case["request"]["prompt"].as_str().unwrap();
+        let got = unpack(&m, prompt, &resolve_packed(&m, &text));
         assert_eq!(got, case["expected"], "case {}", case["name"]);
+        let got = unpack(&m, prompt, &resolve_packed_refs(&m, &text));
+        assert_eq!(got, case["expected"], "case {} (refs form)", case["name"]);
     }
     // All but the cases whose request the package must send as JSON.
     assert!(
@@ -144,6 +175,8 @@ fn malformed_packed_text_is_a_typed_error() {
 fn scalar() -> impl Strategy<Value = Value> {
     prop_oneof![
         "\\PC{0,12}".prop_map(Value::String),
+        // The refs form's marker inside a value: the answer falls back to the plain form.
+        "[a\u{1}]{1,4}".prop_map(Value::String),
         any::<f64>().prop_filter_map("finite", |x| serde_json::Number::from_f64(x)
             .map(Value::Number)),
         any::<i64>().prop_map(|n| json!(n)),
@@ -170,7 +203,31 @@ proptest! {
             Ok(d) => json!({"decision": d}),
             Err(e) => json!({"error": {"code": e.code(), "message": e.to_string()}}),
         };
-        let got = unpack(&m, "golden", &resolve_packed(&m, &pack(&req).unwrap()));
-        prop_assert_eq!(got, want);
+        let packed = pack(&req).unwrap();
+        let got = unpack(&m, "golden", &resolve_packed(&m, &packed));
+        prop_assert_eq!(&got, &want);
+        let got = unpack(&m, "golden", &resolve_packed_refs(&m, &packed));
+        prop_assert_eq!(&got, &want);
     }
+}
+
+#[test]
+fn a_repeated_name_takes_the_last_value_as_json_parsing_does() {
+    let (m, _) = golden();
+    let json_text = r#"{"prompt": "golden", "unit": "u1", "variables": {"question": "first", "question": "last"}}"#;
+    let doc: RequestDoc = serde_json::from_str(json_text).unwrap();
+    let want = json!({"decision": resolve::resolve(&m, &doc.as_request()).unwrap()});
+    let packed = "golden\0\0u1\x000\x002\0question\0sfirst\0question\0slast";
+    assert_eq!(unpack(&m, "golden", &resolve_packed(&m, packed)), want);
+    assert!(want.to_string().contains("last"));
+}
+
+#[test]
+fn a_marker_in_a_value_answers_in_the_plain_form() {
+    let (m, _) = golden();
+    let packed = "golden\0\0u1\x000\x001\0question\0sa\u{1}b";
+    let out = resolve_packed_refs(&m, packed);
+    let kind = out.split('\0').nth(5).unwrap();
+    assert!(kind == "t" || kind == "m", "{out:?}");
+    assert!(out.contains("a\u{1}b"));
 }

@@ -62,7 +62,9 @@ pub use number::{write_f64, write_number};
 pub use refs::{NameRef, PartialRef, References};
 pub use serde_json::Value;
 
+use crate::input::Val;
 use node::Node;
+pub(crate) use output::{Out, MARK};
 
 /// A compiled template; immutable, cheap to render many times.
 #[derive(Debug, Clone)]
@@ -180,7 +182,50 @@ pub fn render_to(
     opts: &RenderOptions,
     out: &mut String,
 ) -> Result<(), RenderError> {
-    vm::Vm::new(out, scopes, partials, opts).render(tpl)
+    let out = Out::new(out, opts.limits.max_output);
+    // The usual one or two scopes need no allocation.
+    let mut few = [Val::Null; 4];
+    if let Some(slots) = few.get_mut(..scopes.len()) {
+        for (slot, v) in slots.iter_mut().zip(scopes) {
+            *slot = Val::Json(v);
+        }
+        return render_vals(tpl, slots, partials, opts, out).map(|_| ());
+    }
+    let many: Vec<Val<'_>> = scopes.iter().map(|v| Val::Json(v)).collect();
+    render_vals(tpl, &many, partials, opts, out).map(|_| ())
+}
+
+/// Renders with request values as scopes into `out`; tells whether a value clashed
+/// with the refs form (see [`Out::with_refs`]).
+pub(crate) fn render_vals<'r>(
+    tpl: &'r Template,
+    scopes: &'r [Val<'r>],
+    partials: &'r dyn Partials,
+    opts: &RenderOptions,
+    out: Out<'r>,
+) -> Result<Rendered, RenderError> {
+    let mut vm = vm::Vm::new(out, scopes, partials, opts);
+    vm.render(tpl)?;
+    Ok(Rendered {
+        bytes: vm.out().written(),
+        clash: vm.out().clashed(),
+    })
+}
+
+/// What a render wrote.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rendered {
+    /// Bytes of output.
+    pub bytes: usize,
+    /// A value held the refs form's marker.
+    pub clash: bool,
+}
+
+/// Room for a template's literal text plus some interpolated values.
+pub(crate) fn estimate(tpl: &Template, max_output: usize) -> usize {
+    tpl.literal_len()
+        .saturating_add(tpl.literal_len() / 4 + 64)
+        .min(max_output)
 }
 
 /// Convenience: render into a new String.
@@ -190,9 +235,7 @@ pub fn render(
     partials: &dyn Partials,
     opts: &RenderOptions,
 ) -> Result<String, RenderError> {
-    // Room for the literal text plus some interpolated values, to avoid regrowing.
-    let estimate = tpl.literal_len().saturating_add(tpl.literal_len() / 4 + 64);
-    let mut out = String::with_capacity(estimate.min(opts.limits.max_output));
+    let mut out = String::with_capacity(estimate(tpl, opts.limits.max_output));
     render_to(tpl, scopes, partials, opts, &mut out)?;
     Ok(out)
 }

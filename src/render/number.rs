@@ -91,6 +91,28 @@ pub(crate) fn format_number(n: &serde_json::Number, buf: &mut NumBuf) {
     }
 }
 
+/// Formats JSON number text as [`format_number`] formats the number it parses to;
+/// `false` when it is not finite JSON number text.
+pub(crate) fn format_text(text: &str, buf: &mut NumBuf) -> bool {
+    // Small canonical integers (exact in an f64) print as they are written.
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let plain = !digits.is_empty()
+        && digits.len() <= 15
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (!digits.starts_with('0') || text == "0");
+    if plain {
+        buf.push_bytes(text.as_bytes());
+        return true;
+    }
+    match crate::condition::parse_number(text) {
+        Some(x) => {
+            format_f64(x, buf);
+            true
+        }
+        None => false,
+    }
+}
+
 pub(crate) fn format_f64(x: f64, buf: &mut NumBuf) {
     if x.is_nan() {
         buf.push_bytes(b"NaN");

@@ -6,25 +6,88 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Overflow;
 
-/// Appends to a `String`, refusing to grow it past `limit` bytes in total.
+/// Marks a literal reference in the refs form (see [`Out::with_refs`]).
+pub(crate) const MARK: char = '\u{1}';
+
+/// Appends to a `String`, refusing to grow the output past `max_output` bytes.
 pub(crate) struct Out<'o> {
     buf: &'o mut String,
-    limit: usize,
+    /// Bytes of output so far (a literal reference counts as the literal's bytes).
+    written: usize,
+    max_output: usize,
+    refs: bool,
+    clash: bool,
 }
 
 impl<'o> Out<'o> {
     /// `max_output` counts only bytes appended from now on.
     pub(crate) fn new(buf: &'o mut String, max_output: usize) -> Self {
-        let limit = buf.len().saturating_add(max_output);
-        Out { buf, limit }
+        Out {
+            buf,
+            written: 0,
+            max_output,
+            refs: false,
+            clash: false,
+        }
     }
 
-    #[inline]
-    pub(crate) fn push(&mut self, s: &str) -> Result<(), Overflow> {
-        if s.len() > self.limit.saturating_sub(self.buf.len()) {
+    /// The refs form: template text is written as `MARK address:length MARK` (hex) of
+    /// the literal in memory instead of its bytes, so a caller holding the same memory
+    /// (JavaScript, beside the Wasm engine) can splice in text it has cached. Values
+    /// are written as they are; one holding [`MARK`] makes the form unusable
+    /// ([`Out::clashed`]).
+    pub(crate) fn with_refs(buf: &'o mut String, max_output: usize) -> Self {
+        Out {
+            refs: true,
+            ..Out::new(buf, max_output)
+        }
+    }
+
+    /// Whether a value held [`MARK`], so the refs form is ambiguous.
+    pub(crate) fn clashed(&self) -> bool {
+        self.clash
+    }
+
+    /// Bytes of output written.
+    pub(crate) fn written(&self) -> usize {
+        self.written
+    }
+
+    fn take(&mut self, n: usize) -> Result<(), Overflow> {
+        if n > self.max_output - self.written {
             return Err(Overflow);
         }
+        self.written += n;
+        Ok(())
+    }
+
+    /// Appends a value's text.
+    #[inline]
+    pub(crate) fn push(&mut self, s: &str) -> Result<(), Overflow> {
+        self.take(s.len())?;
+        if self.refs && s.contains(MARK) {
+            self.clash = true;
+        }
         self.buf.push_str(s);
+        Ok(())
+    }
+
+    /// Appends template text, which lives as long as the compiled template.
+    #[inline]
+    pub(crate) fn push_literal(&mut self, s: &str) -> Result<(), Overflow> {
+        if !self.refs {
+            return self.push(s);
+        }
+        if s.is_empty() {
+            return Ok(());
+        }
+        self.take(s.len())?;
+        self.buf.push(MARK);
+        // The address is only an identity and a place to read from, never dereferenced here.
+        push_hex(self.buf, s.as_ptr() as usize);
+        self.buf.push(':');
+        push_hex(self.buf, s.len());
+        self.buf.push(MARK);
         Ok(())
     }
 
@@ -84,5 +147,23 @@ impl fmt::Write for DisplaySink<'_, '_> {
             self.overflow = true;
             fmt::Error
         })
+    }
+}
+
+fn push_hex(buf: &mut String, mut n: usize) {
+    let mut digits = [0u8; 16];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        if let Some(d) = digits.get_mut(i) {
+            *d = b"0123456789abcdef".get(n & 15).copied().unwrap_or(b'0');
+        }
+        n >>= 4;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    for &d in digits.get(i..).unwrap_or(&[]) {
+        buf.push(char::from(d));
     }
 }

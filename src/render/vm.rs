@@ -3,10 +3,12 @@
 //! All stacks (section contexts, indentation, block overrides) are linked lists of
 //! frames living on the Rust stack, so rendering allocates nothing besides the output.
 
+use crate::canonical::CanonicalVal;
+use crate::input::Val;
 use serde_json::Value;
 
 use super::node::{BlockNode, Include, Node, Path};
-use super::number::{format_number, NumBuf};
+use super::number::{format_number, format_text, NumBuf};
 use super::output::{Out, Overflow};
 use super::{Escape, Partials, RenderError, RenderOptions, Template};
 
@@ -16,7 +18,7 @@ pub(crate) const DEPTH_CAP: usize = 256;
 
 /// A value pushed on the context stack by a section.
 struct Ctx<'c> {
-    value: &'c Value,
+    value: Val<'c>,
     up: Option<&'c Ctx<'c>>,
 }
 
@@ -44,7 +46,7 @@ struct Env<'c> {
 
 pub(crate) struct Vm<'r> {
     out: Out<'r>,
-    scopes: &'r [&'r Value],
+    scopes: &'r [Val<'r>],
     partials: &'r dyn Partials,
     html: bool,
     max_output: usize,
@@ -57,13 +59,13 @@ pub(crate) struct Vm<'r> {
 
 impl<'r> Vm<'r> {
     pub(crate) fn new(
-        out: &'r mut String,
-        scopes: &'r [&'r Value],
+        out: Out<'r>,
+        scopes: &'r [Val<'r>],
         partials: &'r dyn Partials,
         opts: &RenderOptions,
     ) -> Self {
         Vm {
-            out: Out::new(out, opts.limits.max_output),
+            out,
             scopes,
             partials,
             html: opts.escape == Escape::Html,
@@ -73,6 +75,11 @@ impl<'r> Vm<'r> {
             iterations: 0,
             line_start: true,
         }
+    }
+
+    /// The output, once rendering is over.
+    pub(crate) fn out(&self) -> &Out<'r> {
+        &self.out
     }
 
     pub(crate) fn render(&mut self, tpl: &'r Template) -> Result<(), RenderError> {
@@ -114,7 +121,7 @@ impl<'r> Vm<'r> {
                 }
                 Node::Inverted { path, end } => {
                     // The body follows inline: skip it when the value is truthy.
-                    if truthy(self.lookup(path, env.ctx)) {
+                    if self.lookup(path, env.ctx).is_some_and(|v| v.truthy()) {
                         i = *end;
                     }
                 }
@@ -162,17 +169,17 @@ impl<'r> Vm<'r> {
         tpl: &'c Template,
         body: usize,
         end: usize,
-        value: Option<&'c Value>,
+        value: Option<Val<'c>>,
         env: Env<'c>,
     ) -> Result<(), RenderError>
     where
         'r: 'c,
     {
-        let Some(value) = value.filter(|v| truthy(Some(v))) else {
+        let Some(value) = value.filter(Val::truthy) else {
             return Ok(());
         };
         let depth = self.enter(env.depth)?;
-        if let Value::Array(items) = value {
+        if let Some(items) = value.as_list() {
             for item in items {
                 self.iterations += 1;
                 if self.iterations > self.max_iterations {
@@ -181,7 +188,7 @@ impl<'r> Vm<'r> {
                     });
                 }
                 let ctx = Ctx {
-                    value: item,
+                    value: Val::Json(item),
                     up: env.ctx,
                 };
                 let env = Env {
@@ -276,7 +283,7 @@ impl<'r> Vm<'r> {
 
     /// Resolves a name: the first segment through the section contexts (innermost
     /// first), then through the scopes (last first); further segments strictly inside.
-    fn lookup<'c>(&self, path: &Path, ctx: Option<&'c Ctx<'c>>) -> Option<&'c Value>
+    fn lookup<'c>(&self, path: &Path, ctx: Option<&'c Ctx<'c>>) -> Option<Val<'c>>
     where
         'r: 'c,
     {
@@ -289,7 +296,7 @@ impl<'r> Vm<'r> {
         let mut found = None;
         let mut frame = ctx;
         while let Some(c) = frame {
-            if let Some(v) = member(c.value, first) {
+            if let Some(v) = c.value.member(first) {
                 found = Some(v);
                 break;
             }
@@ -297,7 +304,7 @@ impl<'r> Vm<'r> {
         }
         let mut value = match found {
             Some(v) => v,
-            None => self.scopes.iter().rev().find_map(|s| member(s, first))?,
+            None => self.scopes.iter().rev().find_map(|s| s.member(first))?,
         };
         for segment in rest.iter() {
             value = child(value, segment)?;
@@ -309,6 +316,12 @@ impl<'r> Vm<'r> {
         self.out.push(s).map_err(|Overflow| self.too_large())
     }
 
+    fn push_literal(&mut self, s: &str) -> Result<(), RenderError> {
+        self.out
+            .push_literal(s)
+            .map_err(|Overflow| self.too_large())
+    }
+
     fn too_large(&self) -> RenderError {
         RenderError::OutputTooLarge {
             limit: self.max_output,
@@ -318,7 +331,7 @@ impl<'r> Vm<'r> {
     #[inline]
     fn text(&mut self, text: &str, indent: Option<&Indent<'_>>) -> Result<(), RenderError> {
         match indent {
-            None => self.push(text),
+            None => self.push_literal(text),
             Some(indent) => self.text_indented(text, indent),
         }
     }
@@ -335,7 +348,7 @@ impl<'r> Vm<'r> {
                 Some(p) => rest.split_at_checked(p + 1).unwrap_or((rest, "")),
                 None => (rest, ""),
             };
-            self.push(line)?;
+            self.push_literal(line)?;
             self.line_start = line.ends_with('\n');
             rest = tail;
         }
@@ -346,7 +359,7 @@ impl<'r> Vm<'r> {
         if let Some(up) = indent.up {
             self.write_indent(up)?;
         }
-        self.push(indent.text)
+        self.push_literal(indent.text)
     }
 
     /// Before a value: indents if a line was just started. Newlines inside values
@@ -363,69 +376,62 @@ impl<'r> Vm<'r> {
 
     fn value(
         &mut self,
-        value: Option<&Value>,
+        value: Option<Val<'_>>,
         escape: bool,
         indent: Option<&Indent<'_>>,
     ) -> Result<(), RenderError> {
         let escape = escape && self.html;
-        match value {
-            None | Some(Value::Null) => Ok(()),
-            Some(Value::String(s)) => {
-                if s.is_empty() {
-                    return Ok(());
-                }
-                self.begin_value(indent)?;
-                let result = if escape {
-                    self.out.push_escaped(s)
-                } else {
-                    self.out.push(s)
-                };
-                result.map_err(|Overflow| self.too_large())
+        let Some(value) = value else {
+            return Ok(());
+        };
+        if let Some(s) = value.as_str() {
+            if s.is_empty() {
+                return Ok(());
             }
-            Some(Value::Bool(b)) => {
-                self.begin_value(indent)?;
-                self.push(if *b { "true" } else { "false" })
-            }
-            Some(Value::Number(n)) => {
-                let mut buf = NumBuf::new();
-                format_number(n, &mut buf);
-                self.begin_value(indent)?;
-                self.push(buf.as_str())
-            }
-            Some(v @ (Value::Array(_) | Value::Object(_))) => {
-                self.begin_value(indent)?;
-                self.out
-                    .push_display(&crate::canonical::Canonical(v), escape)
-                    .map_err(|Overflow| self.too_large())
-            }
+            self.begin_value(indent)?;
+            let result = if escape {
+                self.out.push_escaped(s)
+            } else {
+                self.out.push(s)
+            };
+            return result.map_err(|Overflow| self.too_large());
         }
-    }
-}
-
-/// Falsey: missing, null, false, empty string, empty list. Everything else is truthy.
-fn truthy(value: Option<&Value>) -> bool {
-    match value {
-        None | Some(Value::Null) | Some(Value::Bool(false)) => false,
-        Some(Value::String(s)) => !s.is_empty(),
-        Some(Value::Array(a)) => !a.is_empty(),
-        Some(_) => true,
-    }
-}
-
-/// A key of an object in the context stack.
-fn member<'v>(value: &'v Value, key: &str) -> Option<&'v Value> {
-    match value {
-        Value::Object(map) => map.get(key),
-        _ => None,
+        let mut buf = NumBuf::new();
+        let text = match value {
+            Val::Null | Val::Json(Value::Null) => return Ok(()),
+            Val::Bool(b) | Val::Json(&Value::Bool(b)) => {
+                if b {
+                    "true"
+                } else {
+                    "false"
+                }
+            }
+            Val::Num(text) => {
+                format_text(text, &mut buf);
+                buf.as_str()
+            }
+            Val::Json(Value::Number(n)) => {
+                format_number(n, &mut buf);
+                buf.as_str()
+            }
+            _ => {
+                self.begin_value(indent)?;
+                return self
+                    .out
+                    .push_display(&CanonicalVal(value), escape)
+                    .map_err(|Overflow| self.too_large());
+            }
+        };
+        self.begin_value(indent)?;
+        self.push(text)
     }
 }
 
 /// A dotted-name step: an object key, or an array index.
-fn child<'v>(value: &'v Value, segment: &str) -> Option<&'v Value> {
-    match value {
-        Value::Object(map) => map.get(segment),
-        Value::Array(items) => items.get(segment.parse::<usize>().ok()?),
-        _ => None,
+fn child<'v>(value: Val<'v>, segment: &str) -> Option<Val<'v>> {
+    match value.as_list() {
+        Some(items) => items.get(segment.parse::<usize>().ok()?).map(Val::Json),
+        None => value.member(segment),
     }
 }
 

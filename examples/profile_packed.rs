@@ -1,0 +1,17 @@
+//! Runs the packed resolve in a loop, for profilers (callgrind):
+//! `cargo run --release --example profile_packed -- MANIFEST.json PACKED.txt [N]`.
+use std::hint::black_box;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().collect();
+    let manifest = std::fs::read_to_string(&args[1])?;
+    let packed = std::fs::read_to_string(&args[2])?;
+    let n: usize = args.get(3).map_or(Ok(100_000), |s| s.parse())?;
+    let m = edgeprompt::manifest::compile(&manifest)?;
+    let mut total = 0;
+    for _ in 0..n {
+        total += edgeprompt::packed::resolve_packed(black_box(&m), black_box(&packed)).len();
+    }
+    println!("{total}");
+    Ok(())
+}

@@ -1,0 +1,149 @@
+//! Request inputs as the engine reads them: borrowed JSON, or fields read straight
+//! from packed text ([`crate::packed`]) without building JSON values first.
+//!
+//! Both forms answer every question (lookup, truthiness, rendering, coercion) exactly
+//! as the JSON value the other form would have built, so a decision never depends on
+//! how its request crossed into the engine.
+
+use serde_json::{Map, Value};
+
+/// One borrowed value of a request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Val<'a> {
+    /// Any JSON value.
+    Json(&'a Value),
+    /// An object given as named fields.
+    Obj(Fields<'a>),
+    /// A string.
+    Str(&'a str),
+    /// A finite number as JSON number text (JavaScript's `String(x)` is such text).
+    Num(&'a str),
+    /// A boolean.
+    Bool(bool),
+    /// `null`.
+    Null,
+}
+
+/// An object of named values: attributes or variables.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Fields<'a> {
+    /// A JSON object.
+    Json(&'a Map<String, Value>),
+    /// Named fields in request order; a later field of the same name wins, as it does
+    /// when JSON text with a repeated key is parsed.
+    List(&'a [(&'a str, Val<'a>)]),
+}
+
+impl<'a> Fields<'a> {
+    /// The value named `name`.
+    pub fn get(&self, name: &str) -> Option<Val<'a>> {
+        match self {
+            Fields::Json(map) => map.get(name).map(Val::Json),
+            Fields::List(list) => list.iter().rev().find(|(n, _)| *n == name).map(|f| f.1),
+        }
+    }
+
+    /// Whether a value (even `null`) is named `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Whether there are no fields.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Fields::Json(map) => map.is_empty(),
+            Fields::List(list) => list.is_empty(),
+        }
+    }
+
+    /// The fields sorted by name (the winning field per name), for canonical output.
+    pub fn sorted(&self) -> Vec<(&'a str, Val<'a>)> {
+        let mut all: Vec<(&'a str, Val<'a>)> = match self {
+            Fields::Json(map) => map
+                .iter()
+                .map(|(k, v)| (k.as_str(), Val::Json(v)))
+                .collect(),
+            Fields::List(list) => list.to_vec(),
+        };
+        // A stable sort keeps request order within a name, so the last one wins.
+        all.sort_by(|a, b| a.0.cmp(b.0));
+        let mut out: Vec<(&'a str, Val<'a>)> = Vec::with_capacity(all.len());
+        for field in all {
+            match out.last_mut() {
+                Some(last) if last.0 == field.0 => *last = field,
+                _ => out.push(field),
+            }
+        }
+        out
+    }
+}
+
+impl<'a> Val<'a> {
+    /// Whether it is `null`.
+    pub fn is_null(&self) -> bool {
+        matches!(self, Val::Null | Val::Json(Value::Null))
+    }
+
+    /// The string, if it is one.
+    pub fn as_str(&self) -> Option<&'a str> {
+        match self {
+            Val::Str(s) => Some(s),
+            Val::Json(Value::String(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The boolean, if it is one.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Val::Bool(b) | Val::Json(Value::Bool(b)) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The number as an f64, if it is one (not a numeric string).
+    pub fn as_number(&self) -> Option<f64> {
+        match self {
+            Val::Num(text) => crate::condition::parse_number(text),
+            Val::Json(Value::Number(n)) => n.as_f64(),
+            _ => None,
+        }
+    }
+
+    /// The object, if it is one.
+    pub fn as_fields(&self) -> Option<Fields<'a>> {
+        match self {
+            Val::Obj(f) => Some(*f),
+            Val::Json(Value::Object(map)) => Some(Fields::Json(map)),
+            _ => None,
+        }
+    }
+
+    /// The list, if it is one.
+    pub fn as_list(&self) -> Option<&'a [Value]> {
+        match self {
+            Val::Json(Value::Array(items)) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// Mustache truthiness: `null`, `false`, `""` and `[]` are false, all else true.
+    pub fn truthy(&self) -> bool {
+        match self {
+            Val::Null | Val::Bool(false) => false,
+            Val::Str(s) => !s.is_empty(),
+            Val::Json(v) => match v {
+                Value::Null | Value::Bool(false) => false,
+                Value::String(s) => !s.is_empty(),
+                Value::Array(a) => !a.is_empty(),
+                _ => true,
+            },
+            Val::Obj(_) | Val::Num(_) | Val::Bool(true) => true,
+        }
+    }
+
+    /// The member `key` of an object.
+    pub fn member(&self, key: &str) -> Option<Val<'a>> {
+        self.as_fields().and_then(|f| f.get(key))
+    }
+}
