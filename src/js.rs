@@ -12,6 +12,8 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen]
 pub struct Engine {
     manifest: CompiledManifest,
+    /// The last resolve's ops ([`packed::resolve_packed_ops`]), read by JavaScript in place.
+    ops: Vec<usize>,
 }
 
 fn manifest_error(e: &ManifestError) -> JsValue {
@@ -34,7 +36,10 @@ impl Engine {
     #[wasm_bindgen(constructor)]
     pub fn new(manifest_json: &str) -> Result<Engine, JsValue> {
         manifest::compile(manifest_json)
-            .map(|manifest| Engine { manifest })
+            .map(|manifest| Engine {
+                manifest,
+                ops: Vec::with_capacity(256),
+            })
             .map_err(|e| manifest_error(&e))
     }
 
@@ -49,10 +54,17 @@ impl Engine {
         self.manifest.revision() as f64
     }
 
-    /// Resolves a packed request into a packed decision (or `!` and an error).
+    /// Resolves a packed request in the ops form: returns the value text (or the error
+    /// as JSON) and leaves the ops at [`Engine::ops_ptr`].
     #[wasm_bindgen(js_name = resolvePacked)]
-    pub fn resolve_packed(&self, request: &str) -> String {
-        packed::resolve_packed_refs(&self.manifest, request)
+    pub fn resolve_packed(&mut self, request: &str) -> String {
+        packed::resolve_packed_ops(&self.manifest, request, &mut self.ops)
+    }
+
+    /// Where the last resolve's ops are, as 32-bit words in the engine's memory.
+    #[wasm_bindgen(js_name = opsPtr)]
+    pub fn ops_ptr(&self) -> usize {
+        self.ops.as_ptr() as usize
     }
 
     /// Resolves a JSON request into the decision as JSON (or `!` and an error).

@@ -11,12 +11,13 @@
 //!
 //! Decision: `version NUL bucket NUL forced NUL rule NUL label NUL` then `t NUL text`
 //! for a text prompt, or `m` and `NUL role NUL content` per message for a chat prompt.
-//! In the refs form ([`resolve_packed_refs`]) the kinds are `T` and `M`, and template
-//! text inside a text or content is written as `U+0001 address:length U+0001` (hex)
-//! of the literal in the engine's memory, which the JavaScript side reads once and
-//! caches, so the common bytes of a prompt never cross again; the form falls back to
-//! `t`/`m` when a value holds U+0001. An error is `!` followed by `{"code", "message"}`
-//! as JSON.
+//! An error is `!` followed by `{"code", "message"}` as JSON.
+//!
+//! The ops form ([`resolve_packed_ops`]) is what the npm package uses: the answer holds
+//! only value text, and a list of numbers says how to assemble the decision, naming
+//! template text, rules and labels by their address in the engine's memory, which
+//! the JavaScript side reads once and caches, so the common bytes of a prompt never
+//! cross the boundary again.
 //!
 //! Values are read in place (strings borrowed from the text, numbers kept as their
 //! text), and every one answers lookups, coercions and rendering exactly as the JSON
@@ -25,7 +26,7 @@
 
 use crate::input::{Fields, Val};
 use crate::manifest::CompiledManifest;
-use crate::render::{self, Out, Partials, RenderError, RenderOptions, Template, MARK};
+use crate::render::{self, Out, Partials, RenderError, RenderOptions, Template};
 use crate::resolve::{decide, render_version, Assignment, Input, ResolveError, Target};
 use serde_json::Value;
 
@@ -186,11 +187,35 @@ fn encode_head(a: &Assignment<'_>, out: &mut String) {
     out.push(SEP);
 }
 
-/// Writes the rendered text or messages after the decision's head.
+/// Writes the rendered text or messages after the decision's head; in the ops form,
+/// records them in `ops` (see [`resolve_packed_ops`]).
 struct Packer<'o> {
     out: &'o mut String,
-    refs: bool,
-    clash: bool,
+    ops: Option<&'o mut Vec<usize>>,
+}
+
+impl Packer<'_> {
+    fn role(&mut self, role: &str, literal: bool) {
+        match self.ops.as_deref_mut() {
+            None => {
+                self.out.push(SEP);
+                self.out.push_str(role);
+            }
+            Some(ops) if literal => ops.extend([role.as_ptr() as usize, role.len()]),
+            Some(ops) => {
+                ops.extend([0, utf16_len(role)]);
+                self.out.push_str(role);
+            }
+        }
+    }
+}
+
+fn utf16_len(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().map(char::len_utf16).sum()
+    }
 }
 
 impl<'a> Target<'a> for Packer<'_> {
@@ -203,84 +228,146 @@ impl<'a> Target<'a> for Packer<'_> {
         opts: &RenderOptions,
     ) -> Result<usize, RenderError> {
         if let Some(role) = role {
-            self.out.push(SEP);
-            self.out.push_str(role);
+            self.role(role, true);
         }
-        self.out.push(SEP);
         let max = opts.limits.max_output;
-        let sink = if self.refs {
-            Out::with_refs(self.out, max)
-        } else {
-            Out::new(self.out, max)
+        let done = match self.ops.as_deref_mut() {
+            None => {
+                self.out.push(SEP);
+                render::render_vals(tpl, scopes, partials, opts, Out::new(self.out, max))?
+            }
+            Some(ops) => {
+                let count_at = ops.len();
+                ops.push(0);
+                let done = render::render_vals(
+                    tpl,
+                    scopes,
+                    partials,
+                    opts,
+                    Out::with_ops(self.out, max, ops),
+                )?;
+                let pairs = (ops.len() - count_at - 1) / 2;
+                if let Some(slot) = ops.get_mut(count_at) {
+                    *slot = pairs;
+                }
+                done
+            }
         };
-        let done = render::render_vals(tpl, scopes, partials, opts, sink)?;
-        self.clash |= done.clash;
         Ok(done.bytes)
     }
 
     fn message(&mut self, role: &'a str, content: &'a str) {
-        self.clash |= self.refs && content.contains(MARK);
-        self.out.push(SEP);
-        self.out.push_str(role);
-        self.out.push(SEP);
-        self.out.push_str(content);
+        self.role(role, false);
+        match self.ops.as_deref_mut() {
+            None => {
+                self.out.push(SEP);
+                self.out.push_str(content);
+            }
+            Some(ops) => {
+                ops.extend([1, 0, utf16_len(content)]);
+                self.out.push_str(content);
+            }
+        }
     }
 }
 
-fn encode(
-    m: &CompiledManifest,
-    input: &Input<'_>,
-    refs: bool,
-    out: &mut String,
-) -> Result<bool, ResolveError> {
-    let (_, a, version) = decide(m, input)?;
-    encode_head(&a, out);
-    let kind = match (&version.body, refs) {
-        (crate::manifest::Body::Text(_), false) => 't',
-        (crate::manifest::Body::Text(_), true) => 'T',
-        (_, false) => 'm',
-        (_, true) => 'M',
-    };
-    out.push(kind);
-    let mut packer = Packer {
-        out,
-        refs,
-        clash: false,
-    };
-    render_version(m, version, input.variables, &mut packer)?;
-    Ok(!packer.clash)
+fn is_text(version: &crate::manifest::Version) -> bool {
+    matches!(version.body, crate::manifest::Body::Text(_))
+}
+
+fn error_json(e: &ResolveError) -> String {
+    serde_json::json!({"code": e.code(), "message": e.to_string()}).to_string()
 }
 
 /// Writes an error in the packed form: `!` and `{"code", "message"}`.
 pub fn encode_error(e: &ResolveError, out: &mut String) {
     out.push('!');
-    out.push_str(&serde_json::json!({"code": e.code(), "message": e.to_string()}).to_string());
+    out.push_str(&error_json(e));
 }
 
 /// Resolves a packed request into a packed decision or error.
 pub fn resolve_packed(m: &CompiledManifest, text: &str) -> String {
-    resolve_packed_as(m, text, false)
-}
-
-/// Like [`resolve_packed`], with template text as references (kinds `T` and `M`, see
-/// the module docs) unless a value holds the marker.
-pub fn resolve_packed_refs(m: &CompiledManifest, text: &str) -> String {
-    resolve_packed_as(m, text, true)
-}
-
-fn resolve_packed_as(m: &CompiledManifest, text: &str, refs: bool) -> String {
-    let mut out = String::with_capacity(if refs { 256 } else { 1024 });
+    let mut out = String::with_capacity(1024);
     let result = with_input(text, |input| {
-        if encode(m, input, refs, &mut out)? {
-            return Ok(());
-        }
-        // A value holds the marker: the plain form carries it unambiguously.
-        out.clear();
-        encode(m, input, false, &mut out).map(|_| ())
+        let (_, a, version) = decide(m, input)?;
+        encode_head(&a, &mut out);
+        out.push(if is_text(version) { 't' } else { 'm' });
+        let mut packer = Packer {
+            out: &mut out,
+            ops: None,
+        };
+        render_version(m, version, input.variables, &mut packer)
     });
     if let Err(e) = result {
         out.clear();
         encode_error(&e, &mut out);
     }
     out
+}
+
+/// Resolves a packed request in the ops form: the returned text holds only value text
+/// (or, on error, `{"code", "message"}` as JSON), and `ops` (cleared first) says how
+/// to assemble the decision, as addresses in memory and lengths:
+///
+/// `status` (0 decision, 1 error), `version`, `bucket`, `forced` (0 or 1), the
+/// version's address (an identity for what is fixed per version), the rule and the
+/// label as (address, byte length), `kind` (0 text, 1 chat), the number of outputs,
+/// then per output: for chat, its role as a piece; the number of pieces; the pieces.
+/// A piece is (address, byte length) of text in memory, or (0, n): the next n UTF-16
+/// units of the returned text. A message given by a chat placeholder has the role
+/// `(0, n)` and one piece.
+pub fn resolve_packed_ops(m: &CompiledManifest, text: &str, ops: &mut Vec<usize>) -> String {
+    ops.clear();
+    let mut out = String::with_capacity(128);
+    let result = with_input(text, |input| {
+        let (_, a, version) = decide(m, input)?;
+        let chat = !is_text(version);
+        ops.extend([
+            0,
+            a.version as usize,
+            usize::from(a.bucket),
+            usize::from(a.forced),
+            std::ptr::from_ref(version) as usize,
+            a.rule.as_ptr() as usize,
+            a.rule.len(),
+            a.label.as_ptr() as usize,
+            a.label.len(),
+            usize::from(chat),
+            0,
+        ]);
+        let mut packer = Packer {
+            out: &mut out,
+            ops: Some(&mut *ops),
+        };
+        render_version(m, version, input.variables, &mut packer)?;
+        Ok(())
+    });
+    match result {
+        Ok(()) => count_outputs(ops),
+        Err(e) => {
+            ops.clear();
+            ops.push(1);
+            out = error_json(&e);
+        }
+    }
+    out
+}
+
+/// Fills in the number of outputs by walking them.
+fn count_outputs(ops: &mut [usize]) {
+    const HEAD: usize = 11;
+    let chat = ops.get(HEAD - 2) == Some(&1);
+    let mut at = HEAD;
+    let mut outputs = 0;
+    while at < ops.len() {
+        if chat {
+            at += 2;
+        }
+        let pieces = ops.get(at).copied().unwrap_or(0);
+        at += 1 + 2 * pieces;
+        outputs += 1;
+    }
+    if let Some(slot) = ops.get_mut(HEAD - 1) {
+        *slot = outputs;
+    }
 }

@@ -2,7 +2,7 @@
 //! JSON path: the golden set through it, and a property over arbitrary scalar values.
 
 use edgeprompt::manifest;
-use edgeprompt::packed::{resolve_packed, resolve_packed_refs, SEP};
+use edgeprompt::packed::{resolve_packed, resolve_packed_ops, SEP};
 use edgeprompt::resolve::{self, RequestDoc};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -56,24 +56,83 @@ fn pack(req: &Value) -> Option<String> {
     Some(f.join("\0"))
 }
 
-/// Expands the refs form's literal references (`U+0001 address:length U+0001`), reading
-/// the literals from memory as the JavaScript side does from the Wasm memory.
-fn expand_refs(content: &str) -> String {
-    let mut out = String::new();
-    for (i, part) in content.split('\u{1}').enumerate() {
-        if i % 2 == 0 {
-            out.push_str(part);
-            continue;
-        }
-        let (ptr, len) = part.split_once(':').unwrap();
-        let ptr = usize::from_str_radix(ptr, 16).unwrap();
-        let len = usize::from_str_radix(len, 16).unwrap();
-        // SAFETY: the reference points into the compiled manifest, which the caller
-        // keeps alive; it names `len` bytes of a `str` there.
-        let bytes = unsafe { std::slice::from_raw_parts(ptr as *const u8, len) };
-        out.push_str(std::str::from_utf8(bytes).unwrap());
+/// Reads `len` bytes of text at `ptr`, as the JavaScript side reads the Wasm memory.
+fn read(ptr: usize, len: usize) -> String {
+    // SAFETY: the ops name text inside the compiled manifest (or static text), which
+    // the caller keeps alive: `len` bytes of a `str` at `ptr`.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr as *const u8, len) };
+    std::str::from_utf8(bytes).unwrap().to_string()
+}
+
+/// Assembles a decision from the ops form as the npm package does.
+fn unpack_ops(m: &edgeprompt::CompiledManifest, prompt: &str, text: &str, ops: &[usize]) -> Value {
+    if ops[0] == 1 {
+        return json!({"error": serde_json::from_str::<Value>(text).unwrap()});
     }
-    out
+    assert_eq!(ops[0], 0);
+    let units: Vec<u16> = text.encode_utf16().collect();
+    let mut at_unit = 0;
+    let mut piece = |a: usize, b: usize| {
+        if a != 0 {
+            return read(a, b);
+        }
+        let s = String::from_utf16(&units[at_unit..at_unit + b]).unwrap();
+        at_unit += b;
+        s
+    };
+    let version = ops[1] as u32;
+    let v = m.prompt(prompt).unwrap().version(version).unwrap();
+    assert_eq!(ops[4], std::ptr::from_ref(v) as usize);
+    let mut d = Map::new();
+    d.insert("prompt".into(), json!(prompt));
+    d.insert("label".into(), json!(piece(ops[7], ops[8])));
+    d.insert("version".into(), json!(version));
+    d.insert("rule".into(), json!(piece(ops[5], ops[6])));
+    d.insert("bucket".into(), json!(ops[2]));
+    let chat = ops[9] == 1;
+    let mut at = 11;
+    let mut outputs = Vec::new();
+    for _ in 0..ops[10] {
+        let role = if chat {
+            at += 2;
+            Some(piece(ops[at - 2], ops[at - 1]))
+        } else {
+            None
+        };
+        let pieces = ops[at];
+        at += 1;
+        let mut content = String::new();
+        for _ in 0..pieces {
+            content.push_str(&piece(ops[at], ops[at + 1]));
+            at += 2;
+        }
+        outputs.push((role, content));
+    }
+    assert_eq!(at, ops.len(), "every op used");
+    drop(piece);
+    assert_eq!(at_unit, units.len(), "all text used");
+    if chat {
+        let msgs: Vec<Value> = outputs
+            .into_iter()
+            .map(|(role, content)| json!({"role": role.unwrap(), "content": content}))
+            .collect();
+        d.insert("messages".into(), Value::Array(msgs));
+    } else {
+        assert_eq!(outputs.len(), 1);
+        d.insert("text".into(), json!(outputs[0].1));
+    }
+    d.insert("model".into(), v.model.clone());
+    d.insert("tools".into(), v.tools.clone());
+    d.insert("response_format".into(), v.response_format.clone());
+    d.insert("revision".into(), json!(m.revision()));
+    d.insert("hash".into(), json!(v.hash));
+    json!({"decision": d})
+}
+
+fn via_ops(m: &edgeprompt::CompiledManifest, prompt: &str, packed: &str) -> Value {
+    let mut ops = Vec::new();
+    let text = resolve_packed_ops(m, packed, &mut ops);
+    unpack_ops(m, prompt, &text, &ops)
 }
 
 /// Rebuilds the decision's JSON from the packed answer (either form) and the version's
@@ -93,21 +152,10 @@ fn unpack(m: &edgeprompt::CompiledManifest, prompt: &str, out: &str) -> Value {
     d.insert("bucket".into(), json!(f[1].parse::<u16>().unwrap()));
     if f[5] == "t" {
         d.insert("text".into(), json!(f[6..].join("\0")));
-    } else if f[5] == "T" {
-        d.insert("text".into(), json!(expand_refs(f[6])));
     } else {
-        let refs = f[5] == "M";
-        assert!(refs || f[5] == "m", "kind {}", f[5]);
         let msgs: Vec<Value> = f[6..]
             .chunks(2)
-            .map(|c| {
-                let content = if refs {
-                    expand_refs(c[1])
-                } else {
-                    c[1].to_string()
-                };
-                json!({"role": c[0], "content": content})
-            })
+            .map(|c| json!({"role": c[0], "content": c[1]}))
             .collect();
         d.insert("messages".into(), Value::Array(msgs));
     }
@@ -140,8 +188,8 @@ fn the_golden_set_through_the_packed_form() {
         let prompt = case["request"]["prompt"].as_str().unwrap();
         let got = unpack(&m, prompt, &resolve_packed(&m, &text));
         assert_eq!(got, case["expected"], "case {}", case["name"]);
-        let got = unpack(&m, prompt, &resolve_packed_refs(&m, &text));
-        assert_eq!(got, case["expected"], "case {} (refs form)", case["name"]);
+        let got = via_ops(&m, prompt, &text);
+        assert_eq!(got, case["expected"], "case {} (ops form)", case["name"]);
     }
     // All but the cases whose request the package must send as JSON.
     assert!(
@@ -175,8 +223,8 @@ fn malformed_packed_text_is_a_typed_error() {
 fn scalar() -> impl Strategy<Value = Value> {
     prop_oneof![
         "\\PC{0,12}".prop_map(Value::String),
-        // The refs form's marker inside a value: the answer falls back to the plain form.
-        "[a\u{1}]{1,4}".prop_map(Value::String),
+        // Non-BMP text: the ops form counts UTF-16 units.
+        "[a\u{1F600}\u{e9}]{1,4}".prop_map(Value::String),
         any::<f64>().prop_filter_map("finite", |x| serde_json::Number::from_f64(x)
             .map(Value::Number)),
         any::<i64>().prop_map(|n| json!(n)),
@@ -206,7 +254,7 @@ proptest! {
         let packed = pack(&req).unwrap();
         let got = unpack(&m, "golden", &resolve_packed(&m, &packed));
         prop_assert_eq!(&got, &want);
-        let got = unpack(&m, "golden", &resolve_packed_refs(&m, &packed));
+        let got = via_ops(&m, "golden", &packed);
         prop_assert_eq!(&got, &want);
     }
 }
@@ -220,14 +268,4 @@ fn a_repeated_name_takes_the_last_value_as_json_parsing_does() {
     let packed = "golden\0\0u1\x000\x002\0question\0sfirst\0question\0slast";
     assert_eq!(unpack(&m, "golden", &resolve_packed(&m, packed)), want);
     assert!(want.to_string().contains("last"));
-}
-
-#[test]
-fn a_marker_in_a_value_answers_in_the_plain_form() {
-    let (m, _) = golden();
-    let packed = "golden\0\0u1\x000\x001\0question\0sa\u{1}b";
-    let out = resolve_packed_refs(&m, packed);
-    let kind = out.split('\0').nth(5).unwrap();
-    assert!(kind == "t" || kind == "m", "{out:?}");
-    assert!(out.contains("a\u{1}b"));
 }

@@ -3,6 +3,7 @@
 import { Engine as WasmEngine } from "../pkg/edgeprompt.js";
 
 const SEP = "\0";
+const utf8 = new TextDecoder();
 
 /** An error from edgeprompt, with a stable `code` (`unknown_prompt`, `missing_variables`...). */
 export class EdgepromptError extends Error {
@@ -94,7 +95,14 @@ function deepFreeze(v) {
 export class Engine {
   #wasm;
   #jsonOnly;
+  // What is fixed per version, by the version's address in the engine's memory.
   #info = new Map();
+  // Text held by the compiled manifest (template literals, rules, labels, roles) by
+  // its address: a decision names it instead of carrying its bytes, so each crosses
+  // the boundary once per engine.
+  #literals = new Map();
+  #memory;
+  #words = null;
 
   constructor(manifest) {
     const text = typeof manifest === "string" ? manifest : JSON.stringify(manifest);
@@ -106,6 +114,7 @@ export class Engine {
     // A NUL inside the manifest's strings could reach rendered output, where it would
     // break the packed answer: such a manifest always takes the JSON path.
     this.#jsonOnly = text.includes("\\u0000");
+    this.#memory = WasmEngine.memory();
     /** The manifest's revision. */
     this.revision = this.#wasm.revision();
   }
@@ -117,9 +126,13 @@ export class Engine {
     }
     const packed = this.#jsonOnly ? null : pack(req);
     if (packed === null) return this.#resolveJson(req);
-    const out = this.#wasm.resolvePacked(packed);
-    if (out.charCodeAt(0) === 33) throw fromEngine(out.slice(1));
-    return this.#decision(req.prompt, out);
+    const text = this.#wasm.resolvePacked(packed);
+    let words = this.#words;
+    // A grown memory detaches the old buffer (its length reads 0).
+    if (words === null || words.byteLength === 0) words = this.#words = new Uint32Array(this.#memory.buffer);
+    const at = this.#wasm.opsPtr() >>> 2;
+    if (words[at] !== 0) throw fromEngine(text);
+    return this.#decision(req.prompt, text, words, at);
   }
 
   #resolveJson(req) {
@@ -135,23 +148,42 @@ export class Engine {
     return JSON.parse(out);
   }
 
-  #decision(prompt, out) {
-    const f = out.split(SEP);
-    const version = +f[0];
-    const key = prompt + SEP + f[0];
-    let info = this.#info.get(key);
+  // Assembles a decision from the ops form (src/packed.rs, resolve_packed_ops): words
+  // of the engine's memory from `at`, and the value text they cut into pieces.
+  #decision(prompt, text, w, at) {
+    const version = w[at + 1];
+    let info = this.#info.get(w[at + 4]);
     if (info === undefined) {
       info = deepFreeze(JSON.parse(this.#wasm.versionInfo(prompt, version)));
-      this.#info.set(key, info);
+      this.#info.set(w[at + 4], info);
     }
-    const d = { prompt, label: f[4], version, rule: f[3], bucket: +f[1] };
-    if (f[5] === "t") {
-      d.text = f.length === 7 ? f[6] : f.slice(6).join(SEP);
-    } else {
-      const messages = [];
-      for (let i = 6; i < f.length; i += 2) messages.push({ role: f[i], content: f[i + 1] });
-      d.messages = messages;
+    const d = {
+      prompt,
+      label: this.#literal(w[at + 7], w[at + 8]),
+      version,
+      rule: this.#literal(w[at + 5], w[at + 6]),
+      bucket: w[at + 2],
+    };
+    const chat = w[at + 9] === 1;
+    const outputs = w[at + 10];
+    let i = at + 11;
+    let pos = 0;
+    const messages = chat ? [] : undefined;
+    for (let k = 0; k < outputs; k++) {
+      let role;
+      if (chat) {
+        role = w[i] === 0 ? text.slice(pos, (pos += w[i + 1])) : this.#literal(w[i], w[i + 1]);
+        i += 2;
+      }
+      const pieces = w[i++];
+      let content = "";
+      for (let j = 0; j < pieces; j++, i += 2) {
+        content += w[i] === 0 ? text.slice(pos, (pos += w[i + 1])) : this.#literal(w[i], w[i + 1]);
+      }
+      if (chat) messages.push({ role, content });
+      else d.text = content;
     }
+    if (chat) d.messages = messages;
     d.model = info.model;
     d.tools = info.tools;
     d.response_format = info.response_format;
@@ -160,8 +192,20 @@ export class Engine {
     return d;
   }
 
+  #literal(ptr, len) {
+    let s = this.#literals.get(ptr);
+    if (s === undefined) {
+      // The text lives in the compiled manifest (or the engine's static data), which
+      // never moves while the engine lives.
+      s = utf8.decode(new Uint8Array(this.#memory.buffer, ptr, len));
+      this.#literals.set(ptr, s);
+    }
+    return s;
+  }
+
   /** Frees the compiled manifest's Wasm memory; the engine cannot be used afterwards. */
   free() {
+    this.#literals.clear();
     this.#wasm.free();
   }
 }

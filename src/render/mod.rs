@@ -64,7 +64,7 @@ pub use serde_json::Value;
 
 use crate::input::Val;
 use node::Node;
-pub(crate) use output::{Out, MARK};
+pub(crate) use output::Out;
 
 /// A compiled template; immutable, cheap to render many times.
 #[derive(Debug, Clone)]
@@ -195,8 +195,7 @@ pub fn render_to(
     render_vals(tpl, &many, partials, opts, out).map(|_| ())
 }
 
-/// Renders with request values as scopes into `out`; tells whether a value clashed
-/// with the refs form (see [`Out::with_refs`]).
+/// Renders with request values as scopes into `out`.
 pub(crate) fn render_vals<'r>(
     tpl: &'r Template,
     scopes: &'r [Val<'r>],
@@ -206,9 +205,10 @@ pub(crate) fn render_vals<'r>(
 ) -> Result<Rendered, RenderError> {
     let mut vm = vm::Vm::new(out, scopes, partials, opts);
     vm.render(tpl)?;
+    let out = vm.out();
+    out.finish();
     Ok(Rendered {
-        bytes: vm.out().written(),
-        clash: vm.out().clashed(),
+        bytes: out.written(),
     })
 }
 
@@ -217,8 +217,6 @@ pub(crate) fn render_vals<'r>(
 pub(crate) struct Rendered {
     /// Bytes of output.
     pub bytes: usize,
-    /// A value held the refs form's marker.
-    pub clash: bool,
 }
 
 /// Room for a template's literal text plus some interpolated values.

@@ -6,17 +6,15 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Overflow;
 
-/// Marks a literal reference in the refs form (see [`Out::with_refs`]).
-pub(crate) const MARK: char = '\u{1}';
-
 /// Appends to a `String`, refusing to grow the output past `max_output` bytes.
 pub(crate) struct Out<'o> {
     buf: &'o mut String,
     /// Bytes of output so far (a literal reference counts as the literal's bytes).
     written: usize,
     max_output: usize,
-    refs: bool,
-    clash: bool,
+    ops: Option<&'o mut Vec<usize>>,
+    /// UTF-16 units of value text written since the last op.
+    pending: usize,
 }
 
 impl<'o> Out<'o> {
@@ -26,31 +24,40 @@ impl<'o> Out<'o> {
             buf,
             written: 0,
             max_output,
-            refs: false,
-            clash: false,
+            ops: None,
+            pending: 0,
         }
     }
 
-    /// The refs form: template text is written as `MARK address:length MARK` (hex) of
-    /// the literal in memory instead of its bytes, so a caller holding the same memory
-    /// (JavaScript, beside the Wasm engine) can splice in text it has cached. Values
-    /// are written as they are; one holding [`MARK`] makes the form unusable
-    /// ([`Out::clashed`]).
-    pub(crate) fn with_refs(buf: &'o mut String, max_output: usize) -> Self {
+    /// The ops form: template text is not written but recorded in `ops` as a pair
+    /// (address, byte length) of the literal in memory, so a caller that shares the
+    /// memory (JavaScript, beside the Wasm engine) splices in text it has cached; a
+    /// run of value text written to `buf` is recorded as (0, its length in UTF-16
+    /// units). Call [`Out::finish`] at the end.
+    pub(crate) fn with_ops(
+        buf: &'o mut String,
+        max_output: usize,
+        ops: &'o mut Vec<usize>,
+    ) -> Self {
         Out {
-            refs: true,
+            ops: Some(ops),
             ..Out::new(buf, max_output)
         }
-    }
-
-    /// Whether a value held [`MARK`], so the refs form is ambiguous.
-    pub(crate) fn clashed(&self) -> bool {
-        self.clash
     }
 
     /// Bytes of output written.
     pub(crate) fn written(&self) -> usize {
         self.written
+    }
+
+    /// Records the last run of value text.
+    pub(crate) fn finish(&mut self) {
+        if let Some(ops) = self.ops.as_deref_mut() {
+            if self.pending > 0 {
+                ops.extend([0, self.pending]);
+                self.pending = 0;
+            }
+        }
     }
 
     fn take(&mut self, n: usize) -> Result<(), Overflow> {
@@ -65,29 +72,29 @@ impl<'o> Out<'o> {
     #[inline]
     pub(crate) fn push(&mut self, s: &str) -> Result<(), Overflow> {
         self.take(s.len())?;
-        if self.refs && s.contains(MARK) {
-            self.clash = true;
+        if self.ops.is_some() {
+            self.pending += if s.is_ascii() {
+                s.len()
+            } else {
+                s.chars().map(char::len_utf16).sum()
+            };
         }
         self.buf.push_str(s);
         Ok(())
     }
 
-    /// Appends template text, which lives as long as the compiled template.
+    /// Appends template text that lives, unmoved, as long as the compiled template.
     #[inline]
     pub(crate) fn push_literal(&mut self, s: &str) -> Result<(), Overflow> {
-        if !self.refs {
+        if self.ops.is_none() || s.is_empty() {
             return self.push(s);
         }
-        if s.is_empty() {
-            return Ok(());
-        }
         self.take(s.len())?;
-        self.buf.push(MARK);
-        // The address is only an identity and a place to read from, never dereferenced here.
-        push_hex(self.buf, s.as_ptr() as usize);
-        self.buf.push(':');
-        push_hex(self.buf, s.len());
-        self.buf.push(MARK);
+        self.finish();
+        if let Some(ops) = self.ops.as_deref_mut() {
+            // The address is an identity and a place to read from, never dereferenced here.
+            ops.extend([s.as_ptr() as usize, s.len()]);
+        }
         Ok(())
     }
 
@@ -147,23 +154,5 @@ impl fmt::Write for DisplaySink<'_, '_> {
             self.overflow = true;
             fmt::Error
         })
-    }
-}
-
-fn push_hex(buf: &mut String, mut n: usize) {
-    let mut digits = [0u8; 16];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        if let Some(d) = digits.get_mut(i) {
-            *d = b"0123456789abcdef".get(n & 15).copied().unwrap_or(b'0');
-        }
-        n >>= 4;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    for &d in digits.get(i..).unwrap_or(&[]) {
-        buf.push(char::from(d));
     }
 }

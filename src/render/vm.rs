@@ -78,8 +78,8 @@ impl<'r> Vm<'r> {
     }
 
     /// The output, once rendering is over.
-    pub(crate) fn out(&self) -> &Out<'r> {
-        &self.out
+    pub(crate) fn out(&mut self) -> &mut Out<'r> {
+        &mut self.out
     }
 
     pub(crate) fn render(&mut self, tpl: &'r Template) -> Result<(), RenderError> {
@@ -348,7 +348,8 @@ impl<'r> Vm<'r> {
                 Some(p) => rest.split_at_checked(p + 1).unwrap_or((rest, "")),
                 None => (rest, ""),
             };
-            self.push_literal(line)?;
+            // Part of a literal: written as text, so that an address names one literal.
+            self.push(line)?;
             self.line_start = line.ends_with('\n');
             rest = tail;
         }
