@@ -1,4 +1,4 @@
-//! Runs the packed resolve in a loop, for profilers (callgrind):
+//! Runs the packed resolve (ops form, as the npm package calls it) in a loop, for profilers (callgrind):
 //! `cargo run --release --example profile_packed -- MANIFEST.json PACKED.txt [N]`.
 use std::hint::black_box;
 
@@ -9,8 +9,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n: usize = args.get(3).map_or(Ok(100_000), |s| s.parse())?;
     let m = edgeprompt::manifest::compile(&manifest)?;
     let mut total = 0;
+    let (mut ops, mut out) = (Vec::new(), String::new());
     for _ in 0..n {
-        total += edgeprompt::packed::resolve_packed(black_box(&m), black_box(&packed)).len();
+        edgeprompt::packed::resolve_packed_ops(
+            black_box(&m),
+            black_box(&packed),
+            &mut ops,
+            &mut out,
+        );
+        total += out.len();
     }
     println!("{total}");
     Ok(())

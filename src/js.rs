@@ -14,6 +14,10 @@ pub struct Engine {
     manifest: CompiledManifest,
     /// The last resolve's ops ([`packed::resolve_packed_ops`]), read by JavaScript in place.
     ops: Vec<usize>,
+    /// The last resolve's value text, read by JavaScript in place.
+    text: String,
+    /// Where JavaScript writes a packed request (UTF-8); its whole length is usable.
+    input: Vec<u8>,
 }
 
 fn manifest_error(e: &ManifestError) -> JsValue {
@@ -39,6 +43,8 @@ impl Engine {
             .map(|manifest| Engine {
                 manifest,
                 ops: Vec::with_capacity(256),
+                text: String::with_capacity(256),
+                input: vec![0; 1024],
             })
             .map_err(|e| manifest_error(&e))
     }
@@ -54,16 +60,41 @@ impl Engine {
         self.manifest.revision() as f64
     }
 
-    /// Resolves a packed request in the ops form: returns the value text (or the error
-    /// as JSON) and leaves the ops at [`Engine::ops_ptr`].
-    #[wasm_bindgen(js_name = resolvePacked)]
-    pub fn resolve_packed(&mut self, request: &str) -> String {
-        packed::resolve_packed_ops(&self.manifest, request, &mut self.ops)
+    /// The address of the request buffer, grown first to at least `capacity` bytes.
+    #[wasm_bindgen(js_name = inputBuffer)]
+    pub fn input_buffer(&mut self, capacity: usize) -> usize {
+        if self.input.len() < capacity {
+            self.input.resize(capacity, 0);
+        }
+        self.input.as_ptr() as usize
     }
 
-    /// Where the last resolve's ops are, as 32-bit words in the engine's memory.
-    #[wasm_bindgen(js_name = opsPtr)]
-    pub fn ops_ptr(&self) -> usize {
+    /// The request buffer's size in bytes.
+    #[wasm_bindgen(js_name = inputCapacity)]
+    pub fn input_capacity(&self) -> usize {
+        self.input.len()
+    }
+
+    /// Resolves the packed request in the first `len` bytes of the request buffer, in
+    /// the ops form; returns the address of the ops (32-bit words), whose head gives
+    /// the value text's address and length ([`packed::resolve_packed_ops`]).
+    #[wasm_bindgen(js_name = resolveBuffer)]
+    pub fn resolve_buffer(&mut self, len: usize) -> usize {
+        let request = self.input.get(..len).map(std::str::from_utf8);
+        match request {
+            Some(Ok(text)) => {
+                packed::resolve_packed_ops(&self.manifest, text, &mut self.ops, &mut self.text)
+            }
+            _ => {
+                let e = resolve::ResolveError::InvalidRequest(
+                    "packed request: not UTF-8 within the request buffer".into(),
+                );
+                self.text = json!({"code": e.code(), "message": e.to_string()}).to_string();
+                self.ops.clear();
+                self.ops
+                    .extend([1, self.text.as_ptr() as usize, self.text.len()]);
+            }
+        }
         self.ops.as_ptr() as usize
     }
 

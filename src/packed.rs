@@ -74,7 +74,8 @@ fn split(text: &str) -> Result<Split<'_>, ResolveError> {
     let prompt = next("prompt")?;
     let label = Some(next("label")?).filter(|l| !l.is_empty());
     let unit = next("unit")?;
-    let mut entries = Vec::new();
+    // Every entry takes two fields; the count is only a first guess.
+    let mut entries = Vec::with_capacity(text.len() / 16);
     let mut attribute_count = 0;
     for what in ["attributes", "variables"] {
         let count: usize = fields
@@ -138,11 +139,10 @@ fn with_input<T>(
     let split = split(text)?;
     let json = parse_json(&split.entries)?;
     let mut json_values = json.iter();
-    let fields = split
-        .entries
-        .iter()
-        .map(|(name, v)| Ok((*name, value(v, &mut json_values)?)))
-        .collect::<Result<Vec<(&str, Val<'_>)>, ResolveError>>()?;
+    let mut fields: Vec<(&str, Val<'_>)> = Vec::with_capacity(split.entries.len());
+    for (name, v) in &split.entries {
+        fields.push((name, value(v, &mut json_values)?));
+    }
     let (attrs, vars) = fields.split_at(split.attribute_count.min(fields.len()));
     let input = Input {
         prompt: split.prompt,
@@ -305,24 +305,32 @@ pub fn resolve_packed(m: &CompiledManifest, text: &str) -> String {
     out
 }
 
-/// Resolves a packed request in the ops form: the returned text holds only value text
-/// (or, on error, `{"code", "message"}` as JSON), and `ops` (cleared first) says how
-/// to assemble the decision, as addresses in memory and lengths:
+/// Resolves a packed request in the ops form: `out` (cleared first) receives only value
+/// text (or, on error, `{"code", "message"}` as JSON), and `ops` (cleared first) says
+/// how to assemble the decision, as addresses in memory and lengths:
 ///
-/// `status` (0 decision, 1 error), `version`, `bucket`, `forced` (0 or 1), the
-/// version's address (an identity for what is fixed per version), the rule and the
-/// label as (address, byte length), `kind` (0 text, 1 chat), the number of outputs,
-/// then per output: for chat, its role as a piece; the number of pieces; the pieces.
-/// A piece is (address, byte length) of text in memory, or (0, n): the next n UTF-16
-/// units of the returned text. A message given by a chat placeholder has the role
-/// `(0, n)` and one piece.
-pub fn resolve_packed_ops(m: &CompiledManifest, text: &str, ops: &mut Vec<usize>) -> String {
+/// `status` (0 decision, 1 error), the address and byte length of `out`'s text,
+/// `version`, `bucket`, `forced` (0 or 1), the version's address (an identity for
+/// what is fixed per version), the rule and the label as (address, byte length),
+/// `kind` (0 text, 1 chat), the number of outputs, then per output: for chat, its
+/// role as a piece; the number of pieces; the pieces. A piece is (address, byte
+/// length) of text in memory, or (0, n): the next n UTF-16 units of `out`. A message
+/// given by a chat placeholder has the role `(0, n)` and one piece. An error has only
+/// the first three words.
+pub fn resolve_packed_ops(
+    m: &CompiledManifest,
+    text: &str,
+    ops: &mut Vec<usize>,
+    out: &mut String,
+) {
     ops.clear();
-    let mut out = String::with_capacity(128);
+    out.clear();
     let result = with_input(text, |input| {
         let (_, a, version) = decide(m, input)?;
         let chat = !is_text(version);
         ops.extend([
+            0,
+            0,
             0,
             a.version as usize,
             usize::from(a.bucket),
@@ -336,7 +344,7 @@ pub fn resolve_packed_ops(m: &CompiledManifest, text: &str, ops: &mut Vec<usize>
             0,
         ]);
         let mut packer = Packer {
-            out: &mut out,
+            out: &mut *out,
             ops: Some(&mut *ops),
         };
         render_version(m, version, input.variables, &mut packer)?;
@@ -346,16 +354,20 @@ pub fn resolve_packed_ops(m: &CompiledManifest, text: &str, ops: &mut Vec<usize>
         Ok(()) => count_outputs(ops),
         Err(e) => {
             ops.clear();
-            ops.push(1);
-            out = error_json(&e);
+            ops.extend([1, 0, 0]);
+            out.clear();
+            out.push_str(&error_json(&e));
         }
     }
-    out
+    // Only now is the text where it stays.
+    if let Some(words) = ops.get_mut(1..3) {
+        words.copy_from_slice(&[out.as_ptr() as usize, out.len()]);
+    }
 }
 
 /// Fills in the number of outputs by walking them.
 fn count_outputs(ops: &mut [usize]) {
-    const HEAD: usize = 11;
+    const HEAD: usize = 13;
     let chat = ops.get(HEAD - 2) == Some(&1);
     let mut at = HEAD;
     let mut outputs = 0;

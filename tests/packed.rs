@@ -80,19 +80,20 @@ fn unpack_ops(m: &edgeprompt::CompiledManifest, prompt: &str, text: &str, ops: &
         at_unit += b;
         s
     };
-    let version = ops[1] as u32;
+    assert_eq!(ops[1..3], [text.as_ptr() as usize, text.len()]);
+    let version = ops[3] as u32;
     let v = m.prompt(prompt).unwrap().version(version).unwrap();
-    assert_eq!(ops[4], std::ptr::from_ref(v) as usize);
+    assert_eq!(ops[6], std::ptr::from_ref(v) as usize);
     let mut d = Map::new();
     d.insert("prompt".into(), json!(prompt));
-    d.insert("label".into(), json!(piece(ops[7], ops[8])));
+    d.insert("label".into(), json!(piece(ops[9], ops[10])));
     d.insert("version".into(), json!(version));
-    d.insert("rule".into(), json!(piece(ops[5], ops[6])));
-    d.insert("bucket".into(), json!(ops[2]));
-    let chat = ops[9] == 1;
-    let mut at = 11;
+    d.insert("rule".into(), json!(piece(ops[7], ops[8])));
+    d.insert("bucket".into(), json!(ops[4]));
+    let chat = ops[11] == 1;
+    let mut at = 13;
     let mut outputs = Vec::new();
-    for _ in 0..ops[10] {
+    for _ in 0..ops[12] {
         let role = if chat {
             at += 2;
             Some(piece(ops[at - 2], ops[at - 1]))
@@ -130,8 +131,8 @@ fn unpack_ops(m: &edgeprompt::CompiledManifest, prompt: &str, text: &str, ops: &
 }
 
 fn via_ops(m: &edgeprompt::CompiledManifest, prompt: &str, packed: &str) -> Value {
-    let mut ops = Vec::new();
-    let text = resolve_packed_ops(m, packed, &mut ops);
+    let (mut ops, mut text) = (Vec::new(), String::new());
+    resolve_packed_ops(m, packed, &mut ops, &mut text);
     unpack_ops(m, prompt, &text, &ops)
 }
 

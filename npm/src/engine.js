@@ -4,6 +4,7 @@ import { Engine as WasmEngine } from "../pkg/edgeprompt.js";
 
 const SEP = "\0";
 const utf8 = new TextDecoder();
+const utf8Encoder = new TextEncoder();
 
 /** An error from edgeprompt, with a stable `code` (`unknown_prompt`, `missing_variables`...). */
 export class EdgepromptError extends Error {
@@ -102,7 +103,11 @@ export class Engine {
   // the boundary once per engine.
   #literals = new Map();
   #memory;
+  // Views of the engine's memory; a grown memory detaches them (their length reads 0).
   #words = null;
+  #bytes = null;
+  #input = 0;
+  #inputCapacity = 0;
 
   constructor(manifest) {
     const text = typeof manifest === "string" ? manifest : JSON.stringify(manifest);
@@ -115,6 +120,8 @@ export class Engine {
     // break the packed answer: such a manifest always takes the JSON path.
     this.#jsonOnly = text.includes("\\u0000");
     this.#memory = WasmEngine.memory();
+    this.#input = this.#wasm.inputBuffer(0);
+    this.#inputCapacity = this.#wasm.inputCapacity();
     /** The manifest's revision. */
     this.revision = this.#wasm.revision();
   }
@@ -126,13 +133,32 @@ export class Engine {
     }
     const packed = this.#jsonOnly ? null : pack(req);
     if (packed === null) return this.#resolveJson(req);
-    const text = this.#wasm.resolvePacked(packed);
-    let words = this.#words;
-    // A grown memory detaches the old buffer (its length reads 0).
-    if (words === null || words.byteLength === 0) words = this.#words = new Uint32Array(this.#memory.buffer);
-    const at = this.#wasm.opsPtr() >>> 2;
+    // The request is written straight into the engine's request buffer.
+    let bytes = this.#view();
+    let { read, written } = utf8Encoder.encodeInto(packed, bytes.subarray(this.#input, this.#input + this.#inputCapacity));
+    if (read < packed.length) {
+      this.#input = this.#wasm.inputBuffer(packed.length * 3);
+      this.#inputCapacity = this.#wasm.inputCapacity();
+      bytes = this.#view();
+      ({ written } = utf8Encoder.encodeInto(packed, bytes.subarray(this.#input, this.#input + this.#inputCapacity)));
+    }
+    const at = this.#wasm.resolveBuffer(written) >>> 2;
+    bytes = this.#view();
+    const words = this.#words;
+    const textAt = words[at + 1];
+    const text = utf8.decode(bytes.subarray(textAt, textAt + words[at + 2]));
     if (words[at] !== 0) throw fromEngine(text);
     return this.#decision(req.prompt, text, words, at);
+  }
+
+  // The byte view of the engine's memory, renewing both views after the memory grew.
+  #view() {
+    let bytes = this.#bytes;
+    if (bytes === null || bytes.byteLength === 0) {
+      bytes = this.#bytes = new Uint8Array(this.#memory.buffer);
+      this.#words = new Uint32Array(this.#memory.buffer);
+    }
+    return bytes;
   }
 
   #resolveJson(req) {
@@ -151,22 +177,18 @@ export class Engine {
   // Assembles a decision from the ops form (src/packed.rs, resolve_packed_ops): words
   // of the engine's memory from `at`, and the value text they cut into pieces.
   #decision(prompt, text, w, at) {
-    const version = w[at + 1];
-    let info = this.#info.get(w[at + 4]);
-    if (info === undefined) {
-      info = deepFreeze(JSON.parse(this.#wasm.versionInfo(prompt, version)));
-      this.#info.set(w[at + 4], info);
-    }
+    const version = w[at + 3];
+    const versionKey = w[at + 6];
     const d = {
       prompt,
-      label: this.#literal(w[at + 7], w[at + 8]),
+      label: this.#literal(w[at + 9], w[at + 10]),
       version,
-      rule: this.#literal(w[at + 5], w[at + 6]),
-      bucket: w[at + 2],
+      rule: this.#literal(w[at + 7], w[at + 8]),
+      bucket: w[at + 4],
     };
-    const chat = w[at + 9] === 1;
-    const outputs = w[at + 10];
-    let i = at + 11;
+    const chat = w[at + 11] === 1;
+    const outputs = w[at + 12];
+    let i = at + 13;
     let pos = 0;
     const messages = chat ? [] : undefined;
     for (let k = 0; k < outputs; k++) {
@@ -184,6 +206,12 @@ export class Engine {
       else d.text = content;
     }
     if (chat) d.messages = messages;
+    // Last: a call into the engine may grow its memory, which detaches `w`.
+    let info = this.#info.get(versionKey);
+    if (info === undefined) {
+      info = deepFreeze(JSON.parse(this.#wasm.versionInfo(prompt, version)));
+      this.#info.set(versionKey, info);
+    }
     d.model = info.model;
     d.tools = info.tools;
     d.response_format = info.response_format;
