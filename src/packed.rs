@@ -3,11 +3,12 @@
 //! JavaScript/Wasm boundary as two strings instead of two JSON documents.
 //!
 //! Request: `prompt NUL label NUL unit NUL A NUL (name NUL value NUL){A} V (NUL name NUL
-//! value){V}` where `A` and `V` count the attributes and variables in decimal and an
-//! empty label means the default one. A value is a tag and its text: `s` string, `n`
+//! value){V} NUL N` where `A` and `V` count the attributes and variables in decimal,
+//! an empty label means the default one, and `N` counts the NULs in the whole text, so
+//! a NUL inside a field is detected here rather than searched for by the caller (the
+//! caller then sends the request as JSON, [`crate::resolve::resolve_json`]). A value is a tag and its text: `s` string, `n`
 //! number as JavaScript's `String(x)` (finite only), `t` true, `f` false, `z` null,
-//! `j` any JSON (lists, objects). Callers must not pack a string containing NUL; they
-//! take the JSON path instead ([`crate::resolve::resolve_json`]).
+//! `j` any JSON (lists, objects).
 //!
 //! Decision: `version NUL bucket NUL forced NUL rule NUL label NUL` then `t NUL text`
 //! for a text prompt, or `m` and `NUL role NUL content` per message for a chat prompt.
@@ -66,6 +67,40 @@ impl<'a> Iterator for NulSplit<'a> {
             None => self.rest.take(),
         }
     }
+}
+
+/// Why a packed request was not decoded.
+enum Unpacked {
+    /// A field holds NUL: the request must take the JSON path.
+    Nul,
+    /// Malformed, or refused by the engine.
+    Error(ResolveError),
+}
+
+impl From<ResolveError> for Unpacked {
+    fn from(e: ResolveError) -> Self {
+        Unpacked::Error(e)
+    }
+}
+
+impl Unpacked {
+    fn into_error(self) -> ResolveError {
+        match self {
+            Unpacked::Nul => bad("a field holds NUL; send the request as JSON"),
+            Unpacked::Error(e) => e,
+        }
+    }
+}
+
+/// Checks the trailing count of NULs, so that a NUL inside a field (which the
+/// JavaScript side never looks for) is told apart from the separators.
+fn strip_nul_count(text: &str) -> Result<&str, Unpacked> {
+    let (body, count) = text.rsplit_once(SEP).ok_or_else(|| bad("no NUL count"))?;
+    let count: usize = count.parse().map_err(|_| bad("NUL count"))?;
+    if text.bytes().filter(|&b| b == 0).count() != count {
+        return Err(Unpacked::Nul);
+    }
+    Ok(body)
 }
 
 fn split(text: &str) -> Result<Split<'_>, ResolveError> {
@@ -135,8 +170,8 @@ fn value<'a>(
 fn with_input<T>(
     text: &str,
     then: impl FnOnce(&Input<'_>) -> Result<T, ResolveError>,
-) -> Result<T, ResolveError> {
-    let split = split(text)?;
+) -> Result<T, Unpacked> {
+    let split = split(strip_nul_count(text)?)?;
     let json = parse_json(&split.entries)?;
     let mut json_values = json.iter();
     let mut fields: Vec<(&str, Val<'_>)> = Vec::with_capacity(split.entries.len());
@@ -151,7 +186,7 @@ fn with_input<T>(
         attributes: (!attrs.is_empty()).then_some(Fields::List(attrs)),
         variables: (!vars.is_empty()).then_some(Val::Obj(Fields::List(vars))),
     };
-    then(&input)
+    Ok(then(&input)?)
 }
 
 fn push_decimal(out: &mut String, n: u32) {
@@ -297,7 +332,8 @@ pub fn resolve_packed(m: &CompiledManifest, text: &str) -> String {
             ops: None,
         };
         render_version(m, version, input.variables, &mut packer)
-    });
+    })
+    .map_err(Unpacked::into_error);
     if let Err(e) = result {
         out.clear();
         encode_error(&e, &mut out);
@@ -309,7 +345,7 @@ pub fn resolve_packed(m: &CompiledManifest, text: &str) -> String {
 /// text (or, on error, `{"code", "message"}` as JSON), and `ops` (cleared first) says
 /// how to assemble the decision, as addresses in memory and lengths:
 ///
-/// `status` (0 decision, 1 error), the address and byte length of `out`'s text,
+/// `status` (0 decision, 1 error, 2 a field holds NUL: use the JSON path), the address and byte length of `out`'s text,
 /// `version`, `bucket`, `forced` (0 or 1), the version's address (an identity for
 /// what is fixed per version), the rule and the label as (address, byte length),
 /// `kind` (0 text, 1 chat), the number of outputs, then per output: for chat, its
@@ -352,7 +388,12 @@ pub fn resolve_packed_ops(
     });
     match result {
         Ok(()) => count_outputs(ops),
-        Err(e) => {
+        Err(Unpacked::Nul) => {
+            ops.clear();
+            ops.extend([2, 0, 0]);
+            out.clear();
+        }
+        Err(Unpacked::Error(e)) => {
             ops.clear();
             ops.extend([1, 0, 0]);
             out.clear();

@@ -53,7 +53,13 @@ fn pack(req: &Value) -> Option<String> {
     if f.iter().any(|s| s.contains(SEP)) {
         return None;
     }
-    Some(f.join("\0"))
+    Some(with_count(f.join("\0")))
+}
+
+/// Appends the count of NULs.
+fn with_count(text: String) -> String {
+    let n = text.matches(SEP).count() + 1;
+    format!("{text}\0{n}")
 }
 
 /// Reads `len` bytes of text at `ptr`, as the JavaScript side reads the Wasm memory.
@@ -110,7 +116,7 @@ fn unpack_ops(m: &edgeprompt::CompiledManifest, prompt: &str, text: &str, ops: &
         outputs.push((role, content));
     }
     assert_eq!(at, ops.len(), "every op used");
-    drop(piece);
+    let _ = &piece;
     assert_eq!(at_unit, units.len(), "all text used");
     if chat {
         let msgs: Vec<Value> = outputs
@@ -210,15 +216,36 @@ fn malformed_packed_text_is_a_typed_error() {
         "golden\0\0u1\0 1\0k",
         "golden\0\0u1\x000\x001\0q\0?oops",
         "golden\0\0u1\x000\x000\0extra",
+        "golden\0\0u1\x000\x001\0q\0xbadtag",
+        "golden\0\0u1\x000\x001\0q\0n1.",
+        "golden\0\0u1\x000\x001\0q\0j[1,",
     ] {
-        let out = resolve_packed(&m, bad);
-        let err: Value = serde_json::from_str(
-            out.strip_prefix('!')
-                .unwrap_or_else(|| panic!("{bad:?} -> {out}")),
-        )
-        .unwrap();
-        assert_eq!(err["code"], "invalid_request", "{bad:?}");
+        // With and without a correct NUL count.
+        for text in [bad.to_string(), with_count(bad.to_string())] {
+            let out = resolve_packed(&m, &text);
+            let err: Value = serde_json::from_str(
+                out.strip_prefix('!')
+                    .unwrap_or_else(|| panic!("{text:?} -> {out}")),
+            )
+            .unwrap();
+            assert_eq!(err["code"], "invalid_request", "{text:?}");
+            let (mut ops, mut out) = (Vec::new(), String::new());
+            resolve_packed_ops(&m, &text, &mut ops, &mut out);
+            assert_eq!(ops[0], 1, "{text:?}");
+        }
     }
+}
+
+#[test]
+fn a_nul_inside_a_field_sends_the_caller_to_the_json_path() {
+    let (m, _) = golden();
+    // The caller packs without looking for NUL: "a\0b" adds one, so the count is off.
+    let text = "golden\0\0u1\x000\x001\0question\0sa\0b\x007";
+    let (mut ops, mut out) = (Vec::new(), String::new());
+    resolve_packed_ops(&m, text, &mut ops, &mut out);
+    assert_eq!(ops, [2, out.as_ptr() as usize, 0]);
+    let plain = resolve_packed(&m, text);
+    assert!(plain.starts_with('!') && plain.contains("NUL"), "{plain}");
 }
 
 fn scalar() -> impl Strategy<Value = Value> {
@@ -266,7 +293,8 @@ fn a_repeated_name_takes_the_last_value_as_json_parsing_does() {
     let json_text = r#"{"prompt": "golden", "unit": "u1", "variables": {"question": "first", "question": "last"}}"#;
     let doc: RequestDoc = serde_json::from_str(json_text).unwrap();
     let want = json!({"decision": resolve::resolve(&m, &doc.as_request()).unwrap()});
-    let packed = "golden\0\0u1\x000\x002\0question\0sfirst\0question\0slast";
-    assert_eq!(unpack(&m, "golden", &resolve_packed(&m, packed)), want);
+    let packed = with_count("golden\0\0u1\x000\x002\0question\0sfirst\0question\0slast".into());
+    assert_eq!(unpack(&m, "golden", &resolve_packed(&m, &packed)), want);
+    assert_eq!(via_ops(&m, "golden", &packed), want);
     assert!(want.to_string().contains("last"));
 }

@@ -29,11 +29,13 @@ function fromEngine(text) {
 }
 
 // A value's packed form, or null when the value needs the JSON path; undefined skips
-// the key (as JSON.stringify does).
+// the key (as JSON.stringify does). Nothing looks for NUL here: the packed text ends
+// with its count of NULs, and the engine sends a request whose fields hold NUL back
+// to the JSON path.
 function packValue(v) {
   switch (typeof v) {
     case "string":
-      return v.includes(SEP) ? null : "s" + v;
+      return "s" + v;
     case "number":
       // JSON.stringify turns NaN and the infinities into null.
       return Number.isFinite(v) ? "n" + String(v) : "z";
@@ -42,9 +44,7 @@ function packValue(v) {
     case "object":
       if (v === null) return "z";
       v = JSON.stringify(v);
-      // A NUL inside a structured value could reach the rendered output.
-      if (v === undefined) return undefined;
-      return v.includes("\\u0000") ? null : "j" + v;
+      return v === undefined ? undefined : "j" + v;
     case "undefined":
     case "function":
     case "symbol":
@@ -54,7 +54,11 @@ function packValue(v) {
   }
 }
 
+// Entries written by the last packObject.
+let packedEntries = 0;
+
 function packObject(o) {
+  packedEntries = 0;
   if (o === undefined || o === null) return "0";
   if (typeof o !== "object" || Array.isArray(o)) return null;
   let n = 0;
@@ -62,10 +66,11 @@ function packObject(o) {
   for (const k of Object.keys(o)) {
     const t = packValue(o[k]);
     if (t === undefined) continue;
-    if (t === null || k.includes(SEP)) return null;
+    if (t === null) return null;
     s += SEP + k + SEP + t;
     n++;
   }
+  packedEntries = n;
   return n + s;
 }
 
@@ -73,12 +78,13 @@ function pack(req) {
   const { prompt, label, unit } = req;
   if (typeof prompt !== "string" || typeof unit !== "string") return null;
   if (label !== undefined && label !== null && (typeof label !== "string" || label === "")) return null;
-  if (prompt.includes(SEP) || unit.includes(SEP) || (label && label.includes(SEP))) return null;
   const a = packObject(req.attributes);
   if (a === null) return null;
+  const entries = packedEntries;
   const v = packObject(req.variables);
   if (v === null) return null;
-  return prompt + SEP + (label ?? "") + SEP + unit + SEP + a + SEP + v;
+  const nuls = 5 + 2 * (entries + packedEntries);
+  return prompt + SEP + (label ?? "") + SEP + unit + SEP + a + SEP + v + SEP + nuls;
 }
 
 function deepFreeze(v) {
@@ -95,7 +101,6 @@ function deepFreeze(v) {
  */
 export class Engine {
   #wasm;
-  #jsonOnly;
   // What is fixed per version, by the version's address in the engine's memory.
   #info = new Map();
   // Text held by the compiled manifest (template literals, rules, labels, roles) by
@@ -116,9 +121,6 @@ export class Engine {
     } catch (e) {
       throw typeof e === "string" ? fromEngine(e) : e;
     }
-    // A NUL inside the manifest's strings could reach rendered output, where it would
-    // break the packed answer: such a manifest always takes the JSON path.
-    this.#jsonOnly = text.includes("\\u0000");
     this.#memory = WasmEngine.memory();
     this.#input = this.#wasm.inputBuffer(0);
     this.#inputCapacity = this.#wasm.inputCapacity();
@@ -131,7 +133,7 @@ export class Engine {
     if (req === null || typeof req !== "object") {
       throw new EdgepromptError("invalid_request", "invalid request: resolve() takes {prompt, unit, label?, attributes?, variables?}");
     }
-    const packed = this.#jsonOnly ? null : pack(req);
+    const packed = pack(req);
     if (packed === null) return this.#resolveJson(req);
     // The request is written straight into the engine's request buffer.
     let bytes = this.#view();
@@ -146,8 +148,10 @@ export class Engine {
     bytes = this.#view();
     const words = this.#words;
     const textAt = words[at + 1];
+    const status = words[at];
+    if (status === 2) return this.#resolveJson(req); // a field holds NUL
     const text = utf8.decode(bytes.subarray(textAt, textAt + words[at + 2]));
-    if (words[at] !== 0) throw fromEngine(text);
+    if (status !== 0) throw fromEngine(text);
     return this.#decision(req.prompt, text, words, at);
   }
 

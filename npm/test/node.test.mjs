@@ -31,11 +31,17 @@ test("values the packed form cannot carry take the JSON path and decide the same
   const nul = engine.resolve({ ...base, variables: { question: "q\0?", s: "a" } });
   assert.equal(nul.version, plain.version);
   assert.equal(nul.messages.at(-1).content, "q\0?");
-  // A manifest with a NUL in a template always takes the JSON path.
+  // A NUL in template text, a key or a unit: text by address and the NUL count keep
+  // the decision whole.
   const m = JSON.parse(manifest);
   m.prompts.golden.versions[1].messages[0].content = "v2\0{{question}}";
   const nulManifest = new Engine(m).resolve({ ...base, variables: { question: "q?", s: "a" } });
   assert.equal(nulManifest.messages[0].content, "v2\0q?");
+  const nulKey = engine.resolve({ ...base, variables: { question: "q?", "s\x00": "a" } });
+  assert.deepEqual(nulKey, plain);
+  const nulUnit = engine.resolve({ ...base, unit: "u\x001" });
+  assert.deepEqual(nulUnit, engine.resolve({ ...base, unit: "u\x001" }));
+  assert.ok(nulUnit.bucket >= 0 && nulUnit.bucket < 10000);
   assert.throws(() => engine.resolve({ ...base, label: "" }), (e) => e instanceof EdgepromptError && e.code === "unknown_label");
   assert.throws(() => engine.resolve({ ...base, variables: { question: 1n } }), (e) => e.code === "invalid_request");
   // undefined values are skipped, like JSON.stringify does.
@@ -72,4 +78,23 @@ test("a client with a given manifest resolves without any network", async () => 
   assert.deepEqual(client.resolve(cases[0].request), new Engine(manifest).resolve(cases[0].request));
   assert.throws(() => client.track(client.resolve(cases[0].request), "resolved", 1), (e) => e.code === "unknown_decision");
   await client.close();
+});
+
+test("decisions stay whole when the engine's memory grows between and during resolves", () => {
+  const engine = new Engine(manifest);
+  const base = { prompt: "golden", unit: "u1", variables: { question: "q?" } };
+  const units = Array.from({ length: 200 }, (_, i) => `grow-${i}`);
+  // Decided before any growth, by another engine (its own caches).
+  const reference = new Engine(manifest);
+  const expected = units.map((unit) => reference.resolve({ ...base, unit }));
+  const before = engine.resolve(base);
+  // A request far larger than the request buffer and the memory grown so far: the
+  // buffer and then the memory grow, which detaches every view of the old memory.
+  const big = "é".repeat(400_000);
+  const large = engine.resolve({ ...base, variables: { question: big } });
+  assert.equal(large.messages.at(-1).content, big);
+  assert.deepEqual(engine.resolve(base), before);
+  // Versions first met after the growth: their text and fixed parts are read then.
+  assert.deepEqual(units.map((unit) => engine.resolve({ ...base, unit })), expected);
+  assert.ok(new Set(expected.map((d) => d.version)).size > 1);
 });
