@@ -43,15 +43,20 @@ struct Split<'a> {
     prompt: &'a str,
     label: Option<&'a str>,
     unit: &'a str,
-    /// Attribute then variable entries: name and tagged value.
-    entries: Vec<(&'a str, &'a str)>,
+    /// Attribute then variable entries; a `j` value is held as its JSON text (a
+    /// [`Val::Str`]) until parsed, at an index listed in `json_at`.
+    entries: Vec<(&'a str, Val<'a>)>,
+    json_at: Vec<usize>,
     attribute_count: usize,
+    /// How many fields the text had.
+    fields: usize,
 }
 
 /// Splits at NUL bytes (a byte search: fields are short, and NUL is ASCII, so every
-/// piece is on a character boundary).
+/// piece is on a character boundary), counting the fields.
 struct NulSplit<'a> {
     rest: Option<&'a str>,
+    count: usize,
 }
 
 impl<'a> Iterator for NulSplit<'a> {
@@ -59,6 +64,7 @@ impl<'a> Iterator for NulSplit<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         let rest = self.rest?;
+        self.count += 1;
         match rest.bytes().position(|b| b == 0) {
             Some(i) => {
                 self.rest = rest.get(i + 1..);
@@ -92,25 +98,33 @@ impl Unpacked {
     }
 }
 
-/// Checks the trailing count of NULs, so that a NUL inside a field (which the
-/// JavaScript side never looks for) is told apart from the separators.
-fn strip_nul_count(text: &str) -> Result<&str, Unpacked> {
+/// Decodes the fields in one pass, then checks the trailing count of NULs, so that a
+/// NUL inside a field (which the JavaScript side never looks for) is told apart from
+/// the separators: the fields of a well-formed text are one more than its NULs.
+fn split(text: &str) -> Result<Split<'_>, Unpacked> {
     let (body, count) = text.rsplit_once(SEP).ok_or_else(|| bad("no NUL count"))?;
-    let count: usize = count.parse().map_err(|_| bad("NUL count"))?;
-    if text.bytes().filter(|&b| b == 0).count() != count {
-        return Err(Unpacked::Nul);
+    let nuls: usize = count.parse().map_err(|_| bad("NUL count"))?;
+    match split_fields(body) {
+        Ok(split) if split.fields == nuls => Ok(split),
+        Ok(_) => Err(Unpacked::Nul),
+        // Only now is it worth counting: a NUL inside a field derails the decoding.
+        Err(_) if body.bytes().filter(|&b| b == 0).count() + 1 != nuls => Err(Unpacked::Nul),
+        Err(e) => Err(e.into()),
     }
-    Ok(body)
 }
 
-fn split(text: &str) -> Result<Split<'_>, ResolveError> {
-    let mut fields = NulSplit { rest: Some(text) };
+fn split_fields(text: &str) -> Result<Split<'_>, ResolveError> {
+    let mut fields = NulSplit {
+        rest: Some(text),
+        count: 0,
+    };
     let mut next = |what: &str| fields.next().ok_or_else(|| bad(what));
     let prompt = next("prompt")?;
     let label = Some(next("label")?).filter(|l| !l.is_empty());
     let unit = next("unit")?;
     // Every entry takes two fields; the count is only a first guess.
     let mut entries = Vec::with_capacity(text.len() / 16);
+    let mut json_at = Vec::new();
     let mut attribute_count = 0;
     for what in ["attributes", "variables"] {
         let count: usize = fields
@@ -121,7 +135,12 @@ fn split(text: &str) -> Result<Split<'_>, ResolveError> {
             let (Some(name), Some(v)) = (fields.next(), fields.next()) else {
                 return Err(bad(&format!("{what} end early")));
             };
-            entries.push((name, v));
+            if let Some(json) = v.strip_prefix('j') {
+                json_at.push(entries.len());
+                entries.push((name, Val::Str(json)));
+            } else {
+                entries.push((name, value(v)?));
+            }
         }
         if what == "attributes" {
             attribute_count = entries.len();
@@ -135,29 +154,19 @@ fn split(text: &str) -> Result<Split<'_>, ResolveError> {
         label,
         unit,
         entries,
+        json_at,
         attribute_count,
+        fields: fields.count,
     })
 }
 
-/// Parses the `j` (JSON) values, in order.
-fn parse_json(entries: &[(&str, &str)]) -> Result<Vec<Value>, ResolveError> {
-    entries
-        .iter()
-        .filter_map(|(_, v)| v.strip_prefix('j'))
-        .map(|text| serde_json::from_str(text).map_err(|e| bad(&format!("value {text:?}: {e}"))))
-        .collect()
-}
-
-fn value<'a>(
-    tagged: &'a str,
-    json: &mut impl Iterator<Item = &'a Value>,
-) -> Result<Val<'a>, ResolveError> {
+/// A scalar value from its tag and text.
+fn value(tagged: &str) -> Result<Val<'_>, ResolveError> {
     let (tag, text) = tagged.split_at_checked(1).unwrap_or(("", ""));
     match tag {
         "s" => Ok(Val::Str(text)),
         // String(x) of a finite number is valid JSON number text.
         "n" if crate::condition::parse_number(text).is_some() => Ok(Val::Num(text)),
-        "j" => json.next().map(Val::Json).ok_or_else(|| bad("JSON value")),
         "t" if text.is_empty() => Ok(Val::Bool(true)),
         "f" if text.is_empty() => Ok(Val::Bool(false)),
         "z" if text.is_empty() => Ok(Val::Null),
@@ -171,14 +180,24 @@ fn with_input<T>(
     text: &str,
     then: impl FnOnce(&Input<'_>) -> Result<T, ResolveError>,
 ) -> Result<T, Unpacked> {
-    let split = split(strip_nul_count(text)?)?;
-    let json = parse_json(&split.entries)?;
-    let mut json_values = json.iter();
-    let mut fields: Vec<(&str, Val<'_>)> = Vec::with_capacity(split.entries.len());
-    for (name, v) in &split.entries {
-        fields.push((name, value(v, &mut json_values)?));
+    let split = split(text)?;
+    let json: Vec<Value> = split
+        .json_at
+        .iter()
+        .map(|&i| match split.entries.get(i) {
+            Some((_, Val::Str(text))) => {
+                serde_json::from_str(text).map_err(|e| bad(&format!("value {text:?}: {e}")))
+            }
+            _ => Err(bad("JSON value")),
+        })
+        .collect::<Result<_, _>>()?;
+    let mut entries = split.entries;
+    for (&i, value) in split.json_at.iter().zip(&json) {
+        if let Some(entry) = entries.get_mut(i) {
+            entry.1 = Val::Json(value);
+        }
     }
-    let (attrs, vars) = fields.split_at(split.attribute_count.min(fields.len()));
+    let (attrs, vars) = entries.split_at(split.attribute_count.min(entries.len()));
     let input = Input {
         prompt: split.prompt,
         label: split.label,

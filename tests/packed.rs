@@ -236,6 +236,27 @@ fn malformed_packed_text_is_a_typed_error() {
     }
 }
 
+proptest! {
+    /// Wherever a NUL hides (unit, a name, a value), the structural count the caller
+    /// appends no longer matches, and the engine answers "use the JSON path".
+    #[test]
+    fn any_nul_inside_a_field_is_detected(
+        fields in proptest::collection::vec("[a-z\u{e9}]{0,4}", 4),
+        target in 0usize..4,
+        at in 0usize..5,
+    ) {
+        let (m, _) = golden();
+        let mut f = fields.clone();
+        let cut = f[target].char_indices().nth(at).map_or(f[target].len(), |(i, _)| i);
+        f[target].insert(cut, '\0');
+        // unit, attribute name, attribute value (a string), variable name.
+        let text = format!("golden\0\0u{}\x001\0k{}\0s{}\x001\0v{}\0s\0{}", f[0], f[1], f[2], f[3], 5 + 2 * 2);
+        let (mut ops, mut out) = (Vec::new(), String::new());
+        resolve_packed_ops(&m, &text, &mut ops, &mut out);
+        prop_assert_eq!(ops[0], 2, "{:?}", text);
+    }
+}
+
 #[test]
 fn a_nul_inside_a_field_sends_the_caller_to_the_json_path() {
     let (m, _) = golden();

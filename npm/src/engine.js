@@ -113,6 +113,10 @@ export class Engine {
   #bytes = null;
   #input = 0;
   #inputCapacity = 0;
+  #inputView = null;
+  // A direct-mapped cache in front of #literals: most decisions repeat a few texts.
+  #slotKeys = new Uint32Array(1024);
+  #slotTexts = new Array(1024);
 
   constructor(manifest) {
     const text = typeof manifest === "string" ? manifest : JSON.stringify(manifest);
@@ -136,16 +140,17 @@ export class Engine {
     const packed = pack(req);
     if (packed === null) return this.#resolveJson(req);
     // The request is written straight into the engine's request buffer.
-    let bytes = this.#view();
-    let { read, written } = utf8Encoder.encodeInto(packed, bytes.subarray(this.#input, this.#input + this.#inputCapacity));
+    this.#view();
+    let { read, written } = utf8Encoder.encodeInto(packed, this.#inputView);
     if (read < packed.length) {
       this.#input = this.#wasm.inputBuffer(packed.length * 3);
       this.#inputCapacity = this.#wasm.inputCapacity();
-      bytes = this.#view();
-      ({ written } = utf8Encoder.encodeInto(packed, bytes.subarray(this.#input, this.#input + this.#inputCapacity)));
+      this.#inputView = null;
+      this.#view();
+      ({ written } = utf8Encoder.encodeInto(packed, this.#inputView));
     }
     const at = this.#wasm.resolveBuffer(written) >>> 2;
-    bytes = this.#view();
+    const bytes = this.#view();
     const words = this.#words;
     const textAt = words[at + 1];
     const status = words[at];
@@ -161,7 +166,9 @@ export class Engine {
     if (bytes === null || bytes.byteLength === 0) {
       bytes = this.#bytes = new Uint8Array(this.#memory.buffer);
       this.#words = new Uint32Array(this.#memory.buffer);
+      this.#inputView = null;
     }
+    if (this.#inputView === null) this.#inputView = bytes.subarray(this.#input, this.#input + this.#inputCapacity);
     return bytes;
   }
 
@@ -225,6 +232,8 @@ export class Engine {
   }
 
   #literal(ptr, len) {
+    const slot = (ptr ^ (ptr >>> 10)) & 1023;
+    if (this.#slotKeys[slot] === ptr) return this.#slotTexts[slot];
     let s = this.#literals.get(ptr);
     if (s === undefined) {
       // The text lives in the compiled manifest (or the engine's static data), which
@@ -232,12 +241,15 @@ export class Engine {
       s = utf8.decode(new Uint8Array(this.#memory.buffer, ptr, len));
       this.#literals.set(ptr, s);
     }
+    this.#slotKeys[slot] = ptr;
+    this.#slotTexts[slot] = s;
     return s;
   }
 
   /** Frees the compiled manifest's Wasm memory; the engine cannot be used afterwards. */
   free() {
     this.#literals.clear();
+    this.#slotKeys.fill(0);
     this.#wasm.free();
   }
 }
