@@ -178,7 +178,7 @@ fn value(tagged: &str) -> Result<Val<'_>, ResolveError> {
 /// text (JSON values are parsed once), never copied into JSON objects.
 fn with_input<T>(
     text: &str,
-    then: impl FnOnce(&Input<'_>) -> Result<T, ResolveError>,
+    then: impl FnOnce(&Input<'_>, &[(&str, Val<'_>)]) -> Result<T, ResolveError>,
 ) -> Result<T, Unpacked> {
     let split = split(text)?;
     let json: Vec<Value> = split
@@ -205,7 +205,7 @@ fn with_input<T>(
         attributes: (!attrs.is_empty()).then_some(Fields::List(attrs)),
         variables: (!vars.is_empty()).then_some(Val::Obj(Fields::List(vars))),
     };
-    Ok(then(&input)?)
+    Ok(then(&input, &entries)?)
 }
 
 fn push_decimal(out: &mut String, n: u32) {
@@ -243,12 +243,14 @@ fn encode_head(a: &Assignment<'_>, out: &mut String) {
 
 /// Writes the rendered text or messages after the decision's head; in the ops form,
 /// records them in `ops` (see [`resolve_packed_ops`]).
-struct Packer<'o> {
+struct Packer<'o, 'e> {
     out: &'o mut String,
     ops: Option<&'o mut Vec<usize>>,
+    /// The request's entries, whose string values the ops name by index.
+    entries: &'e [(&'e str, Val<'e>)],
 }
 
-impl Packer<'_> {
+impl Packer<'_, '_> {
     fn role(&mut self, role: &str, literal: bool) {
         match self.ops.as_deref_mut() {
             None => {
@@ -272,7 +274,7 @@ fn utf16_len(s: &str) -> usize {
     }
 }
 
-impl<'a> Target<'a> for Packer<'_> {
+impl<'a> Target<'a> for Packer<'_, '_> {
     fn render(
         &mut self,
         role: Option<&'a str>,
@@ -298,7 +300,7 @@ impl<'a> Target<'a> for Packer<'_> {
                     scopes,
                     partials,
                     opts,
-                    Out::with_ops(self.out, max, ops),
+                    Out::with_ops(self.out, max, ops, self.entries),
                 )?;
                 let pairs = (ops.len() - count_at - 1) / 2;
                 if let Some(slot) = ops.get_mut(count_at) {
@@ -342,13 +344,14 @@ pub fn encode_error(e: &ResolveError, out: &mut String) {
 /// Resolves a packed request into a packed decision or error.
 pub fn resolve_packed(m: &CompiledManifest, text: &str) -> String {
     let mut out = String::with_capacity(1024);
-    let result = with_input(text, |input| {
+    let result = with_input(text, |input, _| {
         let (_, a, version) = decide(m, input)?;
         encode_head(&a, &mut out);
         out.push(if is_text(version) { 't' } else { 'm' });
         let mut packer = Packer {
             out: &mut out,
             ops: None,
+            entries: &[],
         };
         render_version(m, version, input.variables, &mut packer)
     })
@@ -369,7 +372,9 @@ pub fn resolve_packed(m: &CompiledManifest, text: &str) -> String {
 /// what is fixed per version), the rule and the label as (address, byte length),
 /// `kind` (0 text, 1 chat), the number of outputs, then per output: for chat, its
 /// role as a piece; the number of pieces; the pieces. A piece is (address, byte
-/// length) of text in memory, or (0, n): the next n UTF-16 units of `out`. A message
+/// length) of text in memory, (0, n): the next n UTF-16 units of `out`, or (1, i): the
+/// string value of the request's entry `i` (attributes then variables, from 0), which
+/// the caller holds already. A message
 /// given by a chat placeholder has the role `(0, n)` and one piece. An error has only
 /// the first three words.
 pub fn resolve_packed_ops(
@@ -380,7 +385,7 @@ pub fn resolve_packed_ops(
 ) {
     ops.clear();
     out.clear();
-    let result = with_input(text, |input| {
+    let result = with_input(text, |input, entries| {
         let (_, a, version) = decide(m, input)?;
         let chat = !is_text(version);
         ops.extend([
@@ -401,6 +406,7 @@ pub fn resolve_packed_ops(
         let mut packer = Packer {
             out: &mut *out,
             ops: Some(&mut *ops),
+            entries,
         };
         render_version(m, version, input.variables, &mut packer)?;
         Ok(())

@@ -70,8 +70,32 @@ fn read(ptr: usize, len: usize) -> String {
     std::str::from_utf8(bytes).unwrap().to_string()
 }
 
+/// The string values of a packed request's entries, by entry index (attributes, then
+/// variables), as the npm package keeps them while packing.
+fn entry_strings(packed: &str) -> Vec<Option<String>> {
+    let f: Vec<&str> = packed.split('\0').collect();
+    let mut out = Vec::new();
+    let mut at = 3;
+    for _ in 0..2 {
+        let n: usize = f[at].parse().unwrap();
+        for i in 0..n {
+            let v = f[at + 2 + 2 * i];
+            out.push(v.strip_prefix('s').map(str::to_string));
+        }
+        at += 1 + 2 * n;
+    }
+    out
+}
+
 /// Assembles a decision from the ops form as the npm package does.
-fn unpack_ops(m: &edgeprompt::CompiledManifest, prompt: &str, text: &str, ops: &[usize]) -> Value {
+fn unpack_ops(
+    m: &edgeprompt::CompiledManifest,
+    prompt: &str,
+    packed: &str,
+    text: &str,
+    ops: &[usize],
+) -> Value {
+    let inputs = entry_strings(packed);
     if ops[0] == 1 {
         return json!({"error": serde_json::from_str::<Value>(text).unwrap()});
     }
@@ -79,6 +103,9 @@ fn unpack_ops(m: &edgeprompt::CompiledManifest, prompt: &str, text: &str, ops: &
     let units: Vec<u16> = text.encode_utf16().collect();
     let mut at_unit = 0;
     let mut piece = |a: usize, b: usize| {
+        if a == 1 {
+            return inputs[b].clone().expect("a string entry");
+        }
         if a != 0 {
             return read(a, b);
         }
@@ -139,7 +166,7 @@ fn unpack_ops(m: &edgeprompt::CompiledManifest, prompt: &str, text: &str, ops: &
 fn via_ops(m: &edgeprompt::CompiledManifest, prompt: &str, packed: &str) -> Value {
     let (mut ops, mut text) = (Vec::new(), String::new());
     resolve_packed_ops(m, packed, &mut ops, &mut text);
-    unpack_ops(m, prompt, &text, &ops)
+    unpack_ops(m, prompt, packed, &text, &ops)
 }
 
 /// Rebuilds the decision's JSON from the packed answer (either form) and the version's
@@ -317,5 +344,10 @@ fn a_repeated_name_takes_the_last_value_as_json_parsing_does() {
     let packed = with_count("golden\0\0u1\x000\x002\0question\0sfirst\0question\0slast".into());
     assert_eq!(unpack(&m, "golden", &resolve_packed(&m, &packed)), want);
     assert_eq!(via_ops(&m, "golden", &packed), want);
+    // The value rendered as given is named by its entry, never sent back.
+    let (mut ops, mut out) = (Vec::new(), String::new());
+    resolve_packed_ops(&m, &packed, &mut ops, &mut out);
+    assert!(ops.windows(2).any(|w| w == [1, 1]), "{ops:?}");
+    assert!(!out.contains("last"), "{out:?}");
     assert!(want.to_string().contains("last"));
 }

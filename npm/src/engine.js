@@ -56,6 +56,10 @@ function packValue(v) {
 
 // Entries written by the last packObject.
 let packedEntries = 0;
+// The string values of the last packed request, by entry index: a decision names a
+// value it renders unchanged by that index instead of sending it back.
+const packedStrings = [];
+let entryIndex = 0;
 
 function packObject(o) {
   packedEntries = 0;
@@ -68,6 +72,7 @@ function packObject(o) {
     if (t === undefined) continue;
     if (t === null) return null;
     s += SEP + k + SEP + t;
+    packedStrings[entryIndex++] = o[k];
     n++;
   }
   packedEntries = n;
@@ -78,6 +83,7 @@ function pack(req) {
   const { prompt, label, unit } = req;
   if (typeof prompt !== "string" || typeof unit !== "string") return null;
   if (label !== undefined && label !== null && (typeof label !== "string" || label === "")) return null;
+  entryIndex = 0;
   const a = packObject(req.attributes);
   if (a === null) return null;
   const entries = packedEntries;
@@ -155,7 +161,8 @@ export class Engine {
     const textAt = words[at + 1];
     const status = words[at];
     if (status === 2) return this.#resolveJson(req); // a field holds NUL
-    const text = utf8.decode(bytes.subarray(textAt, textAt + words[at + 2]));
+    const textLen = words[at + 2];
+    const text = textLen === 0 ? "" : utf8.decode(bytes.subarray(textAt, textAt + textLen));
     if (status !== 0) throw fromEngine(text);
     return this.#decision(req.prompt, text, words, at);
   }
@@ -211,7 +218,8 @@ export class Engine {
       const pieces = w[i++];
       let content = "";
       for (let j = 0; j < pieces; j++, i += 2) {
-        content += w[i] === 0 ? text.slice(pos, (pos += w[i + 1])) : this.#literal(w[i], w[i + 1]);
+        const a = w[i];
+        content += a === 0 ? text.slice(pos, (pos += w[i + 1])) : a === 1 ? packedStrings[w[i + 1]] : this.#literal(a, w[i + 1]);
       }
       if (chat) messages.push({ role, content });
       else d.text = content;

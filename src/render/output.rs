@@ -1,5 +1,6 @@
 //! The output buffer: appends with a size limit and optional HTML escaping.
 
+use crate::input::Val;
 use std::fmt;
 
 /// The output limit was reached; nothing more may be written.
@@ -15,6 +16,8 @@ pub(crate) struct Out<'o> {
     ops: Option<&'o mut Vec<usize>>,
     /// UTF-16 units of value text written since the last op.
     pending: usize,
+    /// Request entries whose string values are named by index instead of written.
+    inputs: &'o [(&'o str, Val<'o>)],
 }
 
 impl<'o> Out<'o> {
@@ -26,6 +29,7 @@ impl<'o> Out<'o> {
             max_output,
             ops: None,
             pending: 0,
+            inputs: &[],
         }
     }
 
@@ -33,14 +37,17 @@ impl<'o> Out<'o> {
     /// (address, byte length) of the literal in memory, so a caller that shares the
     /// memory (JavaScript, beside the Wasm engine) splices in text it has cached; a
     /// run of value text written to `buf` is recorded as (0, its length in UTF-16
-    /// units). Call [`Out::finish`] at the end.
+    /// units); a value that is the very string of one of `inputs` is recorded as (1, its
+    /// index), since the caller holds it already. Call [`Out::finish`] at the end.
     pub(crate) fn with_ops(
         buf: &'o mut String,
         max_output: usize,
         ops: &'o mut Vec<usize>,
+        inputs: &'o [(&'o str, Val<'o>)],
     ) -> Self {
         Out {
             ops: Some(ops),
+            inputs,
             ..Out::new(buf, max_output)
         }
     }
@@ -73,6 +80,17 @@ impl<'o> Out<'o> {
     pub(crate) fn push(&mut self, s: &str) -> Result<(), Overflow> {
         self.take(s.len())?;
         if self.ops.is_some() {
+            // The same address and length: the caller's own string, not a copy.
+            let same = |(_, v): &(&str, Val<'_>)| matches!(v, Val::Str(x) if x.as_ptr() == s.as_ptr() && x.len() == s.len());
+            if !s.is_empty() {
+                if let Some(i) = self.inputs.iter().position(same) {
+                    self.finish();
+                    if let Some(ops) = self.ops.as_deref_mut() {
+                        ops.extend([1, i]);
+                    }
+                    return Ok(());
+                }
+            }
             self.pending += if s.is_ascii() {
                 s.len()
             } else {
