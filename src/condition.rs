@@ -130,7 +130,12 @@ pub fn parse_number(s: &str) -> Option<f64> {
     if i != b.len() {
         return None;
     }
-    s.parse::<f64>().ok().filter(|x| x.is_finite())
+    // The JSON parser's own conversion (the one that reads manifests), so one float
+    // parser serves the engine; a number that overflows is refused there.
+    match serde_json::from_str::<Value>(s) {
+        Ok(Value::Number(n)) => n.as_f64().filter(|x| x.is_finite()),
+        _ => None,
+    }
 }
 
 /// Parses a SemVer 2.0 version, allowing one leading `v`.

@@ -516,10 +516,53 @@ impl RequestDoc {
     }
 }
 
+/// The fields a JSON request may have.
+const REQUEST_FIELDS: [&str; 5] = ["prompt", "label", "unit", "attributes", "variables"];
+
+/// Reads a request from a parsed JSON document, refusing unknown fields. (By hand, not
+/// derived: the npm package's Wasm then carries no typed deserialisation.)
+fn request_from(doc: &Value) -> Result<Request<'_>, String> {
+    let Value::Object(map) = doc else {
+        return Err(format!("invalid type: {}, expected a request object", kind(doc)));
+    };
+    if let Some(other) = map.keys().find(|k| !REQUEST_FIELDS.contains(&k.as_str())) {
+        return Err(format!(
+            "unknown field `{other}`, expected one of `prompt`, `label`, `unit`, `attributes`, `variables`"
+        ));
+    }
+    let string = |name: &str| match map.get(name) {
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => Err(format!("field `{name}`: invalid type: {}, expected a string", kind(v))),
+    };
+    let prompt = string("prompt")?.ok_or("missing field `prompt`")?;
+    let unit = string("unit")?.ok_or("missing field `unit`")?;
+    Ok(Request {
+        prompt,
+        label: string("label")?,
+        unit,
+        attributes: map.get("attributes"),
+        variables: map.get("variables"),
+    })
+}
+
+/// A JSON value's kind, for messages.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// Resolves a request given as JSON text into the decision as JSON text.
 pub fn resolve_json(m: &CompiledManifest, request: &str) -> Result<String, ResolveError> {
-    let doc: RequestDoc =
+    let doc: Value =
         serde_json::from_str(request).map_err(|e| ResolveError::InvalidRequest(e.to_string()))?;
-    let decision = resolve(m, &doc.as_request())?;
+    let req = request_from(&doc).map_err(ResolveError::InvalidRequest)?;
+    let decision = resolve(m, &req)?;
     serde_json::to_string(&decision).map_err(|e| ResolveError::InvalidRequest(e.to_string()))
 }

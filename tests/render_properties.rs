@@ -228,3 +228,25 @@ fn ties_between_shortest_forms_go_to_the_closest_like_javascript() {
     edgeprompt::render::write_f64(f64::from_bits(14042612010403421668), &mut out);
     assert_eq!(out, "-152874121549551.12");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(20000))]
+
+    /// The shortest digits come out as ryu, the reference, gives them.
+    #[test]
+    fn number_digits_equal_ryus(bits in any::<u64>()) {
+        let x = f64::from_bits(bits);
+        prop_assume!(x.is_finite() && x != 0.0);
+        let mut out = String::new();
+        edgeprompt::render::write_f64(x, &mut out);
+        let mut buf = ryu::Buffer::new();
+        let reference = buf.format_finite(x);
+        let digits = |s: &str| -> String {
+            let m = s.split(['e', 'E']).next().unwrap_or("");
+            m.chars().filter(char::is_ascii_digit).collect::<String>().trim_start_matches('0').trim_end_matches('0').to_string()
+        };
+        prop_assert_eq!(digits(&out), digits(reference), "{}", x);
+        let back: f64 = out.parse().unwrap();
+        prop_assert_eq!(back, x);
+    }
+}

@@ -130,10 +130,11 @@ pub(crate) fn format_f64(x: f64, buf: &mut NumBuf) {
         buf.push_bytes(b"Infinity");
         return;
     }
-    // ryu gives the shortest digits that round-trip (as ECMAScript requires), written
+    // zmij (serde_json's own float formatter) gives the shortest digits that round-trip,
+    // the closest to the value where two are shortest (as ECMAScript requires), written
     // either as a decimal ("123.456", "0.001") or in exponent form ("1.2345e-7").
-    let mut ryu_buf = ryu::Buffer::new();
-    let text = ryu_buf.format_finite(x);
+    let mut digits_buf = zmij::Buffer::new();
+    let text = digits_buf.format_finite(x);
     let (mantissa, exp) = text.split_once('e').unwrap_or((text, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
