@@ -36,6 +36,7 @@ pub enum Fields<'a> {
 
 impl<'a> Fields<'a> {
     /// The value named `name`.
+    #[inline]
     pub fn get(&self, name: &str) -> Option<Val<'a>> {
         match self {
             Fields::Json(map) => map.get(name).map(Val::Json),
@@ -85,6 +86,7 @@ impl<'a> Val<'a> {
     }
 
     /// The string, if it is one.
+    #[inline]
     pub fn as_str(&self) -> Option<&'a str> {
         match self {
             Val::Str(s) => Some(s),
@@ -111,6 +113,7 @@ impl<'a> Val<'a> {
     }
 
     /// The object, if it is one.
+    #[inline]
     pub fn as_fields(&self) -> Option<Fields<'a>> {
         match self {
             Val::Obj(f) => Some(*f),
@@ -120,6 +123,7 @@ impl<'a> Val<'a> {
     }
 
     /// The list, if it is one.
+    #[inline]
     pub fn as_list(&self) -> Option<&'a [Value]> {
         match self {
             Val::Json(Value::Array(items)) => Some(items),
@@ -128,6 +132,7 @@ impl<'a> Val<'a> {
     }
 
     /// Mustache truthiness: `null`, `false`, `""` and `[]` are false, all else true.
+    #[inline]
     pub fn truthy(&self) -> bool {
         match self {
             Val::Null | Val::Bool(false) => false,
@@ -143,6 +148,7 @@ impl<'a> Val<'a> {
     }
 
     /// The member `key` of an object.
+    #[inline]
     pub fn member(&self, key: &str) -> Option<Val<'a>> {
         self.as_fields().and_then(|f| f.get(key))
     }

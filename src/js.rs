@@ -92,7 +92,7 @@ impl Engine {
                 self.text = json!({"code": e.code(), "message": e.to_string()}).to_string();
                 self.ops.clear();
                 self.ops
-                    .extend([1, self.text.as_ptr() as usize, self.text.len()]);
+                    .extend_from_slice(&[1, self.text.as_ptr() as usize, self.text.len()]);
             }
         }
         self.ops.as_ptr() as usize

@@ -65,7 +65,7 @@ impl<'a> Iterator for NulSplit<'a> {
     fn next(&mut self) -> Option<&'a str> {
         let rest = self.rest?;
         self.count += 1;
-        match rest.bytes().position(|b| b == 0) {
+        match find_nul(rest.as_bytes()) {
             Some(i) => {
                 self.rest = rest.get(i + 1..);
                 rest.get(..i)
@@ -73,6 +73,26 @@ impl<'a> Iterator for NulSplit<'a> {
             None => self.rest.take(),
         }
     }
+}
+
+/// The index of the first NUL byte, scanning eight bytes at a time.
+fn find_nul(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(chunk) = bytes
+        .get(i..i + 8)
+        .and_then(|c| <[u8; 8]>::try_from(c).ok())
+    {
+        let x = u64::from_le_bytes(chunk);
+        // Nonzero exactly when some byte of x is zero.
+        if x.wrapping_sub(ONES) & !x & HIGHS != 0 {
+            break;
+        }
+        i += 8;
+    }
+    let tail = bytes.get(i..)?;
+    tail.iter().position(|&b| b == 0).map(|p| i + p)
 }
 
 /// Why a packed request was not decoded.
@@ -257,9 +277,9 @@ impl Packer<'_, '_> {
                 self.out.push(SEP);
                 self.out.push_str(role);
             }
-            Some(ops) if literal => ops.extend([role.as_ptr() as usize, role.len()]),
+            Some(ops) if literal => ops.extend_from_slice(&[role.as_ptr() as usize, role.len()]),
             Some(ops) => {
-                ops.extend([0, utf16_len(role)]);
+                ops.extend_from_slice(&[0, utf16_len(role)]);
                 self.out.push_str(role);
             }
         }
@@ -320,7 +340,7 @@ impl<'a> Target<'a> for Packer<'_, '_> {
                 self.out.push_str(content);
             }
             Some(ops) => {
-                ops.extend([1, 0, utf16_len(content)]);
+                ops.extend_from_slice(&[1, 0, utf16_len(content)]);
                 self.out.push_str(content);
             }
         }
@@ -388,7 +408,7 @@ pub fn resolve_packed_ops(
     let result = with_input(text, |input, entries| {
         let (_, a, version) = decide(m, input)?;
         let chat = !is_text(version);
-        ops.extend([
+        ops.extend_from_slice(&[
             0,
             0,
             0,
@@ -415,12 +435,12 @@ pub fn resolve_packed_ops(
         Ok(()) => count_outputs(ops),
         Err(Unpacked::Nul) => {
             ops.clear();
-            ops.extend([2, 0, 0]);
+            ops.extend_from_slice(&[2, 0, 0]);
             out.clear();
         }
         Err(Unpacked::Error(e)) => {
             ops.clear();
-            ops.extend([1, 0, 0]);
+            ops.extend_from_slice(&[1, 0, 0]);
             out.clear();
             out.push_str(&error_json(&e));
         }
@@ -447,5 +467,18 @@ fn count_outputs(ops: &mut [usize]) {
     }
     if let Some(slot) = ops.get_mut(HEAD - 1) {
         *slot = outputs;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_nul;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn find_nul_finds_the_first_nul(bytes in proptest::collection::vec(prop_oneof![Just(0u8), 1u8..=255, Just(0x80u8), Just(1u8)], 0..40)) {
+            prop_assert_eq!(find_nul(&bytes), bytes.iter().position(|&b| b == 0));
+        }
     }
 }

@@ -523,7 +523,10 @@ const REQUEST_FIELDS: [&str; 5] = ["prompt", "label", "unit", "attributes", "var
 /// derived: the npm package's Wasm then carries no typed deserialisation.)
 fn request_from(doc: &Value) -> Result<Request<'_>, String> {
     let Value::Object(map) = doc else {
-        return Err(format!("invalid type: {}, expected a request object", kind(doc)));
+        return Err(format!(
+            "invalid type: {}, expected a request object",
+            kind(doc)
+        ));
     };
     if let Some(other) = map.keys().find(|k| !REQUEST_FIELDS.contains(&k.as_str())) {
         return Err(format!(
@@ -533,7 +536,10 @@ fn request_from(doc: &Value) -> Result<Request<'_>, String> {
     let string = |name: &str| match map.get(name) {
         Some(Value::String(s)) => Ok(Some(s.as_str())),
         None | Some(Value::Null) => Ok(None),
-        Some(v) => Err(format!("field `{name}`: invalid type: {}, expected a string", kind(v))),
+        Some(v) => Err(format!(
+            "field `{name}`: invalid type: {}, expected a string",
+            kind(v)
+        )),
     };
     let prompt = string("prompt")?.ok_or("missing field `prompt`")?;
     let unit = string("unit")?.ok_or("missing field `unit`")?;

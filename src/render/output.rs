@@ -61,7 +61,8 @@ impl<'o> Out<'o> {
     pub(crate) fn finish(&mut self) {
         if let Some(ops) = self.ops.as_deref_mut() {
             if self.pending > 0 {
-                ops.extend([0, self.pending]);
+                ops.push(0);
+                ops.push(self.pending);
                 self.pending = 0;
             }
         }
@@ -86,7 +87,8 @@ impl<'o> Out<'o> {
                 if let Some(i) = self.inputs.iter().position(same) {
                     self.finish();
                     if let Some(ops) = self.ops.as_deref_mut() {
-                        ops.extend([1, i]);
+                        ops.push(1);
+                        ops.push(i);
                     }
                     return Ok(());
                 }
@@ -111,7 +113,8 @@ impl<'o> Out<'o> {
         self.finish();
         if let Some(ops) = self.ops.as_deref_mut() {
             // The address is an identity and a place to read from, never dereferenced here.
-            ops.extend([s.as_ptr() as usize, s.len()]);
+            ops.push(s.as_ptr() as usize);
+            ops.push(s.len());
         }
         Ok(())
     }
