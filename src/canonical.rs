@@ -4,7 +4,7 @@
 //! escaped as serde_json escapes them, numbers as JavaScript's Number-to-String
 //! writes them (so `1.0` and `1` are the same content).
 
-use crate::input::Val;
+use crate::input::{Fields, Val};
 use crate::render::number::{format_number, format_text, NumBuf};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -43,15 +43,13 @@ fn write_value(v: &Value, out: &mut dyn Write) -> fmt::Result {
             // serde_json's map is sorted unless a dependent crate turns on
             // `preserve_order`; only then is a sorted copy of the entries needed.
             let sorted = map.keys().zip(map.keys().skip(1)).all(|(a, b)| a < b);
-            out.write_char('{')?;
             if sorted {
+                out.write_char('{')?;
                 write_entries(map.iter(), out)?;
+                out.write_char('}')
             } else {
-                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-                write_entries(entries.into_iter(), out)?;
+                write_val(Val::Obj(Fields::Json(map)), out)
             }
-            out.write_char('}')
         }
     }
 }
@@ -132,6 +130,14 @@ fn write_string(s: &str, out: &mut dyn Write) -> fmt::Result {
     }
     out.write_str(s.get(last..).unwrap_or(""))?;
     out.write_char('"')
+}
+
+/// `s` as a JSON string literal, for quoting names in messages.
+pub fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    // Writing into a String cannot fail.
+    let _ = write_string(s, &mut out);
+    out
 }
 
 /// Appends the canonical JSON text of `v` to `out`.

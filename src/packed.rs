@@ -190,7 +190,10 @@ fn value(tagged: &str) -> Result<Val<'_>, ResolveError> {
         "t" if text.is_empty() => Ok(Val::Bool(true)),
         "f" if text.is_empty() => Ok(Val::Bool(false)),
         "z" if text.is_empty() => Ok(Val::Null),
-        _ => Err(bad(&format!("bad value {tagged:?}"))),
+        _ => Err(bad(&format!(
+            "bad value {}",
+            crate::canonical::quoted(tagged)
+        ))),
     }
 }
 
@@ -205,9 +208,8 @@ fn with_input<T>(
         .json_at
         .iter()
         .map(|&i| match split.entries.get(i) {
-            Some((_, Val::Str(text))) => {
-                serde_json::from_str(text).map_err(|e| bad(&format!("value {text:?}: {e}")))
-            }
+            Some((_, Val::Str(text))) => serde_json::from_str(text)
+                .map_err(|e| bad(&format!("value {}: {e}", crate::canonical::quoted(text)))),
             _ => Err(bad("JSON value")),
         })
         .collect::<Result<_, _>>()?;

@@ -8,6 +8,8 @@ use std::collections::{HashMap, HashSet};
 
 /// Fast string-keyed map for per-request lookups.
 pub type FastMap<V> = HashMap<Box<str>, V, fnv::FnvBuildHasher>;
+/// A set of names with the same fast hasher.
+pub type FastSet = HashSet<Box<str>, fnv::FnvBuildHasher>;
 
 /// A validated, compiled manifest. Built once, shared read-only by every resolve.
 #[derive(Debug, Clone)]
@@ -116,9 +118,9 @@ pub enum Matcher {
     /// A condition on attributes.
     When(Condition),
     /// Forced units for QA, in clear.
-    Units(HashSet<Box<str>>),
+    Units(FastSet),
     /// Forced units as hex SHA-256 of `salt ‖ 0xFF ‖ unit` (the client projection).
-    UnitHashes(HashSet<Box<str>>),
+    UnitHashes(FastSet),
 }
 
 /// What a route serves.

@@ -186,7 +186,10 @@ pub(crate) fn check_name(name: &str, what: &str, path: &str, p: &mut Problems) -
     if !ok_first || !ok_rest {
         p.add(
             path,
-            format!("{what} name {name:?} must start with a letter, digit or _ and contain only letters, digits, _, - and ."),
+            format!(
+                "{what} name {} must start with a letter, digit or _ and contain only letters, digits, _, - and .",
+                crate::canonical::quoted(name)
+            ),
         );
         return false;
     }

@@ -1,7 +1,7 @@
 //! Labels and their routes: salts, rules with conditions or forced units, targets.
 
 use super::limits;
-use super::model::{Matcher, Route, Rule, Target};
+use super::model::{FastSet, Matcher, Route, Rule, Target};
 use super::problem::{index_path, key_path, Problems};
 use super::reader::{as_array, as_map, as_str, check_name, kind, short, Obj};
 use crate::assign::{parse_weight, SplitError, SplitLayout};
@@ -86,7 +86,7 @@ fn compile_route(
                 ),
             );
         }
-        let mut names: HashSet<&str> = HashSet::new();
+        let mut names: HashSet<&str, fnv::FnvBuildHasher> = HashSet::default();
         for (i, r) in list.iter().enumerate() {
             let rpath = index_path(&obj.at("rules"), i);
             if let Some(rule) = compile_rule(r, &rpath, versions, p) {
@@ -184,7 +184,7 @@ fn compile_rule(v: &Value, path: &str, versions: u32, p: &mut Problems) -> Optio
     })
 }
 
-fn unit_set(v: &Value, path: &str, hashed: bool, p: &mut Problems) -> Option<HashSet<Box<str>>> {
+fn unit_set(v: &Value, path: &str, hashed: bool, p: &mut Problems) -> Option<FastSet> {
     let list = as_array(v, path, p)?;
     if list.len() > limits::MAX_FORCED_UNITS {
         p.add(
@@ -198,7 +198,7 @@ fn unit_set(v: &Value, path: &str, hashed: bool, p: &mut Problems) -> Option<Has
         return None;
     }
     let before = p.len();
-    let mut set = HashSet::with_capacity(list.len());
+    let mut set = FastSet::with_capacity_and_hasher(list.len(), Default::default());
     for (i, u) in list.iter().enumerate() {
         let upath = index_path(path, i);
         let Some(s) = as_str(u, &upath, p) else {

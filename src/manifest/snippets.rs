@@ -231,7 +231,7 @@ impl SnippetSet {
 /// Finds a cycle in the include graph among `nodes`, as a path that returns to its start.
 fn find_cycle(nodes: &[&str], edges: &dyn Fn(&str) -> Vec<String>) -> Option<Vec<String>> {
     // Iterative DFS with colours: 1 = on the current path, 2 = finished.
-    let mut colour: std::collections::HashMap<String, u8> = Default::default();
+    let mut colour: std::collections::HashMap<String, u8, fnv::FnvBuildHasher> = Default::default();
     for &start in nodes {
         if colour.contains_key(start) {
             continue;

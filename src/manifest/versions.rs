@@ -329,7 +329,11 @@ fn check_variable_name(name: &str, path: &str, p: &mut Problems) -> bool {
     if !ok {
         p.add(
             path,
-            format!("variable name {name:?} must start with a letter or _ and contain only letters, digits, _ and - (at most {} bytes)", limits::MAX_NAME_LEN),
+            format!(
+                "variable name {} must start with a letter or _ and contain only letters, digits, _ and - (at most {} bytes)",
+                crate::canonical::quoted(name),
+                limits::MAX_NAME_LEN
+            ),
         );
     }
     ok
