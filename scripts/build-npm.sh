@@ -16,7 +16,7 @@ if [ -n "${EDGEPROMPT_FORCE_BUILD:-}" ] || [ ! -f "$out/edgeprompt_bg.wasm" ] \
   # with LLVM's inliner a little more eager than "s" makes it (the per-resolve path is
   # inlining-bound), every dependency at "z" (the speed of their non-generic code
   # does not show per resolve); wasm-opt -Oz after (Cargo.toml's wasm-pack metadata).
-  RUSTFLAGS="-C llvm-args=-inline-threshold=150" \
+  RUSTFLAGS="-C llvm-args=-inline-threshold=250" \
   wasm-pack build --target web --mode no-install --release --no-pack \
     --out-dir "$out" --out-name edgeprompt -- --no-default-features --features js \
     --config 'profile.release.opt-level="s"' --config 'profile.release.package."*".opt-level="z"' \

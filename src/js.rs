@@ -64,7 +64,8 @@ impl Engine {
     #[wasm_bindgen(js_name = inputBuffer)]
     pub fn input_buffer(&mut self, capacity: usize) -> usize {
         if self.input.len() < capacity {
-            self.input.resize(capacity, 0);
+            // A fresh zeroed buffer (the old bytes are never needed again).
+            self.input = vec![0; capacity];
         }
         self.input.as_ptr() as usize
     }

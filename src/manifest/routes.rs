@@ -8,7 +8,6 @@ use crate::assign::{parse_weight, SplitError, SplitLayout};
 use crate::condition::{parse_semver, Comparison, Condition, Scalar};
 use serde_json::Value;
 use std::cmp::Ordering;
-use std::collections::HashSet;
 
 const ROUTE_KEYS: &[&str] = &["salt", "rules", "default"];
 const RULE_KEYS: &[&str] = &["name", "when", "units", "unit_hashes", "target"];
@@ -86,11 +85,11 @@ fn compile_route(
                 ),
             );
         }
-        let mut names: HashSet<&str, fnv::FnvBuildHasher> = HashSet::default();
+        let mut names = FastSet::default();
         for (i, r) in list.iter().enumerate() {
             let rpath = index_path(&obj.at("rules"), i);
             if let Some(rule) = compile_rule(r, &rpath, versions, p) {
-                if !names.insert(r.get("name").and_then(Value::as_str).unwrap_or("")) {
+                if !names.insert(r.get("name").and_then(Value::as_str).unwrap_or("").into()) {
                     p.add(
                         key_path(&rpath, "name"),
                         format!("duplicate rule name \"{}\"", rule.name),

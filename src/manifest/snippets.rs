@@ -2,7 +2,7 @@
 //! version's pins: every partial reachable from it pinned, pins existing, no cycles.
 
 use super::limits;
-use super::model::FastMap;
+use super::model::{FastMap, FastSet};
 use super::problem::{index_path, key_path, Problems};
 use super::reader::{as_array, as_int, as_map, as_str, check_name, Obj};
 use crate::render::{References, Template};
@@ -230,33 +230,40 @@ impl SnippetSet {
 
 /// Finds a cycle in the include graph among `nodes`, as a path that returns to its start.
 fn find_cycle(nodes: &[&str], edges: &dyn Fn(&str) -> Vec<String>) -> Option<Vec<String>> {
-    // Iterative DFS with colours: 1 = on the current path, 2 = finished.
-    let mut colour: std::collections::HashMap<String, u8, fnv::FnvBuildHasher> = Default::default();
+    // Iterative DFS: nodes on the current path, and nodes seen (on the path or done).
+    // (Sets of the manifest's one set type: each map type weighs kilobytes of Wasm.)
+    let mut on_path = FastSet::default();
+    let mut seen = FastSet::default();
     for &start in nodes {
-        if colour.contains_key(start) {
+        if seen.contains(start) {
             continue;
         }
         let mut path: Vec<(String, Vec<String>)> = vec![(start.to_string(), edges(start))];
-        colour.insert(start.to_string(), 1);
+        seen.insert(start.into());
+        on_path.insert(start.into());
         while let Some((node, pending)) = path.last_mut() {
             match pending.pop() {
-                Some(next) => match colour.get(&next) {
-                    Some(1) => {
+                Some(next) => match (
+                    on_path.contains(next.as_str()),
+                    seen.contains(next.as_str()),
+                ) {
+                    (true, _) => {
                         let from = path.iter().position(|(n, _)| *n == next).unwrap_or(0);
                         let mut cycle: Vec<String> =
                             path.iter().skip(from).map(|(n, _)| n.clone()).collect();
                         cycle.push(next);
                         return Some(cycle);
                     }
-                    Some(_) => {}
-                    None => {
+                    (false, true) => {}
+                    (false, false) => {
                         let e = edges(&next);
-                        colour.insert(next.clone(), 1);
+                        seen.insert(next.as_str().into());
+                        on_path.insert(next.as_str().into());
                         path.push((next, e));
                     }
                 },
                 None => {
-                    colour.insert(node.clone(), 2);
+                    on_path.remove(node.as_str());
                     path.pop();
                 }
             }
