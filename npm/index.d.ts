@@ -396,11 +396,16 @@ export type KnownErrorCode =
   | "invalid_request"
   | "render_limit"
   | "internal"
+  // outcomes (the engine, locally, and the edge)
+  | "undeclared_metric"
+  | "invalid_value"
+  | "missing_id"
   // the client
   | "invalid_options"
   | "not_ready"
   | "unknown_decision"
   | "http_error"
+  | "queue_full"
   // the KV loader and the edge
   | "no_manifest"
   | "stale_revision"
@@ -433,7 +438,11 @@ export declare class EdgepromptError extends Error {
   code: EdgepromptErrorCode;
   /** For `invalid_manifest` from the engine: every problem with its path. */
   problems?: Problem[];
-  /** The edge's `error.details`, when it gave some (for `invalid_events`: `{errors: EventRejection[]}`). */
+  /**
+   * Details to act on: for `missing_variables` `{missing: string[]}`, for
+   * `invalid_variable` `{variable: string}` (locally and from the edge); the edge's
+   * `error.details` otherwise (for `invalid_events`: `{errors: EventRejection[]}`).
+   */
   details?: unknown;
   /** The HTTP status, for errors answered by the edge. */
   status?: number;
@@ -451,6 +460,11 @@ export declare class Engine {
   readonly revision: number;
   /** Assigns the unit to a version and renders it: the same decision as the edge's. */
   resolve(request: ResolveRequest): Decision;
+  /**
+   * Checks an outcome against the manifest's metric declarations by the edge's rules;
+   * throws an EdgepromptError (`undeclared_metric`, `invalid_value`, `missing_id`).
+   */
+  checkOutcome(metric: string, value: number | boolean, id?: string | number): void;
   /** Frees the compiled manifest's Wasm memory; the engine cannot be used afterwards. */
   free(): void;
 }
@@ -477,8 +491,10 @@ export declare function ready(wasm?: WasmSource): Promise<void>;
 export interface ClientOptionsCommon {
   /** How often to check the edge for a new manifest, in ms (default 60,000; 0 disables); only when no `manifest` is given. */
   refreshIntervalMs?: number;
-  /** How long exposures and outcomes wait to be sent in a batch, in ms (default 2,000). */
+  /** How long exposures and outcomes wait to be sent in a batch, in ms (default 2,000); a failed send retries after this, doubled per failure in a row, at most 60,000. */
   flushIntervalMs?: number;
+  /** Most exposures, and most outcomes, waiting to be sent (default 10,000); past it the oldest is dropped with a `queue_full` error to `onError`. */
+  maxQueue?: number;
   /** The manifest used when the first fetch from the edge fails. */
   fallback?: Manifest | string;
   /** Report exposures and outcomes to the edge (default: `true` when `edge` is given). */
@@ -525,6 +541,7 @@ export declare class Client {
   /**
    * Records an outcome of a decision this client's `resolve` returned (reporting on): `value`
    * 0/1/true/false for binary metrics, a number otherwise; `id` makes repeats count once (count metrics need one).
+   * Checked against the manifest first: throws `undeclared_metric`, `invalid_value` or `missing_id`.
    */
   track(decision: Decision, metric: string, value: number | boolean, id?: string | number): void;
   /** Sends every pending exposure, then every outcome whose token is known. */

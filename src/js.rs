@@ -109,6 +109,18 @@ impl Engine {
         })
     }
 
+    /// Checks an outcome against the manifest's metric declarations before the client
+    /// queues it: empty when it is fine, else `{code, message}` as JSON.
+    #[wasm_bindgen(js_name = checkOutcome)]
+    pub fn check_outcome(&self, metric: &str, value_json: &str, has_id: bool) -> String {
+        let kind = self.manifest.metric(metric).map(|m| m.kind);
+        let value: serde_json::Value = serde_json::from_str(value_json).unwrap_or_default();
+        match crate::events::outcome_value(metric, kind, &value, has_id) {
+            Ok(_) => String::new(),
+            Err(e) => json!({"code": e.code, "message": e.message}).to_string(),
+        }
+    }
+
     /// What a decision carries that is fixed per version, as JSON:
     /// `{model, tools, response_format, hash}`; empty when there is no such version.
     #[wasm_bindgen(js_name = versionInfo)]

@@ -354,7 +354,12 @@ fn is_text(version: &crate::manifest::Version) -> bool {
 }
 
 fn error_json(e: &ResolveError) -> String {
-    serde_json::json!({"code": e.code(), "message": e.to_string()}).to_string()
+    let mut err = serde_json::json!({"code": e.code(), "message": e.to_string()});
+    let details = e.details();
+    if !details.is_null() {
+        err["details"] = details;
+    }
+    err.to_string()
 }
 
 /// Writes an error in the packed form: `!` and `{"code", "message"}`.

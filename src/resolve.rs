@@ -128,6 +128,16 @@ pub enum ResolveError {
 }
 
 impl ResolveError {
+    /// What a program needs to act on the error: the missing variables' names, or the
+    /// variable at fault; `null` otherwise.
+    pub fn details(&self) -> Value {
+        match self {
+            ResolveError::MissingVariables(names) => serde_json::json!({"missing": names}),
+            ResolveError::InvalidVariable { name, .. } => serde_json::json!({"variable": name}),
+            _ => Value::Null,
+        }
+    }
+
     /// A stable machine-readable code.
     pub fn code(&self) -> &'static str {
         match self {

@@ -3,6 +3,7 @@
 import { Engine, EdgepromptError } from "./engine.js";
 
 const BATCH = 100; // the edge's limit per request, for /v1/exposures and /v1/events
+const MAX_BACKOFF_MS = 60_000;
 const SEP = "\0";
 
 function trimSlash(url) {
@@ -22,6 +23,7 @@ export class Client {
   #entries = new Map(); // exposure key -> entry {token, outcomes, sent}
   #byDecision = new WeakMap(); // decision object -> entry
   #flushing = null;
+  #failures = 0; // failed flushes in a row, for the retry backoff
   #closed = false;
   #onHide = null;
 
@@ -31,6 +33,7 @@ export class Client {
       ...opts,
       refreshIntervalMs: opts.refreshIntervalMs ?? 60_000,
       flushIntervalMs: opts.flushIntervalMs ?? 2_000,
+      maxQueue: opts.maxQueue ?? 10_000,
       report: opts.report ?? opts.edge !== undefined,
     };
     if (opts.edge !== undefined) this.#opts.edge = trimSlash(String(opts.edge));
@@ -112,6 +115,7 @@ export class Client {
       if (req.attributes !== undefined && req.attributes !== null) item.attributes = req.attributes;
       entry = { key, item, token: null, outcomes: [], failed: null };
       this.#entries.set(key, entry);
+      if (this.#exposures.length >= this.#opts.maxQueue) this.#drop(this.#exposures, "exposures");
       this.#exposures.push(entry);
       this.#schedule();
     }
@@ -128,28 +132,54 @@ export class Client {
     if (entry === undefined) {
       throw new EdgepromptError("unknown_decision", "track() takes a decision returned by this client's resolve() with reporting on");
     }
+    // Checked here, by the edge's rules, so that one bad outcome never costs a batch.
+    this.#engine.checkOutcome(metric, value, id);
     const ev = { metric, value };
     if (id !== undefined) ev.id = String(id);
     if (entry.failed) throw entry.failed;
-    if (entry.token) this.#events.push({ token: entry.token, ...ev });
+    if (entry.token) this.#queueEvent({ token: entry.token, ...ev });
     else entry.outcomes.push(ev);
     this.#schedule();
   }
 
-  #schedule() {
+  #queueEvent(ev) {
+    if (this.#events.length >= this.#opts.maxQueue) this.#drop(this.#events, "outcomes");
+    this.#events.push(ev);
+  }
+
+  // A full queue (the edge unreachable for long) drops its oldest item, and says so.
+  #drop(queue, what) {
+    queue.shift();
+    this.#report(new EdgepromptError("queue_full", `more than ${this.#opts.maxQueue} ${what} waiting to be sent: the oldest was dropped`));
+  }
+
+  #schedule(delay = this.#opts.flushIntervalMs) {
     if (this.#closed || this.#flushTimer) return;
     this.#flushTimer = setTimeout(() => {
       this.#flushTimer = null;
       this.flush().catch((e) => this.#report(e));
-    }, this.#opts.flushIntervalMs);
+    }, delay);
     this.#flushTimer.unref?.();
   }
 
-  /** Sends every pending exposure, then every outcome whose token is known. */
+  /**
+   * Sends every pending exposure, then every outcome whose token is known. A failed
+   * send keeps what the edge may still accept and retries after a backoff (the flush
+   * interval, doubled per failure in a row, at most a minute).
+   */
   async flush() {
     while (this.#flushing) await this.#flushing;
     this.#flushing = this.#flushOnce().finally(() => (this.#flushing = null));
-    return this.#flushing;
+    try {
+      await this.#flushing;
+      this.#failures = 0;
+    } catch (e) {
+      this.#failures++;
+      if (this.#exposures.length || this.#events.length) {
+        this.#schedule(Math.min(this.#opts.flushIntervalMs * 2 ** this.#failures, MAX_BACKOFF_MS));
+      }
+      throw e;
+    }
   }
 
   async #flushOnce() {
@@ -169,7 +199,7 @@ export class Client {
         const r = results[i] ?? {};
         if (r.token) {
           entry.token = r.token;
-          for (const ev of entry.outcomes) this.#events.push({ token: r.token, ...ev });
+          for (const ev of entry.outcomes) this.#queueEvent({ token: r.token, ...ev });
           entry.outcomes = [];
         } else {
           const err = r.error ?? { code: "internal", message: "no token in the answer" };
@@ -185,7 +215,16 @@ export class Client {
       try {
         await this.#post("/v1/events", { events: batch });
       } catch (e) {
-        // A refused batch is refused whole: keep it only if the edge may accept it later.
+        const refused = e instanceof EdgepromptError && e.code === "invalid_events" ? e.details?.errors : undefined;
+        if (Array.isArray(refused) && refused.length > 0) {
+          // The edge stores nothing of a refused batch and names each bad event: drop
+          // those (an expired token, a metric the manifest no longer declares), resend the rest.
+          const bad = new Set(refused.map((r) => r.index));
+          for (const r of refused) this.#report(new EdgepromptError(r.code, r.message));
+          this.#events.unshift(...batch.filter((_, i) => !bad.has(i)));
+          continue;
+        }
+        // Kept only if the edge may accept it later (unreachable, or a server error).
         if (!(e instanceof EdgepromptError) || e.status >= 500) this.#events.unshift(...batch);
         throw e;
       }

@@ -23,7 +23,7 @@ function fromEngine(text) {
   } catch {
     return new EdgepromptError("internal", String(text));
   }
-  const err = new EdgepromptError(e.code, e.message);
+  const err = new EdgepromptError(e.code, e.message, e.details);
   if (e.problems) err.problems = e.problems;
   return err;
 }
@@ -252,6 +252,17 @@ export class Engine {
     this.#slotKeys[slot] = ptr;
     this.#slotTexts[slot] = s;
     return s;
+  }
+
+  /**
+   * Checks an outcome against the manifest's metric declarations, by the edge's rules:
+   * throws an EdgepromptError (`undeclared_metric`, `invalid_value`, `missing_id`) for
+   * one the edge would refuse.
+   */
+  checkOutcome(metric, value, id) {
+    const text = JSON.stringify(value);
+    const out = this.#wasm.checkOutcome(String(metric), text === undefined ? "null" : text, id !== undefined && id !== null);
+    if (out !== "") throw fromEngine(out);
   }
 
   /** Frees the compiled manifest's Wasm memory; the engine cannot be used afterwards. */

@@ -98,3 +98,75 @@ test("decisions stay whole when the engine's memory grows between and during res
   assert.deepEqual(units.map((unit) => engine.resolve({ ...base, unit })), expected);
   assert.ok(new Set(expected.map((d) => d.version)).size > 1);
 });
+
+test("local errors carry the details the edge gives", () => {
+  const engine = new Engine(manifest);
+  // Whatever version the unit gets, its required variable is missing.
+  assert.throws(() => engine.resolve({ prompt: "golden", unit: "u1" }), (e) => {
+    assert.equal(e.code, "missing_variables");
+    assert.deepEqual(e.details, { missing: ["question"] });
+    return true;
+  });
+});
+
+test("outcomes are checked by the edge's rules before they are queued", async () => {
+  const engine = new Engine(manifest);
+  engine.checkOutcome("resolved", 1);
+  engine.checkOutcome("resolved", true);
+  assert.throws(() => engine.checkOutcome("resolved", 0.5), (e) => e.code === "invalid_value");
+  assert.throws(() => engine.checkOutcome("nope", 1), (e) => e.code === "undeclared_metric");
+  const m = JSON.parse(manifest);
+  m.metrics.items = { kind: "count" };
+  assert.throws(() => new Engine(m).checkOutcome("items", 2), (e) => e.code === "missing_id");
+  new Engine(m).checkOutcome("items", 2, "order-1");
+
+  const client = await createClient({ manifest, edge: "http://edge.test", fetch: async () => new Response("{}", { status: 503 }), refreshIntervalMs: 0, flushIntervalMs: 60_000 });
+  const d = client.resolve({ prompt: "golden", unit: "u1", variables: { question: "q?" } });
+  assert.throws(() => client.track(d, "resolved", 2), (e) => e.code === "invalid_value");
+  assert.throws(() => client.track(d, "nope", 1), (e) => e.code === "undeclared_metric");
+  client.track(d, "resolved", 1);
+  await client.close().catch(() => {});
+});
+
+test("the client resends what the edge did not take, after a backoff, and drops only refused events", async () => {
+  const posts = [];
+  let exposureCalls = 0;
+  const fetch = async (url, init) => {
+    const path = new URL(url).pathname;
+    const body = JSON.parse(init.body);
+    posts.push({ path, body });
+    if (path === "/v1/exposures") {
+      // The edge is unreachable once, then answers with a token per exposure.
+      if (exposureCalls++ === 0) throw new TypeError("fetch failed");
+      return Response.json({ results: body.exposures.map((_, i) => ({ version: 1, token: `t${i}` })) });
+    }
+    if (body.events.length === 2) {
+      // The first outcome's token has expired: the batch is refused, naming it.
+      return Response.json({ error: { code: "invalid_events", message: "1 of 2 event(s) refused", details: { errors: [{ index: 0, code: "expired_token", message: "token expired" }] } } }, { status: 422 });
+    }
+    return Response.json({ accepted: body.events.length, duplicates: 0 }, { status: 202 });
+  };
+  const errors = [];
+  const client = await createClient({ manifest, edge: "http://edge.test", fetch, refreshIntervalMs: 0, flushIntervalMs: 5, onError: (e) => errors.push(e.code ?? e.message) });
+  const a = client.resolve({ prompt: "golden", unit: "u1", variables: { question: "q?" } });
+  const b = client.resolve({ prompt: "golden", unit: "u2", variables: { question: "q?" } });
+  client.track(a, "resolved", 1);
+  client.track(b, "resolved", 0);
+  const deadline = Date.now() + 5_000;
+  while (!posts.some((p) => p.path === "/v1/events" && p.body.events.length === 1) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  const events = posts.filter((p) => p.path === "/v1/events").map((p) => p.body.events.map((e) => e.token));
+  assert.equal(posts.filter((p) => p.path === "/v1/exposures").length, 2, "the exposures were sent again after the failure");
+  assert.deepEqual(events, [["t0", "t1"], ["t1"]], "only the refused outcome was dropped");
+  assert.ok(errors.includes("expired_token"));
+  await client.close();
+});
+
+test("a full queue drops its oldest item and says so", async () => {
+  const errors = [];
+  const client = await createClient({ manifest, edge: "http://edge.test", fetch: async () => { throw new TypeError("offline"); }, refreshIntervalMs: 0, flushIntervalMs: 60_000, maxQueue: 3, onError: (e) => errors.push(e.code) });
+  for (let i = 0; i < 5; i++) client.resolve({ prompt: "golden", unit: `u${i}`, variables: { question: "q?" } });
+  assert.equal(errors.filter((c) => c === "queue_full").length, 2);
+  await client.close().catch(() => {});
+});

@@ -116,8 +116,103 @@ pub fn batches(events: &[Event], max_count: usize, max_bytes: usize) -> Vec<Vec<
     out
 }
 
+/// Why an outcome was refused: a stable code and a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutcomeError {
+    /// `undeclared_metric`, `invalid_value` or `missing_id`.
+    pub code: &'static str,
+    /// What is wrong, naming the metric.
+    pub message: String,
+}
+
+/// Checks an outcome against its metric's declaration (the same rules at the edge and
+/// in the npm client, which checks before it queues): its numeric value.
+pub fn outcome_value(
+    metric: &str,
+    kind: Option<MetricKind>,
+    value: &serde_json::Value,
+    has_id: bool,
+) -> Result<f64, OutcomeError> {
+    use serde_json::Value;
+    let bad = |code, reason: &str| OutcomeError {
+        code,
+        message: format!("metric \"{metric}\": {reason}"),
+    };
+    let Some(kind) = kind else {
+        return Err(OutcomeError {
+            code: "undeclared_metric",
+            message: format!("metric \"{metric}\" is not declared in the manifest"),
+        });
+    };
+    let number = value.as_f64().filter(|x| x.is_finite());
+    let v = match (kind, value) {
+        (MetricKind::Binary, Value::Bool(b)) => Some(f64::from(u8::from(*b))),
+        (MetricKind::Binary, _) => number.filter(|x| *x == 0.0 || *x == 1.0),
+        (MetricKind::Continuous, _) => number,
+        (MetricKind::Count, _) => number.filter(|x| *x >= 0.0),
+    };
+    let Some(v) = v else {
+        return Err(bad(
+            "invalid_value",
+            match kind {
+                MetricKind::Binary => "a binary metric takes 0, 1, false or true",
+                MetricKind::Continuous => "a continuous metric takes a finite number",
+                MetricKind::Count => "a count metric takes a number >= 0",
+            },
+        ));
+    };
+    if kind == MetricKind::Count && !has_id {
+        return Err(bad(
+            "missing_id",
+            "a count metric needs an \"id\" per event, so that a repeat is recognised",
+        ));
+    }
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
+    use super::{outcome_value, MetricKind};
+
+    #[test]
+    fn outcome_values_follow_the_metric_kind() {
+        let ok = |k, v: serde_json::Value, id| outcome_value("m", Some(k), &v, id);
+        let code = |k, v: serde_json::Value, id| ok(k, v, id).unwrap_err().code;
+        assert_eq!(
+            ok(MetricKind::Binary, serde_json::json!(true), false),
+            Ok(1.0)
+        );
+        assert_eq!(ok(MetricKind::Binary, serde_json::json!(0), false), Ok(0.0));
+        assert_eq!(
+            code(MetricKind::Binary, serde_json::json!(0.5), false),
+            "invalid_value"
+        );
+        assert_eq!(
+            code(MetricKind::Binary, serde_json::json!("1"), false),
+            "invalid_value"
+        );
+        assert_eq!(
+            ok(MetricKind::Continuous, serde_json::json!(-2.5), false),
+            Ok(-2.5)
+        );
+        assert_eq!(
+            code(MetricKind::Continuous, serde_json::json!(true), false),
+            "invalid_value"
+        );
+        assert_eq!(ok(MetricKind::Count, serde_json::json!(3), true), Ok(3.0));
+        assert_eq!(
+            code(MetricKind::Count, serde_json::json!(-1), true),
+            "invalid_value"
+        );
+        assert_eq!(
+            code(MetricKind::Count, serde_json::json!(3), false),
+            "missing_id"
+        );
+        let e = outcome_value("x", None, &serde_json::json!(1), true).unwrap_err();
+        assert_eq!(e.code, "undeclared_metric");
+        assert!(e.message.contains("\"x\""));
+    }
+
     use super::*;
 
     fn outcome(i: u32) -> Event {

@@ -67,16 +67,14 @@ impl ApiError {
 
 impl From<ResolveError> for ApiError {
     fn from(e: ResolveError) -> ApiError {
-        let (status, details) = match &e {
-            ResolveError::UnknownPrompt(_) | ResolveError::UnknownLabel { .. } => {
-                (404, Value::Null)
-            }
-            ResolveError::MissingVariables(names) => (422, json!({"missing": names})),
-            ResolveError::InvalidVariable { name, .. } => (422, json!({"variable": name})),
-            ResolveError::Render(_) => (422, Value::Null),
-            ResolveError::InvalidRequest(_) => (400, Value::Null),
+        let status = match &e {
+            ResolveError::UnknownPrompt(_) | ResolveError::UnknownLabel { .. } => 404,
+            ResolveError::MissingVariables(_)
+            | ResolveError::InvalidVariable { .. }
+            | ResolveError::Render(_) => 422,
+            ResolveError::InvalidRequest(_) => 400,
         };
-        ApiError::new(status, e.code(), e.to_string()).details(details)
+        ApiError::new(status, e.code(), e.to_string()).details(e.details())
     }
 }
 

@@ -4,7 +4,7 @@
 use super::Call;
 use crate::edge::{cache, config, outbox, store};
 use crate::events::token::{self, TokenError};
-use crate::events::{outcome_id, Event, Outcome};
+use crate::events::{outcome_id, outcome_value, Event, Outcome};
 use crate::manifest::MetricKind;
 use crate::shell::http::{json_body, respond, ApiError};
 use crate::shell::platform;
@@ -30,29 +30,6 @@ struct Item {
     value: Value,
     #[serde(default)]
     id: Option<String>,
-}
-
-/// The numeric value of an outcome, checked against its metric's kind.
-fn value_of(kind: MetricKind, v: &Value) -> Result<f64, String> {
-    match (kind, v) {
-        (MetricKind::Binary, Value::Bool(b)) => Ok(f64::from(u8::from(*b))),
-        (MetricKind::Binary, Value::Number(n))
-            if n.as_f64() == Some(0.0) || n.as_f64() == Some(1.0) =>
-        {
-            Ok(n.as_f64().unwrap_or_default())
-        }
-        (MetricKind::Binary, _) => Err("a binary metric takes 0, 1, false or true".into()),
-        (MetricKind::Continuous, Value::Number(n)) => n
-            .as_f64()
-            .filter(|x| x.is_finite())
-            .ok_or_else(|| "a continuous metric takes a finite number".into()),
-        (MetricKind::Continuous, _) => Err("a continuous metric takes a number".into()),
-        (MetricKind::Count, Value::Number(n)) => n
-            .as_f64()
-            .filter(|x| x.is_finite() && *x >= 0.0)
-            .ok_or_else(|| "a count metric takes a number >= 0".into()),
-        (MetricKind::Count, _) => Err("a count metric takes a number >= 0".into()),
-    }
 }
 
 /// Checks the batch, queues the new outcomes and answers 202.
@@ -91,33 +68,14 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
                 continue;
             }
         };
-        let Some(metric) = loaded.manifest.metric(&item.metric) else {
-            bad(
-                "undeclared_metric",
-                format!("metric \"{}\" is not declared in the manifest", item.metric),
-            );
-            continue;
-        };
-        let value = match value_of(metric.kind, &item.value) {
+        let kind = loaded.manifest.metric(&item.metric).map(|m| m.kind);
+        let value = match outcome_value(&item.metric, kind, &item.value, item.id.is_some()) {
             Ok(v) => v,
-            Err(reason) => {
-                bad(
-                    "invalid_value",
-                    format!("metric \"{}\": {reason}", item.metric),
-                );
+            Err(e) => {
+                bad(e.code, e.message);
                 continue;
             }
         };
-        if metric.kind == MetricKind::Count && item.id.is_none() {
-            bad(
-                "missing_id",
-                format!(
-                    "count metric \"{}\" needs an \"id\" per event, so that a repeat is recognised",
-                    item.metric
-                ),
-            );
-            continue;
-        }
         let exposure_id = token::exposure_id(&item.token).unwrap_or_default();
         outcomes.push(Outcome {
             id: outcome_id(&exposure_id, item.id.as_deref(), &item.metric),
@@ -129,7 +87,8 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
             unit_hash: claims.unit_hash,
             forced: claims.forced,
             metric: item.metric.clone(),
-            kind: metric.kind,
+            // Always `Some` here: an undeclared metric was refused above.
+            kind: kind.unwrap_or(MetricKind::Binary),
             value,
             time_ms: now,
         });
