@@ -354,12 +354,14 @@ fn is_text(version: &crate::manifest::Version) -> bool {
 }
 
 fn error_json(e: &ResolveError) -> String {
-    let mut err = serde_json::json!({"code": e.code(), "message": e.to_string()});
+    let mut err = serde_json::Map::new();
+    err.insert("code".into(), e.code().into());
+    err.insert("message".into(), e.to_string().into());
     let details = e.details();
     if !details.is_null() {
-        err["details"] = details;
+        err.insert("details".into(), details);
     }
-    err.to_string()
+    Value::Object(err).to_string()
 }
 
 /// Writes an error in the packed form: `!` and `{"code", "message"}`.
