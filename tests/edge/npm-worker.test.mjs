@@ -42,3 +42,12 @@ test("loadFromKV serves KV's manifest, follows new revisions, ignores corrupt on
     await new Promise((res) => setTimeout(res, 150));
   }
 });
+
+test("loadFromKV compiles once per isolate: later requests get the same engine", async () => {
+  const first = await worker.post("/cached", {});
+  assert.equal(first.status, 200, first.text);
+  for (let i = 0; i < 3; i++) {
+    const r = await worker.post("/cached", {});
+    assert.equal(r.json.same, true, "a request compiled the manifest again");
+  }
+});

@@ -4,6 +4,8 @@
 import { loadFromKV, Engine } from "edgeprompt";
 import { checkGolden } from "../../npm/test/golden.mjs";
 
+let lastEngine = null;
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
@@ -15,6 +17,14 @@ export default {
       if (url.pathname === "/resolve" && request.method === "POST") {
         const engine = await loadFromKV(env.MANIFESTS, { refreshIntervalMs: 100 });
         return Response.json({ revision: engine.revision, decision: engine.resolve(await request.json()) });
+      }
+      if (url.pathname === "/cached" && request.method === "POST") {
+        // The same compiled engine across requests: the isolate cache hits (env's KV
+        // binding is the same object from one request to the next).
+        const engine = await loadFromKV(env.MANIFESTS, { refreshIntervalMs: 60_000 });
+        const same = engine === lastEngine;
+        lastEngine = engine;
+        return Response.json({ same, revision: engine.revision });
       }
       if (url.pathname === "/healthz") return new Response("ok");
       return new Response("not found", { status: 404 });
