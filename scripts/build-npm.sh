@@ -12,11 +12,10 @@ command -v wasm-opt >/dev/null || { echo "build-npm.sh: wasm-opt is missing: run
 if [ -n "${EDGEPROMPT_FORCE_BUILD:-}" ] || [ ! -f "$out/edgeprompt_bg.wasm" ] \
    || [ -n "$(find src Cargo.toml Cargo.lock -newer "$out/edgeprompt_bg.wasm" -print -quit)" ]; then
   # --mode no-install: use the wasm-bindgen the setup installed, never download one.
-  # Size against speed (BENCHMARKS.md, "npm package"): the engine at opt-level "s"
-  # with LLVM's inliner a little more eager than "s" makes it (the per-resolve path is
-  # inlining-bound), every dependency at "z" (the speed of their non-generic code
-  # does not show per resolve); wasm-opt -Oz after (Cargo.toml's wasm-pack metadata).
-  RUSTFLAGS="-C llvm-args=-inline-threshold=250" \
+  # Size against speed (BENCHMARKS.md, "npm package"): the engine at opt-level "s" (its
+  # per-resolve path asks for inlining where it counts), every dependency at "z" (the
+  # speed of their non-generic code does not show per resolve); wasm-opt -Oz after
+  # (Cargo.toml's wasm-pack metadata).
   wasm-pack build --target web --mode no-install --release --no-pack \
     --out-dir "$out" --out-name edgeprompt -- --no-default-features --features js \
     --config 'profile.release.opt-level="s"' --config 'profile.release.package."*".opt-level="z"' \

@@ -40,7 +40,16 @@ impl<'a> Fields<'a> {
     pub fn get(&self, name: &str) -> Option<Val<'a>> {
         match self {
             Fields::Json(map) => map.get(name).map(Val::Json),
-            Fields::List(list) => list.iter().rev().find(|(n, _)| *n == name).map(|f| f.1),
+            // Lengths and first bytes first: most names differ there, before a memcmp.
+            Fields::List(list) => list
+                .iter()
+                .rev()
+                .find(|(n, _)| {
+                    n.len() == name.len()
+                        && n.as_bytes().first() == name.as_bytes().first()
+                        && *n == name
+                })
+                .map(|f| f.1),
         }
     }
 

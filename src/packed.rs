@@ -62,6 +62,7 @@ struct NulSplit<'a> {
 impl<'a> Iterator for NulSplit<'a> {
     type Item = &'a str;
 
+    #[inline]
     fn next(&mut self) -> Option<&'a str> {
         let rest = self.rest?;
         self.count += 1;
@@ -76,6 +77,7 @@ impl<'a> Iterator for NulSplit<'a> {
 }
 
 /// The index of the first NUL byte, scanning eight bytes at a time.
+#[inline]
 fn find_nul(bytes: &[u8]) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -155,7 +157,7 @@ fn split_fields(text: &str) -> Result<Split<'_>, ResolveError> {
             let (Some(name), Some(v)) = (fields.next(), fields.next()) else {
                 return Err(bad(&format!("{what} end early")));
             };
-            if let Some(json) = v.strip_prefix('j') {
+            if let (Some(b'j'), Some(json)) = (v.as_bytes().first(), v.get(1..)) {
                 json_at.push(entries.len());
                 entries.push((name, Val::Str(json)));
             } else {
@@ -181,6 +183,7 @@ fn split_fields(text: &str) -> Result<Split<'_>, ResolveError> {
 }
 
 /// A scalar value from its tag and text.
+#[inline]
 fn value(tagged: &str) -> Result<Val<'_>, ResolveError> {
     let (tag, text) = tagged.split_at_checked(1).unwrap_or(("", ""));
     match tag {
@@ -279,15 +282,20 @@ impl Packer<'_, '_> {
                 self.out.push(SEP);
                 self.out.push_str(role);
             }
-            Some(ops) if literal => ops.extend_from_slice(&[role.as_ptr() as usize, role.len()]),
+            Some(ops) if literal => {
+                ops.push(role.as_ptr() as usize);
+                ops.push(role.len());
+            }
             Some(ops) => {
-                ops.extend_from_slice(&[0, utf16_len(role)]);
+                ops.push(0);
+                ops.push(utf16_len(role));
                 self.out.push_str(role);
             }
         }
     }
 }
 
+#[inline]
 fn utf16_len(s: &str) -> usize {
     if s.is_ascii() {
         s.len()

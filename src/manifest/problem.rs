@@ -60,10 +60,13 @@ pub(crate) struct Problems {
 impl Problems {
     /// Records a problem at `path`.
     pub(crate) fn add(&mut self, path: impl Into<String>, reason: impl Into<String>) {
-        self.list.push(Problem {
-            path: path.into(),
-            reason: reason.into(),
-        });
+        self.push(path.into(), reason.into());
+    }
+
+    // One copy of the code however many argument types `add` is called with.
+    #[inline(never)]
+    fn push(&mut self, path: String, reason: String) {
+        self.list.push(Problem { path, reason });
     }
 
     /// Whether nothing was recorded.
@@ -83,6 +86,7 @@ impl Problems {
 }
 
 /// Appends a key to a path, quoting keys that are not plain identifiers.
+#[inline(never)]
 pub(crate) fn key_path(base: &str, key: &str) -> String {
     let plain = !key.is_empty()
         && key
@@ -97,6 +101,7 @@ pub(crate) fn key_path(base: &str, key: &str) -> String {
 }
 
 /// Appends an array index to a path.
+#[inline(never)]
 pub(crate) fn index_path(base: &str, i: usize) -> String {
     format!("{base}[{i}]")
 }

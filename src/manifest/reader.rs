@@ -47,6 +47,7 @@ impl<'a> Obj<'a> {
     }
 
     /// The path of one of its keys.
+    #[inline(never)]
     pub(crate) fn at(&self, key: &str) -> String {
         key_path(&self.path, key)
     }
@@ -62,6 +63,7 @@ impl<'a> Obj<'a> {
     }
 
     /// A required key; a problem when absent.
+    #[inline(never)]
     pub(crate) fn require(&self, key: &str, p: &mut Problems) -> Option<&'a Value> {
         let v = self.map.get(key);
         if v.is_none() {
@@ -77,11 +79,13 @@ impl<'a> Obj<'a> {
     }
 
     /// An optional string.
+    #[inline(never)]
     pub(crate) fn opt_str(&self, key: &str, p: &mut Problems) -> Option<&'a str> {
         self.get(key).and_then(|v| as_str(v, &self.at(key), p))
     }
 
     /// An optional boolean.
+    #[inline(never)]
     pub(crate) fn opt_bool(&self, key: &str, p: &mut Problems) -> Option<bool> {
         let v = self.get(key)?;
         match v.as_bool() {
@@ -98,6 +102,7 @@ impl<'a> Obj<'a> {
 }
 
 /// Reads a string, or records a problem.
+#[inline(never)]
 pub(crate) fn as_str<'a>(v: &'a Value, path: &str, p: &mut Problems) -> Option<&'a str> {
     match v.as_str() {
         Some(s) => Some(s),
@@ -109,6 +114,7 @@ pub(crate) fn as_str<'a>(v: &'a Value, path: &str, p: &mut Problems) -> Option<&
 }
 
 /// Reads an array, or records a problem.
+#[inline(never)]
 pub(crate) fn as_array<'a>(v: &'a Value, path: &str, p: &mut Problems) -> Option<&'a [Value]> {
     match v.as_array() {
         Some(a) => Some(a.as_slice()),
@@ -120,6 +126,7 @@ pub(crate) fn as_array<'a>(v: &'a Value, path: &str, p: &mut Problems) -> Option
 }
 
 /// Reads a map (an object with free-form keys), or records a problem.
+#[inline(never)]
 pub(crate) fn as_map<'a>(
     v: &'a Value,
     path: &str,
@@ -135,6 +142,7 @@ pub(crate) fn as_map<'a>(
 }
 
 /// Reads an integer in `[min, max]`, or records a problem.
+#[inline(never)]
 pub(crate) fn as_int(v: &Value, path: &str, min: u64, max: u64, p: &mut Problems) -> Option<u64> {
     match v.as_u64() {
         Some(n) if n >= min && n <= max => Some(n),
@@ -152,6 +160,7 @@ pub(crate) fn as_int(v: &Value, path: &str, min: u64, max: u64, p: &mut Problems
 }
 
 /// Describes a JSON value's type for messages.
+#[inline(never)]
 pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -164,6 +173,7 @@ pub(crate) fn kind(v: &Value) -> &'static str {
 }
 
 /// A value quoted for a message, shortened when long.
+#[inline(never)]
 pub(crate) fn short(v: &Value) -> String {
     let s = v.to_string();
     if s.chars().count() > 40 {
@@ -175,6 +185,7 @@ pub(crate) fn short(v: &Value) -> String {
 }
 
 /// Checks a name against `[A-Za-z0-9_][A-Za-z0-9_.-]*` and the length limit.
+#[inline(never)]
 pub(crate) fn check_name(name: &str, what: &str, path: &str, p: &mut Problems) -> bool {
     let ok_first = name
         .bytes()

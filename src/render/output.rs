@@ -58,6 +58,7 @@ impl<'o> Out<'o> {
     }
 
     /// Records the last run of value text.
+    #[inline]
     pub(crate) fn finish(&mut self) {
         if let Some(ops) = self.ops.as_deref_mut() {
             if self.pending > 0 {
@@ -68,6 +69,7 @@ impl<'o> Out<'o> {
         }
     }
 
+    #[inline]
     fn take(&mut self, n: usize) -> Result<(), Overflow> {
         if n > self.max_output - self.written {
             return Err(Overflow);

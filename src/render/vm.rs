@@ -283,6 +283,7 @@ impl<'r> Vm<'r> {
 
     /// Resolves a name: the first segment through the section contexts (innermost
     /// first), then through the scopes (last first); further segments strictly inside.
+    #[inline]
     fn lookup<'c>(&self, path: &Path, ctx: Option<&'c Ctx<'c>>) -> Option<Val<'c>>
     where
         'r: 'c,
@@ -312,10 +313,12 @@ impl<'r> Vm<'r> {
         Some(value)
     }
 
+    #[inline]
     fn push(&mut self, s: &str) -> Result<(), RenderError> {
         self.out.push(s).map_err(|Overflow| self.too_large())
     }
 
+    #[inline]
     fn push_literal(&mut self, s: &str) -> Result<(), RenderError> {
         self.out
             .push_literal(s)
