@@ -66,6 +66,16 @@ pub(crate) fn write_val(v: Val<'_>, out: &mut dyn Write) -> fmt::Result {
         }
         Val::Bool(b) => out.write_str(if b { "true" } else { "false" }),
         Val::Null => out.write_str("null"),
+        Val::List(items) => {
+            out.write_char('[')?;
+            for (i, (_, item)) in items.iter().enumerate() {
+                if i > 0 {
+                    out.write_char(',')?;
+                }
+                write_val(*item, out)?;
+            }
+            out.write_char(']')
+        }
         Val::Obj(fields) => {
             out.write_char('{')?;
             for (i, (key, value)) in fields.sorted().into_iter().enumerate() {

@@ -14,6 +14,8 @@ pub enum Val<'a> {
     Json(&'a Value),
     /// An object given as named fields.
     Obj(Fields<'a>),
+    /// A list given item by item (the names are unused: items share the entries' shape).
+    List(&'a [(&'a str, Val<'a>)]),
     /// A string.
     Str(&'a str),
     /// A finite number as JSON number text (JavaScript's `String(x)` is such text).
@@ -131,11 +133,31 @@ impl<'a> Val<'a> {
         }
     }
 
-    /// The list, if it is one.
+    /// The JSON list, if it is one.
     #[inline]
     pub fn as_list(&self) -> Option<&'a [Value]> {
         match self {
             Val::Json(Value::Array(items)) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// How many items, if it is a list of either form.
+    #[inline]
+    pub fn list_len(&self) -> Option<usize> {
+        match self {
+            Val::Json(Value::Array(items)) => Some(items.len()),
+            Val::List(items) => Some(items.len()),
+            _ => None,
+        }
+    }
+
+    /// Item `i` of a list of either form.
+    #[inline]
+    pub fn list_item(&self, i: usize) -> Option<Val<'a>> {
+        match self {
+            Val::Json(Value::Array(items)) => items.get(i).map(Val::Json),
+            Val::List(items) => items.get(i).map(|item| item.1),
             _ => None,
         }
     }
@@ -152,6 +174,7 @@ impl<'a> Val<'a> {
                 Value::Array(a) => !a.is_empty(),
                 _ => true,
             },
+            Val::List(items) => !items.is_empty(),
             Val::Obj(_) | Val::Num(_) | Val::Bool(true) => true,
         }
     }

@@ -6,9 +6,11 @@
 //! value){V} NUL N` where `A` and `V` count the attributes and variables in decimal,
 //! an empty label means the default one, and `N` counts the NULs in the whole text, so
 //! a NUL inside a field is detected here rather than searched for by the caller (the
-//! caller then sends the request as JSON, [`crate::resolve::resolve_json`]). A value is a tag and its text: `s` string, `n`
-//! number as JavaScript's `String(x)` (finite only), `t` true, `f` false, `z` null,
-//! `j` any JSON (lists, objects).
+//! caller then sends the request as JSON, [`crate::resolve::resolve_json`]). A value
+//! is a tag and its text: `s` string, `n` number as JavaScript's `String(x)` (finite
+//! only), `t` true, `f` false, `z` null, `j` any JSON (lists, objects), or `a` and a
+//! count `k`: a list of scalars whose `k` items follow as the next fields (each
+//! tagged `s`, `n`, `t`, `f` or `z`).
 //!
 //! Decision: `version NUL bucket NUL forced NUL rule NUL label NUL` then `t NUL text`
 //! for a text prompt, or `m` and `NUL role NUL content` per message for a chat prompt.
@@ -47,6 +49,10 @@ struct Split<'a> {
     /// [`Val::Str`]) until parsed, at an index listed in `json_at`.
     entries: Vec<(&'a str, Val<'a>)>,
     json_at: Vec<usize>,
+    /// The items of `a` lists, in order (each named ""), and per list the entry it is
+    /// the value of, its first item and its length.
+    items: Vec<(&'a str, Val<'a>)>,
+    lists: Vec<(usize, usize, usize)>,
     attribute_count: usize,
     /// How many fields the text had.
     fields: usize,
@@ -147,6 +153,8 @@ fn split_fields(text: &str) -> Result<Split<'_>, ResolveError> {
     // Every entry takes two fields; the count is only a first guess.
     let mut entries = Vec::with_capacity(text.len() / 16);
     let mut json_at = Vec::new();
+    let mut items = Vec::new();
+    let mut lists = Vec::new();
     let mut attribute_count = 0;
     for what in ["attributes", "variables"] {
         let count: usize = fields
@@ -160,6 +168,14 @@ fn split_fields(text: &str) -> Result<Split<'_>, ResolveError> {
             if let (Some(b'j'), Some(json)) = (v.as_bytes().first(), v.get(1..)) {
                 json_at.push(entries.len());
                 entries.push((name, Val::Str(json)));
+            } else if let (Some(b'a'), Some(n)) = (v.as_bytes().first(), v.get(1..)) {
+                let n: usize = n.parse().map_err(|_| bad("list length"))?;
+                lists.push((entries.len(), items.len(), n));
+                for _ in 0..n {
+                    let item = fields.next().ok_or_else(|| bad("list ends early"))?;
+                    items.push(("", value(item)?));
+                }
+                entries.push((name, Val::Null));
             } else {
                 entries.push((name, value(v)?));
             }
@@ -177,6 +193,8 @@ fn split_fields(text: &str) -> Result<Split<'_>, ResolveError> {
         unit,
         entries,
         json_at,
+        items,
+        lists,
         attribute_count,
         fields: fields.count,
     })
@@ -204,7 +222,7 @@ fn value(tagged: &str) -> Result<Val<'_>, ResolveError> {
 /// text (JSON values are parsed once), never copied into JSON objects.
 fn with_input<T>(
     text: &str,
-    then: impl FnOnce(&Input<'_>, &[(&str, Val<'_>)]) -> Result<T, ResolveError>,
+    then: impl FnOnce(&Input<'_>, &[(&str, Val<'_>)], &[(&str, Val<'_>)]) -> Result<T, ResolveError>,
 ) -> Result<T, Unpacked> {
     let split = split(text)?;
     let json: Vec<Value> = split
@@ -216,10 +234,16 @@ fn with_input<T>(
             _ => Err(bad("JSON value")),
         })
         .collect::<Result<_, _>>()?;
+    let items = split.items;
     let mut entries = split.entries;
     for (&i, value) in split.json_at.iter().zip(&json) {
         if let Some(entry) = entries.get_mut(i) {
             entry.1 = Val::Json(value);
+        }
+    }
+    for &(i, start, n) in &split.lists {
+        if let (Some(entry), Some(list)) = (entries.get_mut(i), items.get(start..start + n)) {
+            entry.1 = Val::List(list);
         }
     }
     let (attrs, vars) = entries.split_at(split.attribute_count.min(entries.len()));
@@ -230,7 +254,7 @@ fn with_input<T>(
         attributes: (!attrs.is_empty()).then_some(Fields::List(attrs)),
         variables: (!vars.is_empty()).then_some(Val::Obj(Fields::List(vars))),
     };
-    Ok(then(&input, &entries)?)
+    Ok(then(&input, &entries, &items)?)
 }
 
 fn push_decimal(out: &mut String, n: u32) {
@@ -271,8 +295,9 @@ fn encode_head(a: &Assignment<'_>, out: &mut String) {
 struct Packer<'o, 'e> {
     out: &'o mut String,
     ops: Option<&'o mut Vec<usize>>,
-    /// The request's entries, whose string values the ops name by index.
+    /// The request's entries, then list items, whose string values the ops name by index.
     entries: &'e [(&'e str, Val<'e>)],
+    items: &'e [(&'e str, Val<'e>)],
 }
 
 impl Packer<'_, '_> {
@@ -330,7 +355,7 @@ impl<'a> Target<'a> for Packer<'_, '_> {
                     scopes,
                     partials,
                     opts,
-                    Out::with_ops(self.out, max, ops, self.entries),
+                    Out::with_ops(self.out, max, ops, [self.entries, self.items]),
                 )?;
                 let pairs = (ops.len() - count_at - 1) / 2;
                 if let Some(slot) = ops.get_mut(count_at) {
@@ -381,7 +406,7 @@ pub fn encode_error(e: &ResolveError, out: &mut String) {
 /// Resolves a packed request into a packed decision or error.
 pub fn resolve_packed(m: &CompiledManifest, text: &str) -> String {
     let mut out = String::with_capacity(1024);
-    let result = with_input(text, |input, _| {
+    let result = with_input(text, |input, _, _| {
         let (_, a, version) = decide(m, input)?;
         encode_head(&a, &mut out);
         out.push(if is_text(version) { 't' } else { 'm' });
@@ -389,6 +414,7 @@ pub fn resolve_packed(m: &CompiledManifest, text: &str) -> String {
             out: &mut out,
             ops: None,
             entries: &[],
+            items: &[],
         };
         render_version(m, version, input.variables, &mut packer)
     })
@@ -410,8 +436,8 @@ pub fn resolve_packed(m: &CompiledManifest, text: &str) -> String {
 /// `kind` (0 text, 1 chat), the number of outputs, then per output: for chat, its
 /// role as a piece; the number of pieces; the pieces. A piece is (address, byte
 /// length) of text in memory, (0, n): the next n UTF-16 units of `out`, or (1, i): the
-/// string value of the request's entry `i` (attributes then variables, from 0), which
-/// the caller holds already. A message
+/// string value of the request's entry `i` (attributes then variables, from 0; then
+/// the items of `a` lists in order), which the caller holds already. A message
 /// given by a chat placeholder has the role `(0, n)` and one piece. An error has only
 /// the first three words.
 pub fn resolve_packed_ops(
@@ -422,7 +448,7 @@ pub fn resolve_packed_ops(
 ) {
     ops.clear();
     out.clear();
-    let result = with_input(text, |input, entries| {
+    let result = with_input(text, |input, entries, items| {
         let (_, a, version) = decide(m, input)?;
         let chat = !is_text(version);
         ops.extend_from_slice(&[
@@ -444,6 +470,7 @@ pub fn resolve_packed_ops(
             out: &mut *out,
             ops: Some(&mut *ops),
             entries,
+            items,
         };
         render_version(m, version, input.variables, &mut packer)?;
         Ok(())

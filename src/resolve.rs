@@ -464,9 +464,14 @@ fn expand_placeholder<'a>(
     let list = match value {
         None => return Ok(()),
         Some(v) if v.is_null() => return Ok(()),
-        Some(v) => match v.as_list() {
-            Some(list) => list,
-            None => {
+        Some(v) => match (v.as_list(), v.list_len()) {
+            (Some(list), _) => list,
+            // Packed items are scalars, never {role, content}: the JSON path's answer.
+            (None, Some(0)) => return Ok(()),
+            (None, Some(_)) => {
+                return Err(bad("item 0 needs string \"role\" and \"content\"".into()))
+            }
+            (None, None) => {
                 return Err(bad(
                     "expected a list of {\"role\", \"content\"} messages".into()
                 ))

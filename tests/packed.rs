@@ -18,6 +18,15 @@ fn tagged(v: &Value) -> String {
         Value::Bool(true) => "t".into(),
         Value::Bool(false) => "f".into(),
         Value::Null => "z".into(),
+        // A list of scalars goes item by item, as the package sends it.
+        Value::Array(items) if items.iter().all(|i| !i.is_array() && !i.is_object()) => {
+            let mut s = format!("a{}", items.len());
+            for item in items {
+                s.push('\0');
+                s.push_str(&tagged(item));
+            }
+            s
+        }
         other => format!("j{other}"),
     }
 }
@@ -47,10 +56,11 @@ fn pack(req: &Value) -> Option<String> {
             .to_string(),
         req["unit"].as_str()?.to_string(),
     ];
-    if !pack_object(req.get("attributes"), &mut f) || !pack_object(req.get("variables"), &mut f) {
+    // A NUL anywhere in the request: the package sends it as JSON.
+    if req.to_string().contains("\\u0000") {
         return None;
     }
-    if f.iter().any(|s| s.contains(SEP)) {
+    if !pack_object(req.get("attributes"), &mut f) || !pack_object(req.get("variables"), &mut f) {
         return None;
     }
     Some(with_count(f.join("\0")))
@@ -85,17 +95,28 @@ fn read(ptr: usize, len: usize) -> String {
 /// variables), as the npm package keeps them while packing.
 fn entry_strings(packed: &str) -> Vec<Option<String>> {
     let f: Vec<&str> = packed.split('\0').collect();
-    let mut out = Vec::new();
+    let (mut entries, mut items) = (Vec::new(), Vec::new());
     let mut at = 3;
     for _ in 0..2 {
         let n: usize = f[at].parse().unwrap();
-        for i in 0..n {
-            let v = f[at + 2 + 2 * i];
-            out.push(v.strip_prefix('s').map(str::to_string));
+        at += 1;
+        for _ in 0..n {
+            let v = f[at + 1];
+            at += 2;
+            if let Some(k) = v.strip_prefix('a') {
+                let k: usize = k.parse().unwrap();
+                for item in &f[at..at + k] {
+                    items.push(item.strip_prefix('s').map(str::to_string));
+                }
+                at += k;
+                entries.push(None);
+            } else {
+                entries.push(v.strip_prefix('s').map(str::to_string));
+            }
         }
-        at += 1 + 2 * n;
     }
-    out
+    entries.extend(items);
+    entries
 }
 
 /// Assembles a decision from the ops form as the npm package does.
@@ -321,12 +342,22 @@ fn scalar() -> impl Strategy<Value = Value> {
     ]
 }
 
+/// A scalar, or a list of them (sent item by item), or a list holding an object
+/// (sent as JSON).
+fn value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        4 => scalar(),
+        1 => proptest::collection::vec(scalar(), 0..4).prop_map(Value::Array),
+        1 => scalar().prop_map(|s| json!([s, {"k": s}])),
+    ]
+}
+
 proptest! {
     #[test]
     fn packed_and_json_paths_agree(
         unit in "\\PC{1,16}",
-        vars in proptest::collection::btree_map("[a-z]{1,3}|question|n|s|b|list", scalar(), 0..6),
-        attrs in proptest::collection::btree_map("[a-z0-9_]{1,3}|k1|tier|app_version", scalar(), 0..4),
+        vars in proptest::collection::btree_map("[a-z]{1,3}|question|n|s|b|list", value(), 0..6),
+        attrs in proptest::collection::btree_map("[a-z0-9_]{1,3}|k1|tier|app_version", value(), 0..4),
     ) {
         let (m, _) = golden();
         let mut vars: Map<String, Value> = vars.into_iter().collect();
@@ -361,4 +392,32 @@ fn a_repeated_name_takes_the_last_value_as_json_parsing_does() {
     assert!(ops.windows(2).any(|w| w == [1, 1]), "{ops:?}");
     assert!(!out.contains("last"), "{out:?}");
     assert!(want.to_string().contains("last"));
+}
+
+#[test]
+fn list_items_are_sent_one_by_one_and_named_back() {
+    let (m, _) = golden();
+    // u2's version renders the list.
+    let req = json!({"prompt": "golden", "unit": "u2", "variables": {"question": "q?", "list": ["first item", "second item", 3]}});
+    let packed = pack(&req).unwrap();
+    assert!(
+        packed.contains("\0a3\0sfirst item\0ssecond item\0n3"),
+        "{packed:?}"
+    );
+    let doc: RequestDoc = serde_json::from_value(req).unwrap();
+    let want = match resolve::resolve(&m, &doc.as_request()) {
+        Ok(d) => json!({"decision": d}),
+        Err(e) => json!({"error": {"code": e.code(), "message": e.to_string()}}),
+    };
+    assert_eq!(via_ops(&m, "golden", &packed), want);
+    let (mut ops, mut out) = (Vec::new(), String::new());
+    resolve_packed_ops(&m, &packed, &mut ops, &mut out);
+    assert!(want.to_string().contains("first item"));
+    // Entries: list (0), question (1); items from 2 on.
+    assert!(ops.windows(2).any(|w| w == [1, 2]), "{ops:?}");
+    assert!(!out.contains("first item"), "{out:?}");
+    // A list that is not all scalars still goes as JSON, and decides the same.
+    let req = json!({"prompt": "golden", "unit": "u1", "variables": {"question": "q?", "list": ["a", {"b": 1}]}});
+    let packed = pack(&req).unwrap();
+    assert!(packed.contains("\0j[\"a\",{\"b\":1}]"), "{packed:?}");
 }

@@ -42,9 +42,7 @@ function packValue(v) {
     case "boolean":
       return v ? "t" : "f";
     case "object":
-      if (v === null) return "z";
-      v = JSON.stringify(v);
-      return v === undefined ? undefined : "j" + v;
+      return v === null ? "z" : packStructured(v);
     case "undefined":
     case "function":
     case "symbol":
@@ -54,12 +52,60 @@ function packValue(v) {
   }
 }
 
+// Kept out of packValue, which stays small enough to be inlined where scalars go.
+function packStructured(v) {
+  const list = Array.isArray(v) ? packList(v) : null;
+  if (list !== null) return list;
+  v = JSON.stringify(v);
+  return v === undefined ? undefined : "j" + v;
+}
+
+// A list of scalars, item by item (its string items can then be named in the answer
+// rather than sent back); null when an item is not a scalar (the list goes as JSON).
+function packList(list) {
+  const start = itemCount;
+  let s = "a" + list.length;
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
+    let t;
+    switch (typeof v) {
+      case "string":
+        t = "s" + v;
+        break;
+      case "number":
+        t = Number.isFinite(v) ? "n" + String(v) : "z";
+        break;
+      case "boolean":
+        t = v ? "t" : "f";
+        break;
+      case "undefined":
+      case "function":
+      case "symbol":
+        t = "z"; // JSON.stringify writes null for these in a list
+        break;
+      default:
+        if (v !== null) {
+          itemCount = start;
+          return null;
+        }
+        t = "z";
+    }
+    s += SEP + t;
+    packedItems[itemCount++] = v;
+  }
+  return s;
+}
+
 // Entries written by the last packObject.
 let packedEntries = 0;
 // The string values of the last packed request, by entry index: a decision names a
 // value it renders unchanged by that index instead of sending it back.
 const packedStrings = [];
 let entryIndex = 0;
+// The items of packed lists, in order: named in the answer after the entries.
+// (A count, not the array's length: setting an array's length is slow.)
+const packedItems = [];
+let itemCount = 0;
 
 function packObject(o) {
   packedEntries = 0;
@@ -84,12 +130,15 @@ function pack(req) {
   if (typeof prompt !== "string" || typeof unit !== "string") return null;
   if (label !== undefined && label !== null && (typeof label !== "string" || label === "")) return null;
   entryIndex = 0;
+  itemCount = 0;
   const a = packObject(req.attributes);
   if (a === null) return null;
   const entries = packedEntries;
   const v = packObject(req.variables);
   if (v === null) return null;
-  const nuls = 5 + 2 * (entries + packedEntries);
+  const nuls = 5 + 2 * (entries + packedEntries) + itemCount;
+  // The answer names list items after the entries.
+  for (let k = 0; k < itemCount; k++) packedStrings[entryIndex + k] = packedItems[k];
   return prompt + SEP + (label ?? "") + SEP + unit + SEP + a + SEP + v + SEP + nuls;
 }
 

@@ -16,8 +16,9 @@ pub(crate) struct Out<'o> {
     ops: Option<&'o mut Vec<usize>>,
     /// UTF-16 units of value text written since the last op.
     pending: usize,
-    /// Request entries whose string values are named by index instead of written.
-    inputs: &'o [(&'o str, Val<'o>)],
+    /// Request entries, then list items, whose string values are named by index
+    /// instead of written.
+    inputs: [&'o [(&'o str, Val<'o>)]; 2],
 }
 
 impl<'o> Out<'o> {
@@ -29,7 +30,7 @@ impl<'o> Out<'o> {
             max_output,
             ops: None,
             pending: 0,
-            inputs: &[],
+            inputs: [&[], &[]],
         }
     }
 
@@ -37,13 +38,14 @@ impl<'o> Out<'o> {
     /// (address, byte length) of the literal in memory, so a caller that shares the
     /// memory (JavaScript, beside the Wasm engine) splices in text it has cached; a
     /// run of value text written to `buf` is recorded as (0, its length in UTF-16
-    /// units); a value that is the very string of one of `inputs` is recorded as (1, its
-    /// index), since the caller holds it already. Call [`Out::finish`] at the end.
+    /// units); a value that is the very string of one of `inputs` (request entries, then
+    /// list items, indexed on from the entries) is recorded as (1, its index), since the
+    /// caller holds it already. Call [`Out::finish`] at the end.
     pub(crate) fn with_ops(
         buf: &'o mut String,
         max_output: usize,
         ops: &'o mut Vec<usize>,
-        inputs: &'o [(&'o str, Val<'o>)],
+        inputs: [&'o [(&'o str, Val<'o>)]; 2],
     ) -> Self {
         Out {
             ops: Some(ops),
@@ -86,7 +88,12 @@ impl<'o> Out<'o> {
             // The same address and length: the caller's own string, not a copy.
             let same = |(_, v): &(&str, Val<'_>)| matches!(v, Val::Str(x) if x.as_ptr() == s.as_ptr() && x.len() == s.len());
             if !s.is_empty() {
-                if let Some(i) = self.inputs.iter().position(same) {
+                let [entries, items] = self.inputs;
+                let found = entries
+                    .iter()
+                    .position(same)
+                    .or_else(|| items.iter().position(same).map(|k| entries.len() + k));
+                if let Some(i) = found {
                     self.finish();
                     if let Some(ops) = self.ops.as_deref_mut() {
                         ops.push(1);

@@ -179,8 +179,8 @@ impl<'r> Vm<'r> {
             return Ok(());
         };
         let depth = self.enter(env.depth)?;
-        if let Some(items) = value.as_list() {
-            for item in items {
+        if let Some(len) = value.list_len() {
+            for item in (0..len).filter_map(|i| value.list_item(i)) {
                 self.iterations += 1;
                 if self.iterations > self.max_iterations {
                     return Err(RenderError::TooManyIterations {
@@ -188,7 +188,7 @@ impl<'r> Vm<'r> {
                     });
                 }
                 let ctx = Ctx {
-                    value: Val::Json(item),
+                    value: item,
                     up: env.ctx,
                 };
                 let env = Env {
@@ -433,8 +433,8 @@ impl<'r> Vm<'r> {
 
 /// A dotted-name step: an object key, or an array index.
 fn child<'v>(value: Val<'v>, segment: &str) -> Option<Val<'v>> {
-    match value.as_list() {
-        Some(items) => items.get(segment.parse::<usize>().ok()?).map(Val::Json),
+    match value.list_len() {
+        Some(_) => value.list_item(segment.parse::<usize>().ok()?),
         None => value.member(segment),
     }
 }
