@@ -170,3 +170,32 @@ test("a full queue drops its oldest item and says so", async () => {
   assert.equal(errors.filter((c) => c === "queue_full").length, 2);
   await client.close().catch(() => {});
 });
+
+test("lists sent item by item render as JSON.stringify would have sent them", () => {
+  const m = {
+    schema: 1,
+    revision: 1,
+    prompts: {
+      p: {
+        versions: [{ version: 1, text: "{{list}}|{{#list}}[{{.}}]{{/list}}|{{list.1}}", variables: { list: { required: true }, zz: { default: null } } }],
+        labels: { production: { default: { version: 1 } } },
+      },
+    },
+  };
+  const engine = new Engine(m);
+  const lists = [
+    ["a", "b"],
+    [],
+    [1, 1.5, -0, 1e21, 2 ** 60, NaN, Infinity],
+    [true, false, null, undefined, () => 1, Symbol("s")],
+    ["é😀", "x"],
+    ["a", { b: 1 }],
+  ];
+  for (const list of lists) {
+    const packed = engine.resolve({ prompt: "p", unit: "u", variables: { list } }).text;
+    // A NUL elsewhere sends the request down the JSON path (JSON.stringify semantics).
+    const json = engine.resolve({ prompt: "p", unit: "u", variables: { list, zz: "\0" } }).text;
+    assert.equal(packed, json, JSON.stringify(list));
+  }
+  assert.equal(engine.resolve({ prompt: "p", unit: "u", variables: { list: ["a", "b"] } }).text, '["a","b"]|[a][b]|b');
+});
