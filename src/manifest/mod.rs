@@ -5,6 +5,7 @@
 
 pub mod limits;
 mod model;
+mod names;
 mod problem;
 mod projection;
 mod reader;
@@ -13,7 +14,7 @@ mod snippets;
 mod versions;
 
 pub use model::{
-    Body, CompiledManifest, FastMap, Matcher, Message, Metric, MetricKind, PinnedPartials, Prompt,
+    Body, CompiledManifest, Matcher, Message, Metric, MetricKind, NameMap, PinnedPartials, Prompt,
     Route, Rule, Target, Version,
 };
 pub use problem::{ManifestError, Problem};
@@ -71,8 +72,8 @@ pub fn validate(text: &str) -> Vec<String> {
 struct Parts {
     schema: u64,
     revision: u64,
-    prompts: FastMap<Prompt>,
-    snippets: FastMap<Vec<crate::render::Template>>,
+    prompts: NameMap<Prompt>,
+    snippets: NameMap<Vec<crate::render::Template>>,
     metrics: Vec<(String, Metric)>,
 }
 
@@ -108,7 +109,7 @@ fn walk(doc: &Value, p: &mut Problems) -> Option<Parts> {
         .get("snippets")
         .map(|s| snippets::compile_snippets(s, p))
         .unwrap_or_default();
-    let mut prompts = FastMap::default();
+    let mut prompts = NameMap::default();
     if let Some(map) = top
         .require("prompts", p)
         .and_then(|v| as_map(v, "prompts", p))

@@ -1,23 +1,18 @@
 //! The compiled, immutable form of a manifest that resolve reads.
 
+pub use super::names::{NameMap, NameSet};
 use crate::assign::SplitLayout;
 use crate::condition::Condition;
 use crate::render::{Partials, Template};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
-
-/// Fast string-keyed map for per-request lookups.
-pub type FastMap<V> = HashMap<Box<str>, V, fnv::FnvBuildHasher>;
-/// A set of names with the same fast hasher.
-pub type FastSet = HashSet<Box<str>, fnv::FnvBuildHasher>;
 
 /// A validated, compiled manifest. Built once, shared read-only by every resolve.
 #[derive(Debug, Clone)]
 pub struct CompiledManifest {
     pub(crate) schema: u64,
     pub(crate) revision: u64,
-    pub(crate) prompts: FastMap<Prompt>,
-    pub(crate) snippets: FastMap<Vec<Template>>,
+    pub(crate) prompts: NameMap<Prompt>,
+    pub(crate) snippets: NameMap<Vec<Template>>,
     pub(crate) metrics: Vec<(String, Metric)>,
     pub(crate) source: Value,
 }
@@ -118,9 +113,9 @@ pub enum Matcher {
     /// A condition on attributes.
     When(Condition),
     /// Forced units for QA, in clear.
-    Units(FastSet),
+    Units(NameSet),
     /// Forced units as hex SHA-256 of `salt ‖ 0xFF ‖ unit` (the client projection).
-    UnitHashes(FastSet),
+    UnitHashes(NameSet),
 }
 
 /// What a route serves.
@@ -167,7 +162,7 @@ pub enum MetricKind {
 /// Resolves partials through a version's pins to compiled snippet versions.
 pub struct PinnedPartials<'a> {
     pub(crate) pins: &'a [(Box<str>, u32)],
-    pub(crate) snippets: &'a FastMap<Vec<Template>>,
+    pub(crate) snippets: &'a NameMap<Vec<Template>>,
 }
 
 impl Partials for PinnedPartials<'_> {
@@ -196,9 +191,8 @@ impl CompiledManifest {
 
     /// Prompt names, sorted.
     pub fn prompt_names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = self.prompts.keys().map(|k| &**k).collect();
-        names.sort_unstable();
-        names
+        // Kept sorted already.
+        self.prompts.keys().collect()
     }
 
     /// A declared metric by name.

@@ -1,7 +1,7 @@
 //! Labels and their routes: salts, rules with conditions or forced units, targets.
 
 use super::limits;
-use super::model::{FastSet, Matcher, Route, Rule, Target};
+use super::model::{Matcher, NameSet, Route, Rule, Target};
 use super::problem::{index_path, key_path, Problems};
 use super::reader::{as_array, as_map, as_str, check_name, kind, short, Obj};
 use crate::assign::{parse_weight, SplitError, SplitLayout};
@@ -85,11 +85,11 @@ fn compile_route(
                 ),
             );
         }
-        let mut names = FastSet::default();
+        let mut names = NameSet::default();
         for (i, r) in list.iter().enumerate() {
             let rpath = index_path(&obj.at("rules"), i);
             if let Some(rule) = compile_rule(r, &rpath, versions, p) {
-                if !names.insert(r.get("name").and_then(Value::as_str).unwrap_or("").into()) {
+                if !names.add(r.get("name").and_then(Value::as_str).unwrap_or("")) {
                     p.add(
                         key_path(&rpath, "name"),
                         format!("duplicate rule name \"{}\"", rule.name),
@@ -183,7 +183,7 @@ fn compile_rule(v: &Value, path: &str, versions: u32, p: &mut Problems) -> Optio
     })
 }
 
-fn unit_set(v: &Value, path: &str, hashed: bool, p: &mut Problems) -> Option<FastSet> {
+fn unit_set(v: &Value, path: &str, hashed: bool, p: &mut Problems) -> Option<NameSet> {
     let list = as_array(v, path, p)?;
     if list.len() > limits::MAX_FORCED_UNITS {
         p.add(
@@ -197,7 +197,7 @@ fn unit_set(v: &Value, path: &str, hashed: bool, p: &mut Problems) -> Option<Fas
         return None;
     }
     let before = p.len();
-    let mut set = FastSet::with_capacity_and_hasher(list.len(), Default::default());
+    let mut set = NameSet::with_capacity(list.len());
     for (i, u) in list.iter().enumerate() {
         let upath = index_path(path, i);
         let Some(s) = as_str(u, &upath, p) else {
@@ -219,7 +219,7 @@ fn unit_set(v: &Value, path: &str, hashed: bool, p: &mut Problems) -> Option<Fas
             p.add(upath, format!("expected {want}"));
             continue;
         }
-        set.insert(s.into());
+        set.add(s);
     }
     (p.len() == before).then_some(set)
 }

@@ -2,7 +2,7 @@
 //! version's pins: every partial reachable from it pinned, pins existing, no cycles.
 
 use super::limits;
-use super::model::{FastMap, FastSet};
+use super::model::{NameMap, NameSet};
 use super::problem::{index_path, key_path, Problems};
 use super::reader::{as_array, as_int, as_map, as_str, check_name, Obj};
 use crate::render::{References, Template};
@@ -15,8 +15,8 @@ const SNIPPET_VERSION_KEYS: &[&str] = &["version", "template", "author", "note",
 #[derive(Debug, Default)]
 pub(crate) struct SnippetSet {
     /// name -> versions (index n-1 is version n).
-    pub(crate) compiled: FastMap<Vec<Template>>,
-    refs: FastMap<Vec<References>>,
+    pub(crate) compiled: NameMap<Vec<Template>>,
+    refs: NameMap<Vec<References>>,
     /// Names present in the document, valid or not, to avoid piling up errors.
     declared: Vec<String>,
 }
@@ -146,7 +146,7 @@ impl SnippetSet {
         let mut valid = Vec::new();
         for (name, version) in pins {
             let path = key_path(pins_path, name);
-            match self.refs.get(&**name) {
+            match self.refs.get(name) {
                 Some(versions) if (*version as usize) <= versions.len() && *version >= 1 => {
                     valid.push(&**name)
                 }
@@ -232,15 +232,15 @@ impl SnippetSet {
 fn find_cycle(nodes: &[&str], edges: &dyn Fn(&str) -> Vec<String>) -> Option<Vec<String>> {
     // Iterative DFS: nodes on the current path, and nodes seen (on the path or done).
     // (Sets of the manifest's one set type: each map type weighs kilobytes of Wasm.)
-    let mut on_path = FastSet::default();
-    let mut seen = FastSet::default();
+    let mut on_path = NameSet::default();
+    let mut seen = NameSet::default();
     for &start in nodes {
         if seen.contains(start) {
             continue;
         }
         let mut path: Vec<(String, Vec<String>)> = vec![(start.to_string(), edges(start))];
-        seen.insert(start.into());
-        on_path.insert(start.into());
+        seen.add(start);
+        on_path.add(start);
         while let Some((node, pending)) = path.last_mut() {
             match pending.pop() {
                 Some(next) => match (
@@ -257,8 +257,8 @@ fn find_cycle(nodes: &[&str], edges: &dyn Fn(&str) -> Vec<String>) -> Option<Vec
                     (false, true) => {}
                     (false, false) => {
                         let e = edges(&next);
-                        seen.insert(next.as_str().into());
-                        on_path.insert(next.as_str().into());
+                        seen.add(next.as_str());
+                        on_path.add(next.as_str());
                         path.push((next, e));
                     }
                 },
