@@ -1,9 +1,11 @@
-// Measures the local edge: wrk on loopback against the worker's own workerd socket
-// (Miniflare's entry URL, no wrangler proxy in front), /v1/resolve with and without
-// tracking versus /healthz in the same run; the Wasm size; the cold load of a
-// 1,000-prompt manifest. Prints figures for BENCHMARKS.md.
+// Measures the local edge: wrk on loopback against the worker's own socket in workerd
+// (Miniflare's direct socket: neither wrangler's proxy nor Miniflare's entry worker in
+// front, both of which would add their own per-request cost to every route),
+// /v1/resolve with and without tracking versus /healthz in the same run; the Wasm size;
+// the cold load of a 1,000-prompt manifest. Prints figures for BENCHMARKS.md.
 //
-//   scripts/build-worker.sh && node scripts/bench-edge.mjs [seconds per run, default 10]
+//   scripts/build-worker.sh && node scripts/bench-edge.mjs [seconds per run, default 10] [rounds, default 3]
+//   WRK_CPU=1 taskset -c 0 node scripts/bench-edge.mjs   (wrk on core 1, workerd on core 0)
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -16,6 +18,7 @@ process.env.WRANGLER_SEND_METRICS = "false";
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SECONDS = Number(process.argv[2] ?? 10);
+const ROUNDS = Number(process.argv[3] ?? 3);
 const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
 const { Miniflare } = await import("miniflare");
 
@@ -43,9 +46,12 @@ async function startEdge(manifest) {
     port: 0,
     bindings: { ...workerOptions.bindings, EDGEPROMPT_DEV_PANIC: "1", EVENT_SIGNING_KEY: randomBytes(32).toString("hex"), UNIT_HASH_KEY: randomBytes(32).toString("hex") },
     kvPersist: path.join(persist, "kv"),
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
     d1Persist: path.join(persist, "d1"),
   });
-  const url = (await mf.ready).origin;
+  await mf.ready;
+  // The worker's own socket: no Miniflare entry worker (a JavaScript proxy) in between.
+  const url = (await mf.unsafeGetDirectURL("edgeprompt")).origin;
   const db = await mf.getD1Database("METRICS");
   const schema = fs.readFileSync(path.join(ROOT, "migrations/0001_metrics.sql"), "utf8")
     .split(";").map((s) => s.replace(/--.*$/gm, "").trim()).filter(Boolean);
@@ -59,7 +65,7 @@ async function startEdge(manifest) {
 function wrk(url, script) {
   const args = ["-t1", "-c16", `-d${SECONDS}s`, "--latency"];
   if (script) args.push("-s", script);
-  const out = execFileSync("wrk", [...args, url], { encoding: "utf8" });
+  const out = process.env.WRK_CPU ? execFileSync("taskset", ["-c", process.env.WRK_CPU, "wrk", ...args, url], { encoding: "utf8" }) : execFileSync("wrk", [...args, url], { encoding: "utf8" });
   const rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]);
   const pct = (p) => out.match(new RegExp(`\\s${p}%\\s+([\\d.]+\\w+)`))?.[1];
   const non2xx = out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? "0";
@@ -81,44 +87,64 @@ const wasm = fs.readFileSync(path.join(ROOT, "build/index_bg.wasm"));
 const gz = zlib.gzipSync(wasm, { level: 9 }).length;
 console.log(`worker Wasm: ${wasm.length} bytes raw, ${gz} bytes gzipped (-9)`);
 
-// Throughput on the demo manifest.
+// Throughput on the demo manifest, next to a plain JavaScript worker with the same two
+// no-op routes (GET, and a POST that parses the same body): the platform's own cost of
+// a request body, measured in the same run. Routes are interleaved over ROUNDS rounds
+// and each figure is the median, so that drift on this shared machine hits all alike.
 const demo = JSON.parse(fs.readFileSync(path.join(ROOT, "examples/demo.json"), "utf8"));
 const { mf, url } = await startEdge(demo);
 const body = { prompt: "support", unit: "user-42", variables: { question: "Where is my order?", plan: "pro" } };
 await fetch(url + "/v1/resolve", { method: "POST", body: JSON.stringify(body) }); // load the manifest
-wrk(url + "/healthz"); // warm-up
-const health = wrk(url + "/healthz");
-const echo = wrk(url + "/__dev/echo", luaPost({ ...body, track: false }));
-const untracked = wrk(url + "/v1/resolve", luaPost({ ...body, track: false }));
-const tracked = wrk(url + "/v1/resolve", luaPost(body));
-await mf.dispose();
-
-// The platform's own cost of a POST body: a plain JavaScript worker with the same two
-// no-op routes, in the same workerd, measured in the same run.
 const jsWorker = new Miniflare({
   modules: true,
   host: "127.0.0.1",
   port: 0,
   compatibilityDate: workerCompatibilityDate(),
+  name: "plain",
+  unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
   script: `export default { async fetch(req) {
     if (req.method === "POST") { JSON.parse(await req.text()); }
     return new Response("ok", { headers: { "content-type": "text/plain" } });
   } };`,
 });
-const jsUrl = (await jsWorker.ready).origin;
-wrk(jsUrl + "/healthz"); // warm-up
-const jsHealth = wrk(jsUrl + "/healthz");
-const jsEcho = wrk(jsUrl + "/echo", luaPost({ ...body, track: false }));
+await jsWorker.ready;
+const jsUrl = (await jsWorker.unsafeGetDirectURL("plain")).origin;
+const untrackedBody = luaPost({ ...body, track: false });
+const routes = [
+  ["GET /healthz", url + "/healthz"],
+  ["POST /__dev/echo (reads the same body, answers ok)", url + "/__dev/echo", untrackedBody],
+  ["POST /v1/resolve, track: false", url + "/v1/resolve", untrackedBody],
+  ["plain JS worker: GET", jsUrl + "/healthz"],
+  ["plain JS worker: POST reading the same body", jsUrl + "/echo", untrackedBody],
+];
+wrk(url + "/healthz"); // warm-up
+wrk(jsUrl + "/healthz");
+const runs = routes.map(() => []);
+for (let round = 0; round < ROUNDS; round++) {
+  routes.forEach(([, u, script], i) => runs[i].push(wrk(u, script)));
+}
+// Tracked runs last: the queue consumer's D1 writes go on after each run and would
+// slow whatever ran next.
+routes.push(["POST /v1/resolve, tracked", url + "/v1/resolve", luaPost(body)]);
+runs.push([]);
+for (let round = 0; round < ROUNDS; round++) {
+  runs[runs.length - 1].push(wrk(url + "/v1/resolve", routes[routes.length - 1][2]));
+  await new Promise((r) => setTimeout(r, 3000));
+}
+await mf.dispose();
 await jsWorker.dispose();
-const row = (name, r) => console.log(`| ${name} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p90} | ${r.p99} | ${(r.rps / health.rps).toFixed(2)} | ${r.non2xx} |`);
-console.log(`\nwrk -t1 -c16 -d${SECONDS}s on ${url} (Miniflare's entry socket: the worker's own workerd, no wrangler proxy)`);
-console.log("| route | requests/s | p50 | p90 | p99 | ratio to /healthz | non-2xx |");
-console.log("|---|---|---|---|---|---|---|");
-row("GET /healthz", health);
-row("POST /__dev/echo (reads the same body, answers ok)", echo);
-row("POST /v1/resolve, track: false", untracked);
-row("POST /v1/resolve, tracked", tracked);
-console.log(`\nplain JavaScript worker, same workerd: GET ${jsHealth.rps.toFixed(0)} requests/s, POST reading the same body ${jsEcho.rps.toFixed(0)} requests/s: ratio ${(jsEcho.rps / jsHealth.rps).toFixed(2)} (the platform's cost of a request body)`);
+const median = (rs) => [...rs].sort((a, b) => a.rps - b.rps)[Math.floor(rs.length / 2)];
+const results = runs.map(median);
+const [health, , , jsHealth] = results;
+console.log(`\nwrk -t1 -c16 -d${SECONDS}s, median of ${ROUNDS} interleaved rounds, on each worker's own socket in workerd (Miniflare's direct socket: no entry worker, no wrangler proxy)`);
+console.log("| route | requests/s (median) | all rounds | p50 | p90 | p99 | ratio to its GET no-op | non-2xx |");
+console.log("|---|---|---|---|---|---|---|---|");
+routes.forEach(([name], i) => {
+  const r = results[i];
+  const base = name.startsWith("plain") ? jsHealth : health;
+  const all = runs[i].map((x) => x.rps.toFixed(0)).join(", ");
+  console.log(`| ${name} | ${r.rps.toFixed(0)} | ${all} | ${r.p50} | ${r.p90} | ${r.p99} | ${(r.rps / base.rps).toFixed(2)} | ${runs[i].reduce((n, x) => n + x.non2xx, 0)} |`);
+});
 
 // Cold load of a 1,000-prompt manifest inside the worker.
 const big = { schema: 1, revision: 1, prompts: {} };

@@ -4,7 +4,9 @@
 #   scripts/build-worker.sh          the edge (feature `edge`)    -> build/
 #   scripts/build-worker.sh control  the control plane (`control`) -> build-control/
 # Size-optimised (opt-level "z", wasm-opt -Oz) without changing the release profile the
-# CLI uses. EDGEPROMPT_KEEP_NAMES=1 keeps function names.
+# CLI uses. EDGEPROMPT_KEEP_NAMES=1 keeps function names (for profiles); for size/speed
+# experiments EDGEPROMPT_WORKER_OPT sets the opt-level and EDGEPROMPT_WORKER_CARGO_ARGS
+# adds cargo arguments (e.g. "--config profile.release.package.serde_json.opt-level=3").
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -17,7 +19,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 export WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$HOME/.cargo/bin/wasm-bindgen}"
 export WASM_OPT_BIN="${WASM_OPT_BIN:-$ROOT/node_modules/.bin/wasm-opt}"
 export ESBUILD_BIN="${ESBUILD_BIN:-$ROOT/node_modules/.bin/esbuild}"
-export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
+export CARGO_PROFILE_RELEASE_OPT_LEVEL=${EDGEPROMPT_WORKER_OPT:-z}
 for v in WASM_BINDGEN_BIN WASM_OPT_BIN ESBUILD_BIN; do
   [ -x "${!v}" ] || { echo "build-worker.sh: $v=${!v} is missing: run scripts/setup.sh first" >&2; exit 1; }
 done
@@ -29,7 +31,7 @@ if [ -z "${EDGEPROMPT_FORCE_BUILD:-}" ] && [ -f "$out/index_bg.wasm" ] && [ -f "
   exit 0
 fi
 command -v worker-build >/dev/null || { echo "build-worker.sh: worker-build is missing: run scripts/setup.sh first" >&2; exit 1; }
-worker-build --release --out-dir "$out" --no-default-features --features "$feature"
+worker-build --release --out-dir "$out" --no-default-features --features "$feature" ${EDGEPROMPT_WORKER_CARGO_ARGS:-}
 # worker-build keeps the Wasm names section (function names in stack traces): ~30 KB
 # gzipped. Drop it unless asked to keep it; panic messages are logged either way.
 if [ "${EDGEPROMPT_KEEP_NAMES:-0}" != 1 ]; then

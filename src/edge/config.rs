@@ -1,7 +1,8 @@
 //! Settings (plain vars with documented defaults) and the keys events need.
 
+use crate::events::token::MacKey;
 use crate::shell::secrets::secret;
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use worker::Env;
 
@@ -77,17 +78,38 @@ pub const UNIT_HASH_KEY: &str = "UNIT_HASH_KEY";
 /// Both keys an exposure needs.
 pub struct Keys {
     /// Signs tokens.
-    pub signing: Rc<[u8]>,
+    pub signing: Rc<MacKey>,
     /// Keys unit hashes.
-    pub unit_hash: Rc<[u8]>,
+    pub unit_hash: Rc<MacKey>,
 }
 
 impl Keys {
     /// Reads both secrets.
     pub fn from_env(env: &Env) -> Result<Keys, &'static str> {
         Ok(Keys {
-            signing: secret(env, EVENT_SIGNING_KEY)?,
-            unit_hash: secret(env, UNIT_HASH_KEY)?,
+            signing: mac_key(env, EVENT_SIGNING_KEY)?,
+            unit_hash: mac_key(env, UNIT_HASH_KEY)?,
         })
     }
+}
+
+thread_local! {
+    static MAC_KEYS: RefCell<Vec<(&'static str, Rc<MacKey>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A secret prepared as an HMAC key, once per isolate; an error naming a missing secret.
+pub fn mac_key(env: &Env, name: &'static str) -> Result<Rc<MacKey>, &'static str> {
+    let cached = MAC_KEYS.with(|k| {
+        k.borrow()
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, key)| key.clone())
+    });
+    if let Some(key) = cached {
+        return Ok(key);
+    }
+    // `secret` refuses an empty value, the only key MacKey::new refuses.
+    let key = Rc::new(MacKey::new(&secret(env, name)?).map_err(|_| name)?);
+    MAC_KEYS.with(|k| k.borrow_mut().push((name, key.clone())));
+    Ok(key)
 }

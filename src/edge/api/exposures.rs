@@ -83,8 +83,8 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
             revision: item.revision,
             period: a.period,
         };
-        let (token, event) = issue(&decided, &item.unit, &keys, "client")?;
-        events.push(event);
+        let (token, event) = issue(&decided, &item.unit, &keys, Some("client"))?;
+        events.extend(event);
         results.push(json!({"version": a.version, "rule": a.rule, "bucket": a.bucket, "revision": item.revision, "token": token}));
     }
     outbox::push(&call.env, &call.ctx, events, 0);

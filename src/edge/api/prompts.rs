@@ -64,8 +64,9 @@ pub async fn get(call: Call, name: &str) -> Result<Response, ApiError> {
         revision: m.revision(),
         period: a.period,
     };
-    let (token, exposure) = issue(&decided, &unit, &keys, &platform::location(&call.req))?;
-    if track {
+    let location = track.then(|| platform::location(&call.req));
+    let (token, exposure) = issue(&decided, &unit, &keys, location.as_deref())?;
+    if let Some(exposure) = exposure {
         outbox::push(
             &call.env,
             &call.ctx,

@@ -62,13 +62,9 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
         period: decision.period,
     };
     // The location only matters for a recorded exposure; reading it crosses into JS.
-    let location = if body.track {
-        platform::location(&call.req)
-    } else {
-        String::new()
-    };
-    let (token, exposure) = issue(&decided, &body.unit, &keys, &location)?;
-    if body.track {
+    let location = body.track.then(|| platform::location(&call.req));
+    let (token, exposure) = issue(&decided, &body.unit, &keys, location.as_deref())?;
+    if let Some(exposure) = exposure {
         outbox::push(
             &call.env,
             &call.ctx,

@@ -26,15 +26,16 @@ pub struct Decided<'a> {
     pub period: &'a str,
 }
 
-/// Signs a token for the decision and builds its exposure event.
+/// Signs a token for the decision and, when `location` is given (the exposure is
+/// recorded), builds its exposure event.
 pub fn issue(
     d: &Decided<'_>,
     unit: &str,
     keys: &Keys,
-    location: &str,
-) -> Result<(String, Event), ApiError> {
+    location: Option<&str>,
+) -> Result<(String, Option<Event>), ApiError> {
     let internal = |e: token::TokenError| ApiError::new(500, "token_error", e.to_string());
-    let unit_hash = token::unit_hash(&keys.unit_hash, unit).map_err(internal)?;
+    let unit_hash = token::unit_hash(&keys.unit_hash, unit);
     let now = now_ms();
     let claims = TokenClaims {
         prompt: d.prompt.to_string(),
@@ -50,6 +51,9 @@ pub fn issue(
         nonce: nonce(),
     };
     let signed = token::sign(&claims, &keys.signing).map_err(internal)?;
+    let Some(location) = location else {
+        return Ok((signed, None));
+    };
     let id = token::exposure_id(&signed).unwrap_or_default();
     let event = Event::Exposure(Exposure {
         id,
@@ -65,5 +69,5 @@ pub fn issue(
         location: location.to_string(),
         forced: d.forced,
     });
-    Ok((signed, event))
+    Ok((signed, Some(event)))
 }
