@@ -10,16 +10,34 @@ out=npm/pkg
 command -v wasm-pack >/dev/null || { echo "build-npm.sh: wasm-pack is missing: run scripts/setup.sh first" >&2; exit 1; }
 command -v wasm-opt >/dev/null || { echo "build-npm.sh: wasm-opt is missing: run scripts/setup.sh first" >&2; exit 1; }
 if [ -n "${EDGEPROMPT_FORCE_BUILD:-}" ] || [ ! -f "$out/edgeprompt_bg.wasm" ] \
-   || [ -n "$(find src Cargo.toml Cargo.lock -newer "$out/edgeprompt_bg.wasm" -print -quit)" ]; then
+   || [ -n "$(find src Cargo.toml Cargo.lock scripts/build-npm.sh -newer "$out/edgeprompt_bg.wasm" -print -quit)" ]; then
   # --mode no-install: use the wasm-bindgen the setup installed, never download one.
   # Size against speed (BENCHMARKS.md, "npm package"): the engine at opt-level "s" (its
   # per-resolve path asks for inlining where it counts), every dependency at "z" (the
   # speed of their non-generic code does not show per resolve); wasm-opt -Oz after
   # (Cargo.toml's wasm-pack metadata).
-  wasm-pack build --target web --mode no-install --release --no-pack \
-    --out-dir "$out" --out-name edgeprompt -- --no-default-features --features js \
-    --config 'profile.release.opt-level="s"' --config 'profile.release.package."*".opt-level="z"' \
-    --config 'profile.release.package.sha2.opt-level=3' 
+  profile=(--config 'profile.release.opt-level="s"' --config 'profile.release.package."*".opt-level="z"')
+  if rustup run nightly rustc --print sysroot >/dev/null 2>&1 \
+     && [ -d "$(rustup run nightly rustc --print sysroot)/lib/rustlib/src/rust/library" ]; then
+    # With nightly's rust-src, the standard library is rebuilt for this package with
+    # panics as immediate aborts (no panic messages, locations or formatting in the
+    # Wasm: the engine never panics, and a panic traps either way): ~7 KB gzipped less.
+    # memcpy and friends (compiler_builtins) and the allocator stay at opt-level 3, so
+    # a resolve is as fast as with the prebuilt standard library.
+    echo "build-npm.sh: nightly with rust-src: rebuilding std with panic=immediate-abort"
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+    rustup run nightly wasm-pack build --target web --mode no-install --release --no-pack \
+      --out-dir "$out" --out-name edgeprompt -- --no-default-features --features js "${profile[@]}" \
+      --config 'profile.release.package.core.opt-level="s"' --config 'profile.release.package.alloc.opt-level="s"' \
+      --config 'profile.release.package.std.opt-level="s"' --config 'profile.release.package.compiler_builtins.opt-level=3' \
+      --config 'profile.release.package.dlmalloc.opt-level=3' --config 'profile.release.package.sha2.opt-level="z"' \
+      -Z build-std=std,panic_abort
+  else
+    echo "build-npm.sh: no nightly rust-src (scripts/setup.sh adds it): building on stable, ~7 KB gzipped larger" >&2
+    wasm-pack build --target web --mode no-install --release --no-pack \
+      --out-dir "$out" --out-name edgeprompt -- --no-default-features --features js "${profile[@]}" \
+      --config 'profile.release.package.sha2.opt-level="z"'
+  fi
   rm -f "$out/.gitignore"
 else
   echo "build-npm.sh: $out is up to date"

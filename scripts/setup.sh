@@ -48,6 +48,12 @@ if [ "${EDGEPROMPT_EDGE:-1}" != 0 ]; then
   cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
   cargo_tool worker-build "$WORKER_BUILD_VERSION" worker-build
   cargo_tool wasm-pack "$WASM_PACK_VERSION" wasm-pack
+  # The npm package rebuilds the standard library on nightly for a smaller Wasm
+  # (scripts/build-npm.sh); without nightly's rust-src it builds on stable instead.
+  if rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal; then
+    rustup component add rust-src --toolchain nightly >/dev/null 2>&1 \
+      || echo "setup: could not add rust-src to nightly: the npm package will build on stable (larger)" >&2
+  fi
   # package-lock.json pins wrangler, workerd, miniflare, binaryen (wasm-opt) and esbuild.
   if ! node -e '
       const fs = require("fs");
