@@ -30,6 +30,7 @@ pub mod input;
 #[cfg(feature = "js")]
 pub mod js;
 pub mod manifest;
+pub mod names;
 pub mod ops;
 pub mod packed;
 pub mod render;

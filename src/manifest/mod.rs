@@ -5,7 +5,6 @@
 
 pub mod limits;
 mod model;
-mod names;
 mod problem;
 mod projection;
 mod reader;

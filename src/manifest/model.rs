@@ -1,8 +1,8 @@
 //! The compiled, immutable form of a manifest that resolve reads.
 
-pub use super::names::{NameMap, NameSet};
 use crate::assign::SplitLayout;
 use crate::condition::Condition;
+pub use crate::names::{NameMap, NameSet};
 use crate::render::{Partials, Template};
 use serde_json::Value;
 

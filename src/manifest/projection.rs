@@ -73,14 +73,24 @@ pub(crate) fn hash_forced_units(prompt: &str, label: &str, route: &mut Value) {
         let Some(obj) = rule.as_object_mut() else {
             continue;
         };
-        if let Some(Value::Array(units)) = obj.remove("units") {
-            let hashes: Vec<Value> = units
-                .iter()
-                .filter_map(Value::as_str)
-                .map(|u| Value::String(forced_unit_hash(&salt, u)))
-                .collect();
-            obj.insert("unit_hashes".into(), Value::Array(hashes));
+        let Some(Value::Array(units)) = obj.get("units") else {
+            continue;
+        };
+        let hashes: Vec<Value> = units
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|u| Value::String(forced_unit_hash(&salt, u)))
+            .collect();
+        // Rebuilt rather than `remove`d: B-tree removal is code the engine's Wasm
+        // would carry for this one call.
+        let mut hashed = Map::new();
+        for (k, v) in std::mem::take(obj) {
+            if k != "units" {
+                hashed.insert(k, v);
+            }
         }
+        hashed.insert("unit_hashes".into(), Value::Array(hashes));
+        *obj = hashed;
     }
 }
 

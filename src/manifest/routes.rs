@@ -110,8 +110,9 @@ fn compile_route(
     super::projection::hash_forced_units(prompt, label, &mut identity);
     if let Some(map) = identity.as_object_mut() {
         map.insert("salt".into(), Value::String(salt.clone()));
-        map.entry("rules")
-            .or_insert_with(|| Value::Array(Vec::new()));
+        if !map.contains_key("rules") {
+            map.insert("rules".into(), Value::Array(Vec::new()));
+        }
     }
     let digest = crate::canonical::sha256_hex(crate::canonical::canonical(&identity).as_bytes());
     Some(Route {

@@ -1,6 +1,6 @@
 //! Static analysis: which names and partials a template refers to.
 
-use std::collections::BTreeSet;
+use crate::names::NameSet;
 
 /// Names and partials a template refers to, for validating it against known variables
 /// and templates before deployment.
@@ -45,8 +45,8 @@ pub struct PartialRef {
 #[derive(Default)]
 pub(crate) struct Collector {
     refs: References,
-    names: BTreeSet<String>,
-    partials: BTreeSet<String>,
+    names: NameSet,
+    partials: NameSet,
 }
 
 impl Collector {
@@ -56,7 +56,7 @@ impl Collector {
             return;
         }
         let first = name.split('.').next().unwrap_or(name);
-        if self.names.insert(first.to_string()) {
+        if self.names.add(first) {
             self.refs.root_names.push(NameRef {
                 name: first.to_string(),
                 line,
@@ -67,7 +67,7 @@ impl Collector {
 
     /// Records a partial or parent reference.
     pub(crate) fn partial(&mut self, name: &str, in_section: bool, (line, column): (usize, usize)) {
-        if self.partials.insert(name.to_string()) {
+        if self.partials.add(name) {
             self.refs.partials.push(PartialRef {
                 name: name.to_string(),
                 in_section,
