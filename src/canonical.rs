@@ -142,6 +142,12 @@ fn write_string(s: &str, out: &mut dyn Write) -> fmt::Result {
     out.write_char('"')
 }
 
+/// Appends `s` as a JSON string literal.
+pub fn write_quoted(s: &str, out: &mut String) {
+    // Writing into a String cannot fail.
+    let _ = write_string(s, out);
+}
+
 /// `s` as a JSON string literal, for quoting names in messages.
 pub fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);

@@ -2,10 +2,10 @@
 //! is compiled once; each resolve then crosses as one packed string each way
 //! ([`crate::packed`]), or as JSON when the request holds what the packed form cannot.
 
+use crate::canonical::{write_canonical, write_quoted};
 use crate::manifest::{self, CompiledManifest, ManifestError};
 use crate::packed;
 use crate::resolve;
-use serde_json::json;
 use wasm_bindgen::prelude::*;
 
 /// A compiled manifest, ready to resolve.
@@ -20,18 +20,34 @@ pub struct Engine {
     input: Vec<u8>,
 }
 
+// The engine's answers to JavaScript are JSON written with the canonical writer: the
+// package's Wasm carries no JSON serialiser.
+
+/// `{"code", "message"}` as JSON.
+fn code_message(code: &str, message: &str) -> String {
+    let mut out = String::from("{\"code\":");
+    write_quoted(code, &mut out);
+    out.push_str(",\"message\":");
+    write_quoted(message, &mut out);
+    out.push('}');
+    out
+}
+
 fn manifest_error(e: &ManifestError) -> JsValue {
-    let problems = match e {
-        ManifestError::Invalid(list) => list
-            .iter()
-            .map(|p| json!({"path": p.path, "reason": p.reason}))
-            .collect(),
-        _ => Vec::new(),
-    };
-    JsValue::from_str(
-        &json!({"code": "invalid_manifest", "message": e.to_string(), "problems": problems})
-            .to_string(),
-    )
+    let mut out = code_message("invalid_manifest", &e.to_string());
+    out.pop();
+    out.push_str(",\"problems\":[");
+    if let ManifestError::Invalid(list) = e {
+        for (i, p) in list.iter().enumerate() {
+            out.push_str(if i == 0 { "{\"path\":" } else { ",{\"path\":" });
+            write_quoted(&p.path, &mut out);
+            out.push_str(",\"reason\":");
+            write_quoted(&p.reason, &mut out);
+            out.push('}');
+        }
+    }
+    out.push_str("]}");
+    JsValue::from_str(&out)
 }
 
 #[wasm_bindgen]
@@ -90,7 +106,7 @@ impl Engine {
                 let e = resolve::ResolveError::InvalidRequest(
                     "packed request: not UTF-8 within the request buffer".into(),
                 );
-                self.text = json!({"code": e.code(), "message": e.to_string()}).to_string();
+                self.text = code_message(e.code(), &e.to_string());
                 self.ops.clear();
                 self.ops
                     .extend_from_slice(&[1, self.text.as_ptr() as usize, self.text.len()]);
@@ -117,7 +133,7 @@ impl Engine {
         let value: serde_json::Value = serde_json::from_str(value_json).unwrap_or_default();
         match crate::events::outcome_value(metric, kind, &value, has_id) {
             Ok(_) => String::new(),
-            Err(e) => json!({"code": e.code, "message": e.message}).to_string(),
+            Err(e) => code_message(e.code, &e.message),
         }
     }
 
@@ -129,13 +145,16 @@ impl Engine {
             .prompt(prompt)
             .and_then(|p| p.version(version))
             .map(|v| {
-                json!({
-                    "model": v.model,
-                    "tools": v.tools,
-                    "response_format": v.response_format,
-                    "hash": v.hash,
-                })
-                .to_string()
+                let mut out = String::from("{\"model\":");
+                write_canonical(&v.model, &mut out);
+                out.push_str(",\"tools\":");
+                write_canonical(&v.tools, &mut out);
+                out.push_str(",\"response_format\":");
+                write_canonical(&v.response_format, &mut out);
+                out.push_str(",\"hash\":");
+                write_quoted(&v.hash, &mut out);
+                out.push('}');
+                out
             })
             .unwrap_or_default()
     }

@@ -394,7 +394,7 @@ fn error_json(e: &ResolveError) -> String {
     if !details.is_null() {
         err.insert("details".into(), details);
     }
-    Value::Object(err).to_string()
+    crate::canonical::canonical(&Value::Object(err))
 }
 
 /// Writes an error in the packed form: `!` and `{"code", "message"}`.

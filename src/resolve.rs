@@ -85,6 +85,55 @@ pub struct Decision<'a> {
     pub period: &'a str,
 }
 
+impl Decision<'_> {
+    /// The decision as JSON text, keys in the order serde writes them, without serde's
+    /// serialiser (the npm package's Wasm carries none). Objects are written as
+    /// canonical JSON: the same values, numbers in JavaScript's notation.
+    pub fn to_json(&self) -> String {
+        use crate::canonical::{write_canonical, write_quoted};
+        let mut out = String::with_capacity(256);
+        out.push_str("{\"prompt\":");
+        write_quoted(self.prompt, &mut out);
+        out.push_str(",\"label\":");
+        write_quoted(self.label, &mut out);
+        out.push_str(",\"version\":");
+        out.push_str(itoa::Buffer::new().format(self.version));
+        out.push_str(",\"rule\":");
+        write_quoted(self.rule, &mut out);
+        out.push_str(",\"bucket\":");
+        out.push_str(itoa::Buffer::new().format(self.bucket));
+        if let Some(text) = &self.text {
+            out.push_str(",\"text\":");
+            write_quoted(text, &mut out);
+        }
+        if let Some(messages) = &self.messages {
+            out.push_str(",\"messages\":[");
+            for (i, m) in messages.iter().enumerate() {
+                out.push_str(if i == 0 { "{\"role\":" } else { ",{\"role\":" });
+                write_quoted(&m.role, &mut out);
+                out.push_str(",\"content\":");
+                write_quoted(&m.content, &mut out);
+                out.push('}');
+            }
+            out.push(']');
+        }
+        for (key, value) in [
+            (",\"model\":", self.model),
+            (",\"tools\":", self.tools),
+            (",\"response_format\":", self.response_format),
+        ] {
+            out.push_str(key);
+            write_canonical(value, &mut out);
+        }
+        out.push_str(",\"revision\":");
+        out.push_str(itoa::Buffer::new().format(self.revision));
+        out.push_str(",\"hash\":");
+        write_quoted(self.hash, &mut out);
+        out.push('}');
+        out
+    }
+}
+
 /// One rendered chat message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RenderedMessage<'a> {
@@ -132,8 +181,18 @@ impl ResolveError {
     /// variable at fault; `null` otherwise.
     pub fn details(&self) -> Value {
         match self {
-            ResolveError::MissingVariables(names) => serde_json::json!({"missing": names}),
-            ResolveError::InvalidVariable { name, .. } => serde_json::json!({"variable": name}),
+            // Built by hand, not with `json!`: no serde serialiser in the npm package.
+            ResolveError::MissingVariables(names) => {
+                let list = names.iter().map(|n| Value::String(n.clone())).collect();
+                let mut details = Map::new();
+                details.insert("missing".into(), Value::Array(list));
+                Value::Object(details)
+            }
+            ResolveError::InvalidVariable { name, .. } => {
+                let mut details = Map::new();
+                details.insert("variable".into(), Value::String(name.clone()));
+                Value::Object(details)
+            }
             _ => Value::Null,
         }
     }
@@ -584,6 +643,5 @@ pub fn resolve_json(m: &CompiledManifest, request: &str) -> Result<String, Resol
     let doc: Value =
         serde_json::from_str(request).map_err(|e| ResolveError::InvalidRequest(e.to_string()))?;
     let req = request_from(&doc).map_err(ResolveError::InvalidRequest)?;
-    let decision = resolve(m, &req)?;
-    serde_json::to_string(&decision).map_err(|e| ResolveError::InvalidRequest(e.to_string()))
+    Ok(resolve(m, &req)?.to_json())
 }

@@ -83,7 +83,10 @@ fn walk(doc: &Value, p: &mut Problems) -> Option<Parts> {
         _ => {
             p.add(
                 "schema",
-                format!("unsupported schema {v}: this engine reads schema {SCHEMA}"),
+                format!(
+                    "unsupported schema {}: this engine reads schema {SCHEMA}",
+                    reader::short(v)
+                ),
             );
             None
         }

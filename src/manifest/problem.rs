@@ -107,7 +107,7 @@ pub(crate) fn index_path(base: &str, i: usize) -> String {
 }
 
 fn quote(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_default()
+    crate::canonical::quoted(s)
 }
 
 #[cfg(test)]

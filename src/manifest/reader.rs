@@ -175,7 +175,7 @@ pub(crate) fn kind(v: &Value) -> &'static str {
 /// A value quoted for a message, shortened when long.
 #[inline(never)]
 pub(crate) fn short(v: &Value) -> String {
-    let s = v.to_string();
+    let s = crate::canonical::canonical(v);
     if s.chars().count() > 40 {
         let cut: String = s.chars().take(37).collect();
         format!("{cut}...")
