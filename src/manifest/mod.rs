@@ -180,7 +180,8 @@ fn metrics(v: &Value, p: &mut Problems) -> Vec<(String, Metric)> {
                 p.add(
                     obj.at("kind"),
                     format!(
-                        "unknown metric kind {k}: expected \"binary\", \"continuous\" or \"count\""
+                        "unknown metric kind {}: expected \"binary\", \"continuous\" or \"count\"",
+                        reader::short(k)
                     ),
                 );
                 continue;
