@@ -148,6 +148,20 @@ pub fn write_quoted(s: &str, out: &mut String) {
     let _ = write_string(s, out);
 }
 
+/// Appends a JSON object whose values are all strings, keys in the order given.
+pub fn write_str_object(fields: &[(&str, &str)], out: &mut String) {
+    out.push('{');
+    for (i, (key, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_quoted(key, out);
+        out.push(':');
+        write_quoted(value, out);
+    }
+    out.push('}');
+}
+
 /// `s` as a JSON string literal, for quoting names in messages.
 pub fn quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);

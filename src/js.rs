@@ -2,7 +2,7 @@
 //! is compiled once; each resolve then crosses as one packed string each way
 //! ([`crate::packed`]), or as JSON when the request holds what the packed form cannot.
 
-use crate::canonical::{write_canonical, write_quoted};
+use crate::canonical::{write_canonical, write_quoted, write_str_object};
 use crate::manifest::{self, CompiledManifest, ManifestError};
 use crate::packed;
 use crate::resolve;
@@ -25,11 +25,8 @@ pub struct Engine {
 
 /// `{"code", "message"}` as JSON.
 fn code_message(code: &str, message: &str) -> String {
-    let mut out = String::from("{\"code\":");
-    write_quoted(code, &mut out);
-    out.push_str(",\"message\":");
-    write_quoted(message, &mut out);
-    out.push('}');
+    let mut out = String::new();
+    write_str_object(&[("code", code), ("message", message)], &mut out);
     out
 }
 
@@ -39,11 +36,10 @@ fn manifest_error(e: &ManifestError) -> JsValue {
     out.push_str(",\"problems\":[");
     if let ManifestError::Invalid(list) = e {
         for (i, p) in list.iter().enumerate() {
-            out.push_str(if i == 0 { "{\"path\":" } else { ",{\"path\":" });
-            write_quoted(&p.path, &mut out);
-            out.push_str(",\"reason\":");
-            write_quoted(&p.reason, &mut out);
-            out.push('}');
+            if i > 0 {
+                out.push(',');
+            }
+            write_str_object(&[("path", &p.path), ("reason", &p.reason)], &mut out);
         }
     }
     out.push_str("]}");

@@ -90,7 +90,7 @@ impl Decision<'_> {
     /// serialiser (the npm package's Wasm carries none). Objects are written as
     /// canonical JSON: the same values, numbers in JavaScript's notation.
     pub fn to_json(&self) -> String {
-        use crate::canonical::{write_canonical, write_quoted};
+        use crate::canonical::{write_canonical, write_quoted, write_str_object};
         let mut out = String::with_capacity(256);
         out.push_str("{\"prompt\":");
         write_quoted(self.prompt, &mut out);
@@ -109,11 +109,10 @@ impl Decision<'_> {
         if let Some(messages) = &self.messages {
             out.push_str(",\"messages\":[");
             for (i, m) in messages.iter().enumerate() {
-                out.push_str(if i == 0 { "{\"role\":" } else { ",{\"role\":" });
-                write_quoted(&m.role, &mut out);
-                out.push_str(",\"content\":");
-                write_quoted(&m.content, &mut out);
-                out.push('}');
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str_object(&[("role", &m.role), ("content", &m.content)], &mut out);
             }
             out.push(']');
         }

@@ -1,7 +1,7 @@
 //! Settings (plain vars with documented defaults) and the keys events need.
 
 use crate::events::token::MacKey;
-use crate::shell::secrets::secret;
+use crate::shell::secrets::{once_per_isolate, secret, NamedCache};
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use worker::Env;
@@ -94,22 +94,15 @@ impl Keys {
 }
 
 thread_local! {
-    static MAC_KEYS: RefCell<Vec<(&'static str, Rc<MacKey>)>> = const { RefCell::new(Vec::new()) };
+    static MAC_KEYS: NamedCache<Rc<MacKey>> = const { RefCell::new(Vec::new()) };
 }
 
 /// A secret prepared as an HMAC key, once per isolate; an error naming a missing secret.
 pub fn mac_key(env: &Env, name: &'static str) -> Result<Rc<MacKey>, &'static str> {
-    let cached = MAC_KEYS.with(|k| {
-        k.borrow()
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, key)| key.clone())
-    });
-    if let Some(key) = cached {
-        return Ok(key);
-    }
-    // `secret` refuses an empty value, the only key MacKey::new refuses.
-    let key = Rc::new(MacKey::new(&secret(env, name)?).map_err(|_| name)?);
-    MAC_KEYS.with(|k| k.borrow_mut().push((name, key.clone())));
-    Ok(key)
+    once_per_isolate(&MAC_KEYS, name, || {
+        // `secret` refuses an empty value, the only key MacKey::new refuses.
+        MacKey::new(&secret(env, name)?)
+            .map(Rc::new)
+            .map_err(|_| name)
+    })
 }
