@@ -21,7 +21,7 @@ if [ -n "${EDGEPROMPT_FORCE_BUILD:-}" ] || [ ! -f "$out/edgeprompt_bg.wasm" ] \
      && [ -d "$(rustup run nightly rustc --print sysroot)/lib/rustlib/src/rust/library" ]; then
     # With nightly's rust-src, the standard library is rebuilt for this package with
     # panics as immediate aborts (no panic messages, locations or formatting in the
-    # Wasm: the engine never panics, and a panic traps either way): ~7 KB gzipped less.
+    # Wasm: the engine never panics, and a panic traps either way): ~10 KB gzipped less.
     # memcpy and friends (compiler_builtins) and the allocator stay at opt-level 3, so
     # a resolve is as fast as with the prebuilt standard library.
     echo "build-npm.sh: nightly with rust-src: rebuilding std with panic=immediate-abort"
@@ -33,7 +33,7 @@ if [ -n "${EDGEPROMPT_FORCE_BUILD:-}" ] || [ ! -f "$out/edgeprompt_bg.wasm" ] \
       --config 'profile.release.package.dlmalloc.opt-level=3' --config 'profile.release.package.sha2.opt-level="z"' \
       -Z build-std=std,panic_abort
   else
-    echo "build-npm.sh: no nightly rust-src (scripts/setup.sh adds it): building on stable, ~7 KB gzipped larger" >&2
+    echo "build-npm.sh: no nightly rust-src (scripts/setup.sh adds it): building on stable, ~10 KB gzipped larger" >&2
     wasm-pack build --target web --mode no-install --release --no-pack \
       --out-dir "$out" --out-name edgeprompt -- --no-default-features --features js "${profile[@]}" \
       --config 'profile.release.package.sha2.opt-level="z"'
