@@ -65,7 +65,11 @@ async function startEdge(manifest) {
 function wrk(url, script) {
   const args = ["-t1", "-c16", `-d${SECONDS}s`, "--latency"];
   if (script) args.push("-s", script);
-  const out = process.env.WRK_CPU ? execFileSync("taskset", ["-c", process.env.WRK_CPU, "wrk", ...args, url], { encoding: "utf8" }) : execFileSync("wrk", [...args, url], { encoding: "utf8" });
+  // WRK_CPU pins wrk to a core (with the rest of the run pinned to another by taskset).
+  const [cmd, argv] = process.env.WRK_CPU
+    ? ["taskset", ["-c", process.env.WRK_CPU, "wrk", ...args, url]]
+    : ["wrk", [...args, url]];
+  const out = execFileSync(cmd, argv, { encoding: "utf8" });
   const rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]);
   const pct = (p) => out.match(new RegExp(`\\s${p}%\\s+([\\d.]+\\w+)`))?.[1];
   const non2xx = out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? "0";
@@ -125,12 +129,14 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 // Tracked runs last: the queue consumer's D1 writes go on after each run and would
 // slow whatever ran next.
-routes.push(["POST /v1/resolve, tracked", url + "/v1/resolve", luaPost(body)]);
-runs.push([]);
+const tracked = ["POST /v1/resolve, tracked", url + "/v1/resolve", luaPost(body)];
+const trackedRuns = [];
 for (let round = 0; round < ROUNDS; round++) {
-  runs[runs.length - 1].push(wrk(url + "/v1/resolve", routes[routes.length - 1][2]));
+  trackedRuns.push(wrk(tracked[1], tracked[2]));
   await new Promise((r) => setTimeout(r, 3000));
 }
+routes.push(tracked);
+runs.push(trackedRuns);
 await mf.dispose();
 await jsWorker.dispose();
 const median = (rs) => [...rs].sort((a, b) => a.rps - b.rps)[Math.floor(rs.length / 2)];
