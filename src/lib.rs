@@ -26,6 +26,8 @@ pub mod control;
 #[cfg(feature = "edge")]
 pub mod edge;
 pub mod events;
+#[cfg(any(test, feature = "js"))]
+pub mod heap;
 pub mod input;
 #[cfg(feature = "js")]
 pub mod js;
