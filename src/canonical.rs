@@ -7,7 +7,6 @@
 use crate::input::{Fields, Val};
 use crate::render::number::{format_number, format_text, NumBuf};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::fmt::{self, Write};
 
 /// Displays a JSON value in canonical form; streams, so a caller can bound its size.
@@ -185,7 +184,7 @@ pub fn canonical(v: &Value) -> String {
 
 /// Lower-case hex SHA-256 of bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
+    hex(&crate::sha256::digest(bytes))
 }
 
 /// Lower-case hex of bytes.
