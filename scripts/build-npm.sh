@@ -14,8 +14,7 @@ if [ -n "${EDGEPROMPT_FORCE_BUILD:-}" ] || [ ! -f "$out/edgeprompt_bg.wasm" ] \
   # --mode no-install: use the wasm-bindgen the setup installed, never download one.
   # Size against speed (BENCHMARKS.md, "npm package"): the engine at opt-level "s" (its
   # per-resolve path asks for inlining where it counts), every dependency at "z" (the
-  # speed of their non-generic code does not show per resolve); wasm-opt -Oz after
-  # (Cargo.toml's wasm-pack metadata).
+  # speed of their non-generic code does not show per resolve); wasm-opt after, below.
   profile=(--config 'profile.release.opt-level="s"' --config 'profile.release.package."*".opt-level="z"')
   if rustup run nightly rustc --print sysroot >/dev/null 2>&1 \
      && [ -d "$(rustup run nightly rustc --print sysroot)/lib/rustlib/src/rust/library" ]; then
@@ -26,7 +25,7 @@ if [ -n "${EDGEPROMPT_FORCE_BUILD:-}" ] || [ ! -f "$out/edgeprompt_bg.wasm" ] \
     # a resolve is as fast as with the prebuilt standard library.
     echo "build-npm.sh: nightly with rust-src: rebuilding std with panic=immediate-abort"
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
-    rustup run nightly wasm-pack build --target web --mode no-install --release --no-pack \
+    rustup run nightly wasm-pack build --target web --mode no-install --release --no-pack --no-opt \
       --out-dir "$out" --out-name edgeprompt -- --no-default-features --features js "${profile[@]}" \
       --config 'profile.release.package.core.opt-level="s"' --config 'profile.release.package.alloc.opt-level="s"' \
       --config 'profile.release.package.std.opt-level="s"' --config 'profile.release.package.compiler_builtins.opt-level=3' \
@@ -34,11 +33,17 @@ if [ -n "${EDGEPROMPT_FORCE_BUILD:-}" ] || [ ! -f "$out/edgeprompt_bg.wasm" ] \
       -Z build-std=std,panic_abort
   else
     echo "build-npm.sh: no nightly rust-src (scripts/setup.sh adds it): building on stable, ~10 KB gzipped larger" >&2
-    wasm-pack build --target web --mode no-install --release --no-pack \
+    wasm-pack build --target web --mode no-install --release --no-pack --no-opt \
       --out-dir "$out" --out-name edgeprompt -- --no-default-features --features js "${profile[@]}" \
       --config 'profile.release.package.sha2.opt-level="z"'
   fi
   rm -f "$out/.gitignore"
+  # -Oz, run to a fixed point (--converge), functions that differ only in constants
+  # merged, and --low-memory-unused: Rust never computes an address that wraps past
+  # 4 GiB into the first KiB, so wasm-opt may fold constant offsets into loads and
+  # stores. Together ~1.1 KB gzipped below plain -Oz (BENCHMARKS.md, "npm package").
+  wasm-opt --merge-similar-functions -Oz --converge --low-memory-unused \
+    "$out/edgeprompt_bg.wasm" -o "$out/edgeprompt_bg.wasm"
 else
   echo "build-npm.sh: $out is up to date"
 fi
