@@ -116,14 +116,12 @@ impl Engine {
         self.ops.as_ptr() as usize
     }
 
-    /// Resolves a JSON request into the decision as JSON (or `!` and an error).
+    /// Resolves a request given as JSON text (when the packed form cannot carry it) in
+    /// the same ops form as [`Engine::resolve_buffer`]; returns the address of the ops.
     #[wasm_bindgen(js_name = resolveJson)]
-    pub fn resolve_json(&self, request: &str) -> String {
-        resolve::resolve_json(&self.manifest, request).unwrap_or_else(|e| {
-            let mut out = String::new();
-            packed::encode_error(&e, &mut out);
-            out
-        })
+    pub fn resolve_json(&mut self, request: &str) -> usize {
+        packed::resolve_json_ops(&self.manifest, request, &mut self.ops, &mut self.text);
+        self.ops.as_ptr() as usize
     }
 
     /// Checks an outcome against the manifest's metric declarations before the client

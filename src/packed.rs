@@ -449,32 +449,66 @@ pub fn resolve_packed_ops(
     ops.clear();
     out.clear();
     let result = with_input(text, |input, entries, items| {
-        let (_, a, version) = decide(m, input)?;
-        let chat = !is_text(version);
-        ops.extend_from_slice(&[
-            0,
-            0,
-            0,
-            a.version as usize,
-            usize::from(a.bucket),
-            usize::from(a.forced),
-            std::ptr::from_ref(version) as usize,
-            a.rule.as_ptr() as usize,
-            a.rule.len(),
-            a.label.as_ptr() as usize,
-            a.label.len(),
-            usize::from(chat),
-            0,
-        ]);
-        let mut packer = Packer {
-            out: &mut *out,
-            ops: Some(&mut *ops),
-            entries,
-            items,
-        };
-        render_version(m, version, input.variables, &mut packer)?;
-        Ok(())
+        decision_ops(m, input, entries, items, ops, out)
     });
+    finish_ops(result, ops, out);
+}
+
+/// Resolves a request given as JSON text (what the packed form cannot carry: a field
+/// holding NUL, a value of a type JSON allows but the packed form does not) into the
+/// same ops form as [`resolve_packed_ops`]; the ops name no request entries.
+pub fn resolve_json_ops(
+    m: &CompiledManifest,
+    request: &str,
+    ops: &mut Vec<usize>,
+    out: &mut String,
+) {
+    ops.clear();
+    out.clear();
+    let result = crate::resolve::with_json_input(request, |input| {
+        decision_ops(m, input, &[], &[], ops, out)
+    })
+    .map_err(Unpacked::Error);
+    finish_ops(result, ops, out);
+}
+
+/// The decision for `input` in the ops form, after its head of 13 words.
+fn decision_ops<'e>(
+    m: &CompiledManifest,
+    input: &Input<'e>,
+    entries: &'e [(&'e str, Val<'e>)],
+    items: &'e [(&'e str, Val<'e>)],
+    ops: &mut Vec<usize>,
+    out: &mut String,
+) -> Result<(), ResolveError> {
+    let (_, a, version) = decide(m, input)?;
+    let chat = !is_text(version);
+    ops.extend_from_slice(&[
+        0,
+        0,
+        0,
+        a.version as usize,
+        usize::from(a.bucket),
+        usize::from(a.forced),
+        std::ptr::from_ref(version) as usize,
+        a.rule.as_ptr() as usize,
+        a.rule.len(),
+        a.label.as_ptr() as usize,
+        a.label.len(),
+        usize::from(chat),
+        0,
+    ]);
+    let mut packer = Packer {
+        out,
+        ops: Some(ops),
+        entries,
+        items,
+    };
+    render_version(m, version, input.variables, &mut packer)
+}
+
+/// Writes the status, and the error in place of a decision.
+fn finish_ops(result: Result<(), Unpacked>, ops: &mut Vec<usize>, out: &mut String) {
     match result {
         Ok(()) => count_outputs(ops),
         Err(Unpacked::Nul) => {

@@ -639,8 +639,22 @@ fn kind(v: &Value) -> &'static str {
 
 /// Resolves a request given as JSON text into the decision as JSON text.
 pub fn resolve_json(m: &CompiledManifest, request: &str) -> Result<String, ResolveError> {
-    let doc: Value =
-        serde_json::from_str(request).map_err(|e| ResolveError::InvalidRequest(e.to_string()))?;
+    let doc = request_doc(request)?;
     let req = request_from(&doc).map_err(ResolveError::InvalidRequest)?;
     Ok(resolve(m, &req)?.to_json())
+}
+
+fn request_doc(request: &str) -> Result<Value, ResolveError> {
+    serde_json::from_str(request).map_err(|e| ResolveError::InvalidRequest(e.to_string()))
+}
+
+/// Reads a request given as JSON text and hands its input to `then`, refusing it as
+/// [`resolve_json`] does.
+pub(crate) fn with_json_input<T>(
+    request: &str,
+    then: impl FnOnce(&Input<'_>) -> Result<T, ResolveError>,
+) -> Result<T, ResolveError> {
+    let doc = request_doc(request)?;
+    let req = request_from(&doc).map_err(ResolveError::InvalidRequest)?;
+    then(&Input::from_request(&req)?)
 }

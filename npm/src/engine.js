@@ -204,12 +204,16 @@ export class Engine {
       this.#view();
       ({ written } = utf8Encoder.encodeInto(packed, this.#inputView));
     }
-    const at = this.#wasm.resolveBuffer(written) >>> 2;
+    return this.#answer(req, this.#wasm.resolveBuffer(written) >>> 2);
+  }
+
+  // The decision or error in the ops form at word `at` of the engine's memory.
+  #answer(req, at) {
     const bytes = this.#view();
     const words = this.#words;
-    const textAt = words[at + 1];
     const status = words[at];
     if (status === 2) return this.#resolveJson(req); // a field holds NUL
+    const textAt = words[at + 1];
     const textLen = words[at + 2];
     const text = textLen === 0 ? "" : utf8.decode(bytes.subarray(textAt, textAt + textLen));
     if (status !== 0) throw fromEngine(text);
@@ -236,9 +240,8 @@ export class Engine {
     } catch (e) {
       throw new EdgepromptError("invalid_request", `invalid request: ${e.message}`);
     }
-    const out = this.#wasm.resolveJson(text);
-    if (out.charCodeAt(0) === 33) throw fromEngine(out.slice(1));
-    return JSON.parse(out);
+    // The JSON path answers in the same ops form (naming no request entries).
+    return this.#answer(req, this.#wasm.resolveJson(text) >>> 2);
   }
 
   // Assembles a decision from the ops form (src/packed.rs, resolve_packed_ops): words
