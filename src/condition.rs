@@ -13,6 +13,7 @@
 //!   build metadata is ignored); anything else is false.
 
 use crate::input::{Fields, Val};
+use crate::semver_precedence::{OwnedSemVer, SemVer};
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 
@@ -50,9 +51,9 @@ pub enum Comparison {
     /// Numeric ordering against a number.
     Num(Ordering, bool, f64),
     /// SemVer precedence against a version: `(wanted ordering, or-equal)`.
-    Semver(Ordering, bool, Box<semver::Version>),
+    Semver(Ordering, bool, Box<OwnedSemVer>),
     /// SemVer precedence equal.
-    SemverEq(Box<semver::Version>),
+    SemverEq(Box<OwnedSemVer>),
 }
 
 /// A scalar operand.
@@ -139,8 +140,8 @@ pub fn parse_number(s: &str) -> Option<f64> {
 }
 
 /// Parses a SemVer 2.0 version, allowing one leading `v`.
-pub fn parse_semver(s: &str) -> Option<semver::Version> {
-    semver::Version::parse(s.strip_prefix('v').unwrap_or(s)).ok()
+pub fn parse_semver(s: &str) -> Option<SemVer<'_>> {
+    SemVer::parse(s.strip_prefix('v').unwrap_or(s))
 }
 
 fn as_number(v: Val<'_>) -> Option<f64> {
@@ -183,16 +184,17 @@ impl Comparison {
             Comparison::Num(wanted, or_equal, x) => as_number(v)
                 .and_then(|a| a.partial_cmp(x))
                 .is_some_and(|got| ordering_holds(got, *wanted, *or_equal)),
-            Comparison::Semver(wanted, or_equal, x) => semver_of(v)
-                .is_some_and(|a| ordering_holds(a.cmp_precedence(x), *wanted, *or_equal)),
+            Comparison::Semver(wanted, or_equal, x) => semver_of(v).is_some_and(|a| {
+                ordering_holds(a.cmp_precedence(&x.as_semver()), *wanted, *or_equal)
+            }),
             Comparison::SemverEq(x) => {
-                semver_of(v).is_some_and(|a| a.cmp_precedence(x) == Ordering::Equal)
+                semver_of(v).is_some_and(|a| a.cmp_precedence(&x.as_semver()) == Ordering::Equal)
             }
         }
     }
 }
 
-fn semver_of(v: Val<'_>) -> Option<semver::Version> {
+fn semver_of(v: Val<'_>) -> Option<SemVer<'_>> {
     v.as_str().and_then(parse_semver)
 }
 
@@ -277,7 +279,7 @@ mod tests {
 
     #[test]
     fn semver_precedence() {
-        let v = Box::new(parse_semver("2.3.0").unwrap());
+        let v = Box::new(parse_semver("2.3.0").unwrap().owned());
         let gte = cmp(
             "app",
             Comparison::Semver(Ordering::Greater, true, v.clone()),

@@ -37,6 +37,7 @@ pub mod ops;
 pub mod packed;
 pub mod render;
 pub mod resolve;
+pub mod semver_precedence;
 pub mod sha256;
 #[cfg(any(feature = "edge", feature = "control"))]
 pub mod shell;

@@ -468,10 +468,10 @@ fn compile_condition(
                 return None;
             };
             if op == "semver_eq" {
-                Comparison::SemverEq(Box::new(version))
+                Comparison::SemverEq(Box::new(version.owned()))
             } else {
                 let (ord, eq) = ordering(op.trim_start_matches("semver_"));
-                Comparison::Semver(ord, eq, Box::new(version))
+                Comparison::Semver(ord, eq, Box::new(version.owned()))
             }
         }
         other => {
