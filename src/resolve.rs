@@ -157,7 +157,7 @@ pub enum ResolveError {
         label: String,
     },
     /// Required variables were not given.
-    #[error("missing required variable(s): {}", .0.join(", "))]
+    #[error("missing required variable(s): {}", crate::names::join(.0, ", "))]
     MissingVariables(Vec<String>),
     /// A variable has the wrong shape (e.g. a chat placeholder that is not a list of messages).
     #[error("variable \"{name}\": {reason}")]

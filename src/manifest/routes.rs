@@ -168,7 +168,7 @@ fn compile_rule(v: &Value, path: &str, versions: u32, p: &mut Problems) -> Optio
                 path,
                 format!(
                     "a rule takes one of \"when\", \"units\", \"unit_hashes\"; found {}",
-                    given.join(" and ")
+                    crate::names::join(&given, " and ")
                 ),
             );
             None
@@ -470,7 +470,7 @@ fn compile_condition(
             if op == "semver_eq" {
                 Comparison::SemverEq(Box::new(version.owned()))
             } else {
-                let (ord, eq) = ordering(op.trim_start_matches("semver_"));
+                let (ord, eq) = ordering(op.strip_prefix("semver_").unwrap_or(op));
                 Comparison::Semver(ord, eq, Box::new(version.owned()))
             }
         }

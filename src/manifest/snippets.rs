@@ -221,7 +221,10 @@ impl SnippetSet {
         }) {
             p.add(
                 pins_path.to_string(),
-                format!("pinned snippets form a cycle: {}", cycle.join(" -> ")),
+                format!(
+                    "pinned snippets form a cycle: {}",
+                    crate::names::join(&cycle, " -> ")
+                ),
             );
         }
         names

@@ -69,7 +69,7 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, ErrorAt> {
         if rest.is_empty() {
             break;
         }
-        let Some(rel) = rest.find(open) else {
+        let Some(rel) = crate::names::find_str(rest, open) else {
             tokens.push(Token::Text {
                 start: pos,
                 end: src.len(),
@@ -96,7 +96,7 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, ErrorAt> {
             None => (TagKind::Var, inner, close.to_string()),
         };
         let after = src.get(content_start..).unwrap_or("");
-        let Some(content_len) = after.find(terminator.as_str()) else {
+        let Some(content_len) = crate::names::find_str(after, &terminator) else {
             return Err(ErrorAt::new(
                 tag_start,
                 format!("unclosed tag (expected \"{terminator}\")"),
