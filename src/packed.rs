@@ -386,15 +386,34 @@ fn is_text(version: &crate::manifest::Version) -> bool {
     matches!(version.body, crate::manifest::Body::Text(_))
 }
 
+/// `{"code", "details"?, "message"}` as canonical JSON (keys sorted), written by hand:
+/// the npm package's Wasm builds no JSON object for an error.
 fn error_json(e: &ResolveError) -> String {
-    let mut err = serde_json::Map::new();
-    err.insert("code".into(), e.code().into());
-    err.insert("message".into(), e.to_string().into());
-    let details = e.details();
-    if !details.is_null() {
-        err.insert("details".into(), details);
+    use crate::canonical::write_quoted;
+    let mut out = String::from("{\"code\":");
+    write_quoted(e.code(), &mut out);
+    match e {
+        ResolveError::MissingVariables(names) => {
+            out.push_str(",\"details\":{\"missing\":[");
+            for (i, n) in names.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_quoted(n, &mut out);
+            }
+            out.push_str("]}");
+        }
+        ResolveError::InvalidVariable { name, .. } => {
+            out.push_str(",\"details\":{\"variable\":");
+            write_quoted(name, &mut out);
+            out.push('}');
+        }
+        _ => {}
     }
-    crate::canonical::canonical(&Value::Object(err))
+    out.push_str(",\"message\":");
+    write_quoted(&e.to_string(), &mut out);
+    out.push('}');
+    out
 }
 
 /// Writes an error in the packed form: `!` and `{"code", "message"}`.
@@ -550,7 +569,34 @@ fn count_outputs(ops: &mut [usize]) {
 
 #[cfg(test)]
 mod tests {
-    use super::find_nul;
+    use super::{error_json, find_nul};
+    use crate::resolve::ResolveError;
+
+    /// The hand-written error JSON is the canonical form of the error object the edge
+    /// sends: its code, its details when it has any, its message.
+    #[test]
+    fn error_json_is_the_canonical_error_object() {
+        let errors = [
+            ResolveError::MissingVariables(vec!["a\"b".into(), "ü".into()]),
+            ResolveError::MissingVariables(vec![]),
+            ResolveError::InvalidVariable {
+                name: "x".into(),
+                reason: "r".into(),
+            },
+            ResolveError::UnknownPrompt("p".into()),
+        ];
+        for e in errors {
+            let mut obj = serde_json::Map::new();
+            obj.insert("code".into(), e.code().into());
+            obj.insert("message".into(), e.to_string().into());
+            if !e.details().is_null() {
+                obj.insert("details".into(), e.details());
+            }
+            let expected = crate::canonical::canonical(&serde_json::Value::Object(obj));
+            assert_eq!(error_json(&e), expected);
+        }
+    }
+
     use proptest::prelude::*;
 
     proptest! {
