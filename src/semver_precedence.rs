@@ -18,51 +18,71 @@ pub struct OwnedSemVer {
     pre: Box<str>,
 }
 
-fn is_ident_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'-'
-}
-
 fn is_numeric(id: &str) -> bool {
     id.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// A numeric field: digits without a leading zero (other than "0" itself).
-fn number(s: &str) -> Option<u64> {
-    if !is_numeric(s) || s.is_empty() || (s.len() > 1 && s.starts_with('0')) {
-        return None;
+/// The end of the digits from `i` and their value: no leading zero (other than "0"
+/// itself), at most `u64::MAX`.
+fn number(b: &[u8], mut i: usize) -> Option<(usize, u64)> {
+    let start = i;
+    let mut n: u64 = 0;
+    while let Some(d) = b.get(i).filter(|d| d.is_ascii_digit()) {
+        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+        i += 1;
     }
-    s.parse().ok()
+    let leading_zero = i - start > 1 && b.get(start) == Some(&b'0');
+    (i > start && !leading_zero).then_some((i, n))
 }
 
-/// Dot-separated identifiers, none empty; `strict` refuses numeric ones with a leading
-/// zero (pre-release, unlike build metadata).
-fn identifiers_ok(s: &str, strict: bool) -> bool {
-    s.split('.').all(|id| {
-        !id.is_empty()
-            && id.bytes().all(is_ident_byte)
-            && !(strict && is_numeric(id) && id.len() > 1 && id.starts_with('0'))
-    })
+/// The end of dot-separated identifiers from `i`, none empty; `strict` refuses numeric
+/// ones with a leading zero (pre-release, unlike build metadata).
+fn identifiers(b: &[u8], mut i: usize, strict: bool) -> Option<usize> {
+    loop {
+        let start = i;
+        while b
+            .get(i)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        {
+            i += 1;
+        }
+        let id = b.get(start..i)?;
+        let numeric = id.iter().all(u8::is_ascii_digit);
+        if id.is_empty() || (strict && numeric && id.len() > 1 && id.first() == Some(&b'0')) {
+            return None;
+        }
+        if b.get(i) != Some(&b'.') {
+            return Some(i);
+        }
+        i += 1;
+    }
 }
 
 impl<'a> SemVer<'a> {
     /// Reads `MAJOR.MINOR.PATCH[-PRE][+BUILD]`; `None` when it is not SemVer 2.0.0.
     pub fn parse(s: &'a str) -> Option<Self> {
-        let (rest, build) = s.split_once('+').map_or((s, None), |(r, b)| (r, Some(b)));
-        if build.is_some_and(|b| !identifiers_ok(b, false)) {
-            return None;
+        let b = s.as_bytes();
+        let mut core = [0u64; 3];
+        let mut i = 0;
+        for (k, slot) in core.iter_mut().enumerate() {
+            (i, *slot) = number(b, i)?;
+            if k < 2 {
+                if b.get(i) != Some(&b'.') {
+                    return None;
+                }
+                i += 1;
+            }
         }
-        // The core holds no '-', so the first one starts the pre-release.
-        let (core, pre) = rest.split_once('-').unwrap_or((rest, ""));
-        if rest.len() > core.len() && !identifiers_ok(pre, true) {
-            return None;
+        let mut pre = "";
+        if b.get(i) == Some(&b'-') {
+            let start = i + 1;
+            i = identifiers(b, start, true)?;
+            pre = s.get(start..i)?;
         }
-        let mut parts = core.split('.');
-        let mut field = || parts.next().and_then(number);
-        let core = [field()?, field()?, field()?];
-        if parts.next().is_some() {
-            return None;
+        if b.get(i) == Some(&b'+') {
+            i = identifiers(b, i + 1, false)?;
         }
-        Some(SemVer { core, pre })
+        (i == b.len()).then_some(SemVer { core, pre })
     }
 
     /// An owned copy, for a compiled manifest.
