@@ -178,13 +178,14 @@ pub(crate) fn kind(v: &Value) -> &'static str {
 /// A value quoted for a message, shortened when long.
 #[inline(never)]
 pub(crate) fn short(v: &Value) -> String {
-    let s = crate::canonical::canonical(v);
-    if s.chars().count() > 40 {
-        let cut: String = s.chars().take(37).collect();
-        format!("{cut}...")
-    } else {
-        s
+    let mut s = crate::canonical::canonical(v);
+    // Over 40 characters: the first 37 and "...".
+    let mut starts = s.char_indices().map(|(i, _)| i);
+    if let (Some(cut), true) = (starts.nth(37), starts.nth(2).is_some()) {
+        s.truncate(cut);
+        s.push_str("...");
     }
+    s
 }
 
 /// Checks a name against `[A-Za-z0-9_][A-Za-z0-9_.-]*` and the length limit.
@@ -219,4 +220,19 @@ pub(crate) fn check_name(name: &str, what: &str, path: &str, p: &mut Problems) -
         return false;
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short;
+    use serde_json::Value;
+
+    #[test]
+    fn short_keeps_40_characters_and_cuts_41_to_37_and_dots() {
+        // Canonical text of a string includes its quotes: 38 letters are 40 characters.
+        let forty = Value::String("é".repeat(38));
+        assert_eq!(short(&forty), format!("\"{}\"", "é".repeat(38)));
+        let forty_one = Value::String("é".repeat(39));
+        assert_eq!(short(&forty_one), format!("\"{}...", "é".repeat(36)));
+    }
 }
