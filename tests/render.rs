@@ -12,6 +12,12 @@ fn tpl(src: &str) -> Template {
     Template::compile(src).unwrap_or_else(|e| panic!("{src:?}: {e}"))
 }
 
+fn refs(src: &str) -> References {
+    Template::compile_with_references(src)
+        .unwrap_or_else(|e| panic!("{src:?}: {e}"))
+        .1
+}
+
 fn partials(list: &[(&str, &str)]) -> HashMap<String, Template> {
     list.iter()
         .map(|(name, src)| (name.to_string(), tpl(src)))
@@ -374,11 +380,11 @@ fn part(n: &str, in_section: bool, line: usize, column: usize) -> PartialRef {
 
 #[test]
 fn references_root_names() {
-    let t = tpl(
+    let r = refs(
         "Hi {{user.name}}!\n{{#items}}{{title}}{{user}}{{>row}}{{/items}}\n{{^empty}}{{fallback}}{{/empty}}{{.}}{{{raw}}} {{user.id}}\n{{$b}}{{in_block}}{{/b}}{{&amp}}",
     );
     assert_eq!(
-        t.references(),
+        r,
         References {
             root_names: vec![
                 name("user", 1, 4),
@@ -396,12 +402,11 @@ fn references_root_names() {
 
 #[test]
 fn references_partials_and_parents() {
-    let t = tpl(
+    let r = refs(
         "{{>header}}\n{{#list}}\n  {{>item}}\n  {{>header}}\n{{/list}}\n{{^list}}{{>empty}}{{/list}}\n{{<layout}}ignored {{ignored}}{{$body}}{{>inner}}{{body_var}}{{/body}}{{/layout}}",
     );
-    let refs = t.references();
     assert_eq!(
-        refs.partials,
+        r.partials,
         vec![
             part("header", false, 1, 1),
             part("item", true, 3, 3),
@@ -411,14 +416,14 @@ fn references_partials_and_parents() {
         ]
     );
     assert_eq!(
-        refs.root_names,
+        r.root_names,
         vec![name("list", 2, 1), name("body_var", 7, 50)]
     );
     // Parents inside sections.
-    let t = tpl("{{#s}}{{<p}}{{/p}}{{/s}}");
-    assert_eq!(t.references().partials, vec![part("p", true, 1, 7)]);
-    assert_eq!(t.references().root_names, vec![name("s", 1, 1)]);
-    assert_eq!(tpl("plain").references(), References::default());
+    let r = refs("{{#s}}{{<p}}{{/p}}{{/s}}");
+    assert_eq!(r.partials, vec![part("p", true, 1, 7)]);
+    assert_eq!(r.root_names, vec![name("s", 1, 1)]);
+    assert_eq!(refs("plain"), References::default());
 }
 
 #[test]

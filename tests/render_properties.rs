@@ -156,8 +156,7 @@ proptest! {
 
     #[test]
     fn references_name_only_tags_of_the_source(src in mustache_source()) {
-        if let Ok(t) = Template::compile(&src) {
-            let refs = t.references();
+        if let Ok((_, refs)) = Template::compile_with_references(&src) {
             for n in &refs.root_names {
                 prop_assert!(src.contains(n.name.as_str()), "{} not in {:?}", n.name, src);
             }

@@ -45,7 +45,9 @@ pub(crate) fn compile_snippets(v: &Value, p: &mut Problems) -> SnippetSet {
         };
         let vpath = obj.at("versions");
         let before = p.len();
-        let mut slots: Vec<Option<(Template, References)>> = vec![None; list.len()];
+        // Not `vec![None; n]`: that clones, bringing Template's clone code into the Wasm.
+        let mut slots: Vec<Option<(Template, References)>> =
+            std::iter::repeat_with(|| None).take(list.len()).collect();
         if list.is_empty() {
             p.add(vpath.clone(), "a snippet needs at least one version");
         }
@@ -75,14 +77,13 @@ pub(crate) fn compile_snippets(v: &Value, p: &mut Problems) -> SnippetSet {
                 .require("template", p)
                 .and_then(|t| as_str(t, &o.at("template"), p))
                 .and_then(|src| compile_template(src, &o.at("template"), p));
-            if let (Some(n), Some(t)) = (number, tpl) {
+            if let (Some(n), Some((t, refs))) = (number, tpl) {
                 let slot = usize::try_from(n - 1).ok().and_then(|i| slots.get_mut(i));
                 match slot {
                     Some(s) if s.is_some() => {
                         p.add(o.at("version"), format!("duplicate version {n}"))
                     }
                     Some(s) => {
-                        let refs = t.references();
                         if refs.partials.iter().any(|r| r.name == *name) {
                             p.add(o.at("template"), "a snippet cannot include itself");
                         }
@@ -103,7 +104,11 @@ pub(crate) fn compile_snippets(v: &Value, p: &mut Problems) -> SnippetSet {
 }
 
 /// Compiles a template, recording a compile error or an oversized source.
-pub(crate) fn compile_template(src: &str, path: &str, p: &mut Problems) -> Option<Template> {
+pub(crate) fn compile_template(
+    src: &str,
+    path: &str,
+    p: &mut Problems,
+) -> Option<(Template, References)> {
     if src.len() > limits::MAX_TEMPLATE_BYTES {
         p.add(
             path,
@@ -115,8 +120,8 @@ pub(crate) fn compile_template(src: &str, path: &str, p: &mut Problems) -> Optio
         );
         return None;
     }
-    match Template::compile(src) {
-        Ok(t) => Some(t),
+    match Template::compile_with_references(src) {
+        Ok(compiled) => Some(compiled),
         Err(e) => {
             p.add(path, format!("template does not compile: {e}"));
             None

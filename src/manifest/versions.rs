@@ -58,7 +58,9 @@ pub(crate) fn compile_prompt(
         );
         return None;
     }
-    let mut slots: Vec<Option<Version>> = vec![None; list.len()];
+    // Not `vec![None; n]`: that clones, bringing Version's clone code into the Wasm.
+    let mut slots: Vec<Option<Version>> =
+        std::iter::repeat_with(|| None).take(list.len()).collect();
     let mut numbers_ok = true;
     for (i, item) in list.iter().enumerate() {
         let ipath = index_path(&vpath, i);
@@ -169,8 +171,8 @@ fn compile_version(
         }
         (Some(t), None) => as_str(t, &obj.at("text"), p)
             .and_then(|src| compile_template(src, &obj.at("text"), p))
-            .map(|t| {
-                direct.push((t.references(), obj.at("text")));
+            .map(|(t, refs)| {
+                direct.push((refs, obj.at("text")));
                 Body::Text(t)
             }),
         (None, Some(m)) => {
@@ -411,8 +413,8 @@ fn messages(
             .require("content", p)
             .and_then(|c| as_str(c, &o.at("content"), p))
             .and_then(|src| compile_template(src, &o.at("content"), p));
-        if let (Some(role), Some(content)) = (role, content) {
-            direct.push((content.references(), o.at("content")));
+        if let (Some(role), Some((content, refs))) = (role, content) {
+            direct.push((refs, o.at("content")));
             out.push(Message::Template {
                 role: role.into(),
                 content,

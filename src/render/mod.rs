@@ -71,23 +71,24 @@ pub(crate) use output::Out;
 pub struct Template {
     nodes: Box<[Node]>,
     literal_len: usize,
-    refs: References,
 }
 
 impl Template {
     /// Compiles Mustache source.
     pub fn compile(source: &str) -> Result<Template, CompileError> {
-        let compiled = parser::compile(source)?;
-        Ok(Template {
-            nodes: compiled.nodes.into_boxed_slice(),
-            literal_len: compiled.literal_len,
-            refs: compiled.refs,
-        })
+        Self::compile_with_references(source).map(|(t, _)| t)
     }
 
-    /// Static references for validation: root-scope names and partials used.
-    pub fn references(&self) -> References {
-        self.refs.clone()
+    /// Compiles Mustache source, with its static references for validation: the
+    /// root-scope names and the partials it uses. (Handed out, not kept: a compiled
+    /// manifest validates once and then only renders.)
+    pub fn compile_with_references(source: &str) -> Result<(Template, References), CompileError> {
+        let compiled = parser::compile(source)?;
+        let t = Template {
+            nodes: compiled.nodes.into_boxed_slice(),
+            literal_len: compiled.literal_len,
+        };
+        Ok((t, compiled.refs))
     }
 
     /// Size in bytes of the literal text, used to pre-size output.
