@@ -10,8 +10,11 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     // The first line is a partial named "p", the rest the template itself.
     let (partial, source) = text.split_once('\n').unwrap_or(("", text));
-    let Ok(t) = Template::compile(source) else { return };
-    let _ = t.references();
+    let Ok((t, refs)) = Template::compile_with_references(source) else { return };
+    // Every name a template refers to is text of its source.
+    for n in &refs.root_names {
+        assert!(source.contains(n.name.as_str()));
+    }
     let mut partials = HashMap::new();
     if let Ok(p) = Template::compile(partial) {
         partials.insert("p".to_string(), p);
