@@ -199,3 +199,26 @@ test("lists sent item by item render as JSON.stringify would have sent them", ()
   }
   assert.equal(engine.resolve({ prompt: "p", unit: "u", variables: { list: ["a", "b"] } }).text, '["a","b"]|[a][b]|b');
 });
+
+test("the engine's memory stops growing: resolves and recompiles reuse freed blocks", async () => {
+  const { Engine: WasmEngine } = await import("../pkg/edgeprompt.js");
+  const size = () => WasmEngine.memory().buffer.byteLength;
+  const requests = cases.map((c) => c.request).filter((r) => r && typeof r === "object");
+  const work = () => {
+    const engine = new Engine(manifest);
+    for (let i = 0; i < 200; i++) {
+      for (const req of requests) {
+        try {
+          engine.resolve({ ...req, unit: `${req.unit}-${i % 7}` });
+        } catch (e) {
+          if (!(e instanceof EdgepromptError)) throw e;
+        }
+      }
+    }
+    engine.free();
+  };
+  work(); // the first round takes what the workload needs
+  const before = size();
+  for (let round = 0; round < 5; round++) work();
+  assert.equal(size(), before, `memory grew from ${before} to ${size()} bytes`);
+});
