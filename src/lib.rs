@@ -38,6 +38,7 @@ pub mod packed;
 pub mod render;
 pub mod resolve;
 pub mod semver_precedence;
+#[cfg(any(test, feature = "js"))]
 pub mod sha256;
 #[cfg(any(feature = "edge", feature = "control"))]
 pub mod shell;

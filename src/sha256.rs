@@ -1,7 +1,8 @@
 //! SHA-256 (FIPS 180-4) with its 64 rounds as one loop: about a quarter of the code
 //! of the `sha2` crate's unrolled rounds, which matters in the npm package's Wasm.
-//! The engine hashes a handful of short inputs per manifest and per forced unit, so
-//! the unrolled speed buys nothing there; the edge's HMAC tokens keep `sha2`.
+//! The package hashes a few short inputs per manifest and per forced unit, so the
+//! unrolled speed buys nothing there; the other builds hash with `sha2`, which they
+//! carry for HMAC anyway ([`crate::canonical::sha256_hex`]).
 
 const K: [u32; 64] = [
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
