@@ -222,3 +222,26 @@ test("the engine's memory stops growing: resolves and recompiles reuse freed blo
   for (let round = 0; round < 5; round++) work();
   assert.equal(size(), before, `memory grew from ${before} to ${size()} bytes`);
 });
+
+test("a large manifest compiles and every prompt in it resolves (large blocks of the heap)", () => {
+  const filler = "Answer in the customer's language, politely and briefly. ".repeat(40);
+  const prompts = {};
+  for (let i = 0; i < 400; i++) {
+    prompts[`p${i}`] = {
+      versions: [1, 2].map((version) => ({
+        version,
+        text: `${filler}[${i}/${version}] {{name}}`,
+        variables: { name: { required: true } },
+      })),
+      labels: { production: { default: { split: [{ version: 1, weight: 50 }, { version: 2, weight: 50 }] } } },
+    };
+  }
+  const text = JSON.stringify({ schema: 1, revision: 3, prompts });
+  assert.ok(text.length > 1_000_000, `manifest is ${text.length} bytes`);
+  const engine = new Engine(text);
+  for (let i = 0; i < 400; i++) {
+    const d = engine.resolve({ prompt: `p${i}`, unit: `user-${i}`, variables: { name: "Ada" } });
+    assert.equal(d.text, `${filler}[${i}/${d.version}] Ada`);
+  }
+  engine.free();
+});
