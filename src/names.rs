@@ -112,23 +112,6 @@ pub fn join<S: AsRef<str>>(names: &[S], sep: &str) -> String {
     out
 }
 
-/// The byte offset of the first `needle` in `hay`: a scan for its first byte, then a
-/// comparison. Template delimiters are a few bytes, so this beats the general
-/// substring search in code size and matches it in speed.
-pub fn find_str(hay: &str, needle: &str) -> Option<usize> {
-    let bytes = hay.as_bytes();
-    let Some(&first) = needle.as_bytes().first() else {
-        return Some(0);
-    };
-    bytes.iter().enumerate().find_map(|(i, &b)| {
-        (b == first
-            && bytes
-                .get(i..)
-                .is_some_and(|t| t.starts_with(needle.as_bytes())))
-        .then_some(i)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::{NameMap, NameSet};
@@ -171,12 +154,5 @@ mod tests {
         assert_eq!(super::join(&["a", "b", "c"], ", "), "a, b, c");
         assert_eq!(super::join::<&str>(&[], ", "), "");
         assert_eq!(super::join(&[String::from("x")], " -> "), "x");
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn find_str_equals_str_find(hay in "[ab{}é]{0,12}", needle in "[ab{}é]{0,3}") {
-            proptest::prop_assert_eq!(super::find_str(&hay, &needle), hay.find(needle.as_str()));
-        }
     }
 }
