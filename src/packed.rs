@@ -30,7 +30,7 @@
 use crate::input::{Fields, Val};
 use crate::manifest::CompiledManifest;
 use crate::render::{self, Out, Partials, RenderError, RenderOptions, Template};
-use crate::resolve::{decide, render_version, Assignment, Input, ResolveError, Target};
+use crate::resolve::{decide, render_version, Assignment, Detail, Input, ResolveError, Target};
 use serde_json::Value;
 
 /// The field separator.
@@ -392,23 +392,24 @@ fn error_json(e: &ResolveError) -> String {
     use crate::canonical::write_quoted;
     let mut out = String::from("{\"code\":");
     write_quoted(e.code(), &mut out);
-    match e {
-        ResolveError::MissingVariables(names) => {
-            out.push_str(",\"details\":{\"missing\":[");
-            for (i, n) in names.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
+    if let Some((key, detail)) = e.detail() {
+        out.push_str(",\"details\":{");
+        write_quoted(key, &mut out);
+        out.push(':');
+        match detail {
+            Detail::Names(names) => {
+                out.push('[');
+                for (i, n) in names.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_quoted(n, &mut out);
                 }
-                write_quoted(n, &mut out);
+                out.push(']');
             }
-            out.push_str("]}");
+            Detail::Name(name) => write_quoted(name, &mut out),
         }
-        ResolveError::InvalidVariable { name, .. } => {
-            out.push_str(",\"details\":{\"variable\":");
-            write_quoted(name, &mut out);
-            out.push('}');
-        }
-        _ => {}
+        out.push('}');
     }
     out.push_str(",\"message\":");
     write_quoted(&e.to_string(), &mut out);

@@ -175,25 +175,41 @@ pub enum ResolveError {
     Render(#[from] RenderError),
 }
 
+/// The one detail an error carries for programs, under its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail<'a> {
+    /// A list of names (`missing`).
+    Names(&'a [String]),
+    /// One name (`variable`).
+    Name(&'a str),
+}
+
 impl ResolveError {
+    /// The detail key and value, if the error has one: the one place that says which
+    /// errors carry which detail (as a JSON value in [`ResolveError::details`], as text
+    /// in the packed crossing).
+    pub fn detail(&self) -> Option<(&'static str, Detail<'_>)> {
+        match self {
+            ResolveError::MissingVariables(names) => Some(("missing", Detail::Names(names))),
+            ResolveError::InvalidVariable { name, .. } => Some(("variable", Detail::Name(name))),
+            _ => None,
+        }
+    }
+
     /// What a program needs to act on the error: the missing variables' names, or the
     /// variable at fault; `null` otherwise.
     pub fn details(&self) -> Value {
-        match self {
-            // Built by hand, not with `json!`: no serde serialiser in the npm package.
-            ResolveError::MissingVariables(names) => {
-                let list = names.iter().map(|n| Value::String(n.clone())).collect();
-                let mut details = Map::new();
-                details.insert("missing".into(), Value::Array(list));
-                Value::Object(details)
-            }
-            ResolveError::InvalidVariable { name, .. } => {
-                let mut details = Map::new();
-                details.insert("variable".into(), Value::String(name.clone()));
-                Value::Object(details)
-            }
-            _ => Value::Null,
-        }
+        let Some((key, detail)) = self.detail() else {
+            return Value::Null;
+        };
+        // Built by hand, not with `json!`: no serde serialiser in the npm package.
+        let value = match detail {
+            Detail::Names(names) => names.iter().map(|n| Value::String(n.clone())).collect(),
+            Detail::Name(name) => Value::String(name.to_string()),
+        };
+        let mut details = Map::new();
+        details.insert(key.into(), value);
+        Value::Object(details)
     }
 
     /// A stable machine-readable code.
@@ -639,13 +655,7 @@ fn kind(v: &Value) -> &'static str {
 
 /// Resolves a request given as JSON text into the decision as JSON text.
 pub fn resolve_json(m: &CompiledManifest, request: &str) -> Result<String, ResolveError> {
-    let doc = request_doc(request)?;
-    let req = request_from(&doc).map_err(ResolveError::InvalidRequest)?;
-    Ok(resolve(m, &req)?.to_json())
-}
-
-fn request_doc(request: &str) -> Result<Value, ResolveError> {
-    serde_json::from_str(request).map_err(|e| ResolveError::InvalidRequest(e.to_string()))
+    with_json_request(request, |req| Ok(resolve(m, req)?.to_json()))
 }
 
 /// Reads a request given as JSON text and hands its input to `then`, refusing it as
@@ -654,7 +664,15 @@ pub(crate) fn with_json_input<T>(
     request: &str,
     then: impl FnOnce(&Input<'_>) -> Result<T, ResolveError>,
 ) -> Result<T, ResolveError> {
-    let doc = request_doc(request)?;
-    let req = request_from(&doc).map_err(ResolveError::InvalidRequest)?;
-    then(&Input::from_request(&req)?)
+    with_json_request(request, |req| then(&Input::from_request(req)?))
+}
+
+/// Parses JSON request text and reads the request from it, refusing unknown fields.
+fn with_json_request<T>(
+    request: &str,
+    then: impl FnOnce(&Request<'_>) -> Result<T, ResolveError>,
+) -> Result<T, ResolveError> {
+    let doc: Value =
+        serde_json::from_str(request).map_err(|e| ResolveError::InvalidRequest(e.to_string()))?;
+    then(&request_from(&doc).map_err(ResolveError::InvalidRequest)?)
 }
