@@ -10,7 +10,7 @@ out=npm/pkg
 command -v wasm-pack >/dev/null || { echo "build-npm.sh: wasm-pack is missing: run scripts/setup.sh first" >&2; exit 1; }
 command -v wasm-opt >/dev/null || { echo "build-npm.sh: wasm-opt is missing: run scripts/setup.sh first" >&2; exit 1; }
 if [ -n "${EDGEPROMPT_FORCE_BUILD:-}" ] || [ ! -f "$out/edgeprompt_bg.wasm" ] \
-   || [ -n "$(find src Cargo.toml Cargo.lock scripts/build-npm.sh -newer "$out/edgeprompt_bg.wasm" -print -quit)" ]; then
+   || [ -n "$(find src npm/rust npm/Cargo.toml Cargo.toml Cargo.lock scripts/build-npm.sh -newer "$out/edgeprompt_bg.wasm" -print -quit)" ]; then
   # --mode no-install: use the wasm-bindgen the setup installed, never download one.
   # Size against speed (BENCHMARKS.md, "npm package"): the engine at opt-level "s" (its
   # per-resolve path asks for inlining where it counts), every dependency at "z" (the
@@ -26,14 +26,14 @@ if [ -n "${EDGEPROMPT_FORCE_BUILD:-}" ] || [ ! -f "$out/edgeprompt_bg.wasm" ] \
     echo "build-npm.sh: nightly with rust-src: rebuilding std with panic=immediate-abort"
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
     rustup run nightly wasm-pack build --target web --mode no-install --release --no-pack --no-opt \
-      --out-dir "$out" --out-name edgeprompt -- --no-default-features --features js "${profile[@]}" \
+      --out-dir pkg --out-name edgeprompt npm -- "${profile[@]}" \
       --config 'profile.release.package.core.opt-level="s"' --config 'profile.release.package.alloc.opt-level="s"' \
       --config 'profile.release.package.std.opt-level="s"' --config 'profile.release.package.compiler_builtins.opt-level=3' \
       -Z build-std=std,panic_abort
   else
     echo "build-npm.sh: no nightly rust-src (scripts/setup.sh adds it): building on stable, ~5 KB gzipped larger (over the 80 KB goal)" >&2
     wasm-pack build --target web --mode no-install --release --no-pack --no-opt \
-      --out-dir "$out" --out-name edgeprompt -- --no-default-features --features js "${profile[@]}"
+      --out-dir pkg --out-name edgeprompt npm -- "${profile[@]}"
   fi
   rm -f "$out/.gitignore"
   # -Oz, run to a fixed point (--converge), functions that differ only in constants

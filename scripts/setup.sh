@@ -41,7 +41,7 @@ if [ "${EDGEPROMPT_FUZZ:-1}" != 0 ]; then
 fi
 
 if [ "${EDGEPROMPT_EDGE:-1}" != 0 ]; then
-  pinned=$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
+  pinned=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)
   [ "$pinned" = "$WASM_BINDGEN_VERSION" ] || die "Cargo.toml pins wasm-bindgen '$pinned', setup installs $WASM_BINDGEN_VERSION"
   command -v node >/dev/null && command -v npm >/dev/null || die "node >= $NODE_MAJOR_MIN and npm are required"
   [ "$(node -p 'process.versions.node.split(".")[0]')" -ge "$NODE_MAJOR_MIN" ] || die "node >= $NODE_MAJOR_MIN required"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Sets up what the tests need and runs every check: format, lints for each feature
-# set, the wasm32 builds, short fuzz runs, the Rust test suite, then the edge worker's
+# Sets up what the tests need and runs every check: format, lints for the workspace
+# natively and for wasm32, the wasm32 builds, short fuzz runs, the Rust test suite, then the edge worker's
 # tests in real workerd.
 #   FUZZ_SECONDS=N   seconds per fuzz target (default 20; 0 skips fuzzing)
 set -euo pipefail
@@ -16,19 +16,15 @@ scripts/setup.sh
 step "cargo fmt --check"
 cargo fmt --all --check
 
-step "clippy: default features (cli), all targets"
-cargo clippy --all-targets -- -D warnings
-step "clippy: engine alone (--no-default-features)"
-cargo clippy --lib --no-default-features -- -D warnings
-step "engine builds for wasm32 (--no-default-features)"
-cargo check --target wasm32-unknown-unknown --no-default-features
-cargo clippy --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
-step "clippy: the edge worker (wasm32, --features edge)"
-cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features edge -- -D warnings
-step "clippy: the control-plane worker (wasm32, --features control)"
-cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features control -- -D warnings
-step "clippy: the npm package's engine (wasm32, --features js)"
-cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features js -- -D warnings
+step "clippy: the whole workspace, natively, all targets"
+cargo clippy --workspace --all-targets -- -D warnings
+step "clippy: the engine and the Wasm crates for wasm32 (edge, control, npm)"
+cargo clippy --target wasm32-unknown-unknown -p edgeprompt -p edgeprompt-shell \
+  -p edgeprompt-edge -p edgeprompt-control -p edgeprompt-npm -- -D warnings
+step "the engine's dependency tree holds no platform crate"
+if cargo tree -p edgeprompt -e normal --prefix none | grep -E '^(wasm-bindgen|worker|clap|ureq|js-sys|web-sys) '; then
+  echo "test.sh: the engine (edgeprompt) depends on a platform crate (above)" >&2; exit 1
+fi
 
 if [ "$FUZZ_SECONDS" != 0 ]; then
   for target in manifest template; do
@@ -46,8 +42,8 @@ fi
 step "benchmarks compile and run once (cargo test --benches)"
 cargo test --benches
 
-step "cargo test (unit, integration, spec, golden, property, CLI, doc)"
-cargo test
+step "cargo test --workspace (unit, integration, spec, golden, property, CLI, doc)"
+cargo test --workspace
 
 step "npm package: build the Wasm (wasm-pack), type tests (tsc), Node tests"
 scripts/build-npm.sh

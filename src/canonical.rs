@@ -184,12 +184,6 @@ pub fn canonical(v: &Value) -> String {
 
 /// Lower-case hex SHA-256 of bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    // The npm package hashes with the compact rolled loop; the other builds already carry
-    // the sha2 crate (for HMAC), whose unrolled rounds hash a manifest faster. Both are
-    // SHA-256 (src/sha256.rs checks one against the other), so the digests agree.
-    #[cfg(feature = "js")]
-    let digest = crate::sha256::digest(bytes);
-    #[cfg(not(feature = "js"))]
     let digest: [u8; 32] =
         sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(bytes)).into();
     hex(&digest)

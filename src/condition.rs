@@ -13,7 +13,7 @@
 //!   build metadata is ignored); anything else is false.
 
 use crate::input::{Fields, Val};
-use crate::semver_precedence::{OwnedSemVer, SemVer};
+use semver::Version;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
 
@@ -51,9 +51,9 @@ pub enum Comparison {
     /// Numeric ordering against a number.
     Num(Ordering, bool, f64),
     /// SemVer precedence against a version: `(wanted ordering, or-equal)`.
-    Semver(Ordering, bool, Box<OwnedSemVer>),
+    Semver(Ordering, bool, Box<Version>),
     /// SemVer precedence equal.
-    SemverEq(Box<OwnedSemVer>),
+    SemverEq(Box<Version>),
 }
 
 /// A scalar operand.
@@ -140,8 +140,8 @@ pub fn parse_number(s: &str) -> Option<f64> {
 }
 
 /// Parses a SemVer 2.0 version, allowing one leading `v`.
-pub fn parse_semver(s: &str) -> Option<SemVer<'_>> {
-    SemVer::parse(s.strip_prefix('v').unwrap_or(s))
+pub fn parse_semver(s: &str) -> Option<Version> {
+    Version::parse(s.strip_prefix('v').unwrap_or(s)).ok()
 }
 
 fn as_number(v: Val<'_>) -> Option<f64> {
@@ -184,17 +184,16 @@ impl Comparison {
             Comparison::Num(wanted, or_equal, x) => as_number(v)
                 .and_then(|a| a.partial_cmp(x))
                 .is_some_and(|got| ordering_holds(got, *wanted, *or_equal)),
-            Comparison::Semver(wanted, or_equal, x) => semver_of(v).is_some_and(|a| {
-                ordering_holds(a.cmp_precedence(&x.as_semver()), *wanted, *or_equal)
-            }),
+            Comparison::Semver(wanted, or_equal, x) => semver_of(v)
+                .is_some_and(|a| ordering_holds(a.cmp_precedence(x), *wanted, *or_equal)),
             Comparison::SemverEq(x) => {
-                semver_of(v).is_some_and(|a| a.cmp_precedence(&x.as_semver()) == Ordering::Equal)
+                semver_of(v).is_some_and(|a| a.cmp_precedence(x) == Ordering::Equal)
             }
         }
     }
 }
 
-fn semver_of(v: Val<'_>) -> Option<SemVer<'_>> {
+fn semver_of(v: Val<'_>) -> Option<Version> {
     v.as_str().and_then(parse_semver)
 }
 
@@ -279,7 +278,7 @@ mod tests {
 
     #[test]
     fn semver_precedence() {
-        let v = Box::new(parse_semver("2.3.0").unwrap().owned());
+        let v = Box::new(parse_semver("2.3.0").unwrap());
         let gte = cmp(
             "app",
             Comparison::Semver(Ordering::Greater, true, v.clone()),

@@ -5,8 +5,10 @@
 //! [`manifest`] parses, validates and compiles a manifest once; [`assign`] buckets
 //! units into versions; [`render`] is the Mustache engine; [`resolve`] turns a compiled
 //! manifest and a request into a [`resolve::Decision`]; [`events`] holds the exposure
-//! and outcome event schema. Platform shells live behind cargo features.
+//! and outcome event schema. The platforms (CLI, Workers, npm) are crates of their own on
+//! top (docs/architecture.md); this crate has no I/O and no platform types.
 
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(
     not(test),
@@ -21,38 +23,15 @@
 pub mod assign;
 pub mod canonical;
 pub mod condition;
-#[cfg(feature = "control")]
-pub mod control;
-#[cfg(feature = "edge")]
-pub mod edge;
 pub mod events;
-#[cfg(any(test, feature = "js"))]
-pub mod heap;
 pub mod input;
-#[cfg(feature = "js")]
-pub mod js;
 pub mod manifest;
 pub mod names;
 pub mod ops;
 pub mod packed;
 pub mod render;
 pub mod resolve;
-pub mod semver_precedence;
-#[cfg(any(test, feature = "js"))]
-pub mod sha256;
-#[cfg(any(feature = "edge", feature = "control"))]
-pub mod shell;
 pub mod stats;
 
 pub use manifest::{CompiledManifest, ManifestError, Problem};
 pub use resolve::{resolve, Decision, Request, ResolveError};
-
-// Each Worker exports its own fetch handler: one crate build is one Worker.
-#[cfg(any(
-    all(feature = "edge", feature = "control"),
-    all(feature = "edge", feature = "js"),
-    all(feature = "control", feature = "js")
-))]
-compile_error!(
-    "features `edge`, `control` and `js` build different Wasm modules: enable one at a time"
-);

@@ -468,10 +468,10 @@ fn compile_condition(
                 return None;
             };
             if op == "semver_eq" {
-                Comparison::SemverEq(Box::new(version.owned()))
+                Comparison::SemverEq(Box::new(version))
             } else {
                 let (ord, eq) = ordering(op.strip_prefix("semver_").unwrap_or(op));
-                Comparison::Semver(ord, eq, Box::new(version.owned()))
+                Comparison::Semver(ord, eq, Box::new(version))
             }
         }
         other => {

@@ -1,0 +1,284 @@
+//! The CLI end to end: exit codes, exact output, batch mode.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo.json");
+
+fn run(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_edgeprompt"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A command may exit before reading its input (e.g. on an error): not a failure.
+    let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8(b.to_vec()).unwrap()
+}
+
+#[test]
+fn validate_ok_prints_one_summary_line() {
+    let o = run(&["validate", DEMO], "");
+    assert_eq!(o.status.code(), Some(0));
+    let out = text(&o.stdout);
+    assert_eq!(out.lines().count(), 1);
+    assert!(
+        out.contains("valid: schema 1, revision 1, 2 prompt(s)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn validate_bad_prints_every_problem_and_exits_1() {
+    let bad = r#"{"schema": 1, "revision": 1, "prompts": {"p": {"versions": [{"version": 1, "text": "{{x}}"}],
+        "labels": {"production": {"default": {"split": [{"version": 1, "weight": 95}]}}}, "extra": true}}}"#;
+    let o = run(&["validate", "-"], bad);
+    assert_eq!(o.status.code(), Some(1));
+    let err = text(&o.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines.contains(
+            &"-: prompts.p.labels.production.default.split: weights sum to 95, expected 100"
+        ),
+        "{err}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("-: prompts.p.extra: unknown field")),
+        "{err}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("-: prompts.p.versions[0].text: undeclared variable \"x\"")),
+        "{err}"
+    );
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(run(&["resolve", DEMO], "").status.code(), Some(2));
+    assert_eq!(run(&["frobnicate"], "").status.code(), Some(2));
+    let o = run(
+        &[
+            "resolve", DEMO, "--prompt", "support", "--unit", "u", "--vars", "{nope",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--vars: not valid JSON"));
+    assert_eq!(run(&["--help"], "").status.code(), Some(0));
+    assert_eq!(run(&["resolve", "--help"], "").status.code(), Some(0));
+}
+
+#[test]
+fn render_prints_exact_bytes() {
+    let dir = std::env::temp_dir().join(format!("edgeprompt-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let t = dir.join("t.mustache");
+    let p = dir.join("p.json");
+    std::fs::write(&t, "Hi {{name}} <{{> sig}}>").unwrap();
+    std::fs::write(&p, r#"{"sig": "-- {{team}}"}"#).unwrap();
+    let data = r#"{"name": "A&B", "team": "ops"}"#;
+    let o = run(
+        &[
+            "render",
+            "--template",
+            t.to_str().unwrap(),
+            "--data",
+            "-",
+            "--partials",
+            p.to_str().unwrap(),
+        ],
+        data,
+    );
+    assert_eq!(text(&o.stdout), "Hi A&B <-- ops>");
+    let o = run(
+        &[
+            "render",
+            "--template",
+            t.to_str().unwrap(),
+            "--data",
+            "-",
+            "--partials",
+            p.to_str().unwrap(),
+            "--escape",
+            "html",
+        ],
+        data,
+    );
+    assert_eq!(text(&o.stdout), "Hi A&amp;B <-- ops>");
+    std::fs::write(&t, "{{#open}}").unwrap();
+    let o = run(
+        &["render", "--template", t.to_str().unwrap(), "--data", "-"],
+        "{}",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o.stderr).contains("line 1"), "{}", text(&o.stderr));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn resolve_prints_the_decision() {
+    let o = run(
+        &[
+            "resolve",
+            DEMO,
+            "--prompt",
+            "support",
+            "--unit",
+            "qa-alice",
+            "--attr",
+            "country=DE",
+            "--vars",
+            r#"{"question": "hi"}"#,
+            "--compact",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let d: serde_json::Value = serde_json::from_str(&text(&o.stdout)).unwrap();
+    assert_eq!(d["version"], 2);
+    assert_eq!(d["rule"], "qa");
+    let o = run(&["resolve", DEMO, "--prompt", "support", "--unit", "u"], "");
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        text(&o.stderr).trim(),
+        "missing_variables: missing required variable(s): question"
+    );
+}
+
+#[test]
+fn batch_resolve_prints_one_line_per_unit_matching_single_resolves() {
+    let units: String =
+        (0..200).map(|i| format!("user-{i}\n")).collect::<String>() + "\nqa-bob\r\n";
+    let o = run(
+        &[
+            "resolve",
+            DEMO,
+            "--prompt",
+            "support",
+            "--units-from",
+            "-",
+            "--attrs",
+            r#"{"app_version": "2.1.0"}"#,
+        ],
+        &units,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 201);
+    assert_eq!(lines[200]["unit"], "qa-bob");
+    assert_eq!(lines[200]["rule"], "qa");
+    for l in lines.iter().take(5) {
+        let unit = l["unit"].as_str().unwrap();
+        let o = run(
+            &[
+                "resolve",
+                DEMO,
+                "--prompt",
+                "support",
+                "--unit",
+                unit,
+                "--attrs",
+                r#"{"app_version": "2.1.0"}"#,
+                "--vars",
+                r#"{"question": "q"}"#,
+                "--compact",
+            ],
+            "",
+        );
+        let d: serde_json::Value = serde_json::from_str(&text(&o.stdout)).unwrap();
+        assert_eq!(
+            (&d["version"], &d["rule"], &d["bucket"]),
+            (&l["version"], &l["rule"], &l["bucket"])
+        );
+    }
+    let keys: Vec<&String> = lines[0].as_object().unwrap().keys().collect();
+    assert_eq!(keys.len(), 4);
+}
+
+#[test]
+fn init_build_and_validate_a_sources_directory() {
+    let dir = std::env::temp_dir().join(format!("edgeprompt-src-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let o = run(&["init", d], "");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout).lines().count(), 4);
+    assert_eq!(
+        run(&["init", d], "").status.code(),
+        Some(1),
+        "init never overwrites"
+    );
+    let o = run(&["validate", d], "");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let built: serde_json::Value = serde_json::from_slice(&run(&["build", d], "").stdout).unwrap();
+    assert_eq!(built["revision"], 1);
+    assert_eq!(
+        built["prompts"]["assistant"]["versions"][0]["messages"][1],
+        serde_json::json!({"placeholder": "history"})
+    );
+    // Building onto the built manifest adds nothing; an edit becomes version 2.
+    let base = dir.join("base.json");
+    std::fs::write(&base, built.to_string()).unwrap();
+    let again: serde_json::Value =
+        serde_json::from_slice(&run(&["build", d, "--base", base.to_str().unwrap()], "").stdout)
+            .unwrap();
+    assert_eq!(again, built);
+    std::fs::write(
+        dir.join("prompts/assistant/user.mustache"),
+        "Question: {{question}}\n",
+    )
+    .unwrap();
+    let edited: serde_json::Value =
+        serde_json::from_slice(&run(&["build", d, "--base", base.to_str().unwrap()], "").stdout)
+            .unwrap();
+    assert_eq!(edited["revision"], 2);
+    assert_eq!(edited["prompts"]["assistant"]["versions"][1]["version"], 2);
+    // A template error is reported with its path.
+    std::fs::write(dir.join("prompts/assistant/user.mustache"), "{{#open}}").unwrap();
+    let o = run(&["validate", d], "");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains(
+            "prompts.assistant.versions[0].messages[2].content: template does not compile"
+        ),
+        "{}",
+        text(&o.stderr)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn validate_json_reports_problems_as_data() {
+    let o = run(&["validate", "-", "--json"], r#"{"schema": 1}"#);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    assert_eq!(
+        v["problems"],
+        serde_json::json!([
+            "-: revision: missing required field \"revision\"",
+            "-: prompts: missing required field \"prompts\""
+        ])
+    );
+    let o = run(&["validate", DEMO, "--json"], "");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (v["valid"].clone(), v["prompts"].clone()),
+        (serde_json::json!(true), serde_json::json!(2))
+    );
+}

@@ -1,0 +1,633 @@
+//! The control plane: a SQLite-backed Durable Object, the source of truth for the
+//! manifest and its history. Writes are serialised and compare-and-swap on the revision;
+//! every accepted revision is validated by the engine, stored compactly with an audit
+//! entry, then written through to KV (`manifest/<rev>`, then `manifest/current`), with
+//! an alarm retrying until KV matches.
+
+use edgeprompt::manifest::{self, ManifestError};
+use edgeprompt::ops::{self, history, OpError, PromptSource, RouteChange, Sources};
+use edgeprompt_shell::http::{respond, ApiError};
+use edgeprompt_shell::platform::now_ms;
+use edgeprompt_shell::{KV_BINDING, POINTER_KEY};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use worker::{
+    console_error, console_log, durable_object, DurableObject, Env, Method, Request, Response,
+    Result, SqlStorage, SqlStorageValue, State,
+};
+
+/// Largest stored skeleton (a revision without version bodies); a SQLite value in a
+/// Durable Object holds at most 2 MB.
+const MAX_SKELETON_BYTES: usize = 2_000_000;
+/// First retry of a failed KV write, then doubling up to a minute.
+const KV_RETRY_MS: u64 = 2_000;
+
+/// The control plane object (one instance, named `global`).
+#[durable_object]
+pub struct Control {
+    state: State,
+    env: Env,
+}
+
+#[derive(Deserialize)]
+struct Row<T> {
+    v: T,
+}
+
+#[derive(Deserialize)]
+struct RevisionRow {
+    revision: u64,
+    actor: String,
+    at: f64,
+    action: String,
+    summary: String,
+}
+
+impl DurableObject for Control {
+    fn new(state: State, env: Env) -> Self {
+        let sql = state.storage().sql();
+        for ddl in [
+            "CREATE TABLE IF NOT EXISTS versions (kind TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, name, version))",
+            "CREATE TABLE IF NOT EXISTS revisions (revision INTEGER PRIMARY KEY, skeleton TEXT NOT NULL, actor TEXT NOT NULL, at REAL NOT NULL, action TEXT NOT NULL, summary TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS kv_state (id INTEGER PRIMARY KEY CHECK (id = 1), written INTEGER NOT NULL, retry_ms INTEGER NOT NULL)",
+        ] {
+            if let Err(e) = sql.exec(ddl, None) {
+                console_error!("edgeprompt control: schema: {e}");
+            }
+        }
+        Control { state, env }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let actor = req
+            .headers()
+            .get("x-edgeprompt-actor")?
+            .unwrap_or_else(|| "unknown".into());
+        let path = req.path();
+        let method = req.method();
+        let body: Value = if method == Method::Post {
+            match req.json().await {
+                Ok(v) => v,
+                Err(e) => {
+                    return Ok(
+                        ApiError::new(400, "malformed_json", format!("request body: {e}"))
+                            .into_response(),
+                    )
+                }
+            }
+        } else {
+            Value::Null
+        };
+        let query: Vec<(String, String)> = edgeprompt_shell::http::query_pairs(&req);
+        let result = self.route(&method, &path, &query, &body, &actor).await;
+        Ok(match result {
+            Ok(r) => r,
+            Err(e) => e.into_response(),
+        })
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.sync_kv().await;
+        Response::ok("ok")
+    }
+}
+
+impl Control {
+    fn sql(&self) -> SqlStorage {
+        self.state.storage().sql()
+    }
+
+    async fn route(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &[(String, String)],
+        body: &Value,
+        actor: &str,
+    ) -> std::result::Result<Response, ApiError> {
+        self.adopt_kv().await?;
+        let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+        match (method, segs.as_slice()) {
+            (Method::Get, ["manifest"]) => {
+                let doc = self
+                    .load(self.current_revision()?)?
+                    .unwrap_or_else(history::empty_manifest);
+                Ok(respond(200, &doc))
+            }
+            (Method::Get, ["history"]) => Ok(respond(200, &json!({"revisions": self.audit()?}))),
+            (Method::Get, ["history", rev]) => {
+                let n: u64 = rev.parse().map_err(|_| {
+                    ApiError::new(
+                        400,
+                        "invalid_request",
+                        format!("\"{rev}\" is not a revision number"),
+                    )
+                })?;
+                let doc = self.load(n)?.ok_or_else(|| {
+                    ApiError::new(404, "unknown_revision", format!("no revision {n}"))
+                })?;
+                Ok(respond(200, &doc))
+            }
+            (Method::Get, ["diff"]) => {
+                let get = |k: &str| {
+                    query
+                        .iter()
+                        .find(|(n, _)| n == k)
+                        .and_then(|(_, v)| v.parse::<u64>().ok())
+                };
+                let current = self.current_revision()?;
+                let to = get("to").unwrap_or(current);
+                let from = get("from").unwrap_or(to.saturating_sub(1));
+                let load = |n: u64| -> std::result::Result<Value, ApiError> {
+                    if n == 0 {
+                        return Ok(history::empty_manifest());
+                    }
+                    self.load(n)?.ok_or_else(|| {
+                        ApiError::new(404, "unknown_revision", format!("no revision {n}"))
+                    })
+                };
+                Ok(respond(
+                    200,
+                    &json!({"from": from, "to": to, "changes": history::diff(&load(from)?, &load(to)?)}),
+                ))
+            }
+            (Method::Post, [op]) => self.write(op, body, actor).await,
+            _ => Err(ApiError::not_found(&format!("{method:?} /admin/v1{path}"))),
+        }
+    }
+
+    /// Applies one change: compare-and-swap on `base_revision`, the operation, validation,
+    /// storage with an audit entry, then the write-through to KV.
+    async fn write(
+        &self,
+        op: &str,
+        body: &Value,
+        actor: &str,
+    ) -> std::result::Result<Response, ApiError> {
+        let base = body
+            .get("base_revision")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| {
+                ApiError::new(
+                    400,
+                    "invalid_request",
+                    "\"base_revision\" (the revision this change is based on) is required",
+                )
+            })?;
+        let current = self.current_revision()?;
+        if base != current {
+            return Err(ApiError::new(409, "conflict", format!("the change is based on revision {base}, but the live revision is {current}: fetch it and try again"))
+                .details(json!({"current_revision": current})));
+        }
+        let live = self.load(current)?.unwrap_or_else(history::empty_manifest);
+        let s = |k: &str| body.get(k).and_then(Value::as_str);
+        let need = |k: &str| {
+            s(k).ok_or_else(|| {
+                ApiError::new(400, "invalid_request", format!("\"{k}\" is required"))
+            })
+        };
+        let mut changes: Vec<(String, Value, &str)> = Vec::new();
+        match op {
+            "publish" => {
+                let sources = parse_sources(body.get("sources").unwrap_or(&Value::Null))?;
+                let p = ops::publish(Some(&live), &sources).map_err(op_error)?;
+                let mut doc = p.doc;
+                if p.changed {
+                    changes.push((p.summary, doc.clone(), "publish"));
+                }
+                if let Some(label) = s("label") {
+                    for (prompt, version) in latest_added(&p.added) {
+                        let c = ops::point(&doc, &prompt, label, version).map_err(op_error)?;
+                        doc = c.doc.clone();
+                        changes.push((c.summary, c.doc, "label"));
+                    }
+                }
+            }
+            "promote" => {
+                let version = body.get("version").and_then(Value::as_u64).ok_or_else(|| {
+                    ApiError::new(400, "invalid_request", "\"version\" is required")
+                })?;
+                let clear = body
+                    .get("clear_rules")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                push(
+                    &mut changes,
+                    ops::promote(&live, need("prompt")?, need("label")?, version, clear),
+                    "promote",
+                )?;
+            }
+            "split" => {
+                let weights = body
+                    .get("weights")
+                    .and_then(Value::as_object)
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            400,
+                            "invalid_request",
+                            "\"weights\" is required: {\"1\": 90, \"2\": 10}",
+                        )
+                    })?;
+                let mut list = Vec::new();
+                for (v, w) in weights {
+                    let v: u64 = v.parse().map_err(|_| {
+                        ApiError::new(
+                            400,
+                            "invalid_request",
+                            format!("\"{v}\" is not a version number"),
+                        )
+                    })?;
+                    list.push((v, w.to_string().trim_matches('"').to_string()));
+                }
+                push(
+                    &mut changes,
+                    ops::split(&live, need("prompt")?, need("label")?, s("rule"), &list),
+                    "split",
+                )?;
+            }
+            "ramp" => {
+                let to = body.get("to").and_then(Value::as_u64).ok_or_else(|| {
+                    ApiError::new(
+                        400,
+                        "invalid_request",
+                        "\"to\" (the candidate version) is required",
+                    )
+                })?;
+                let percent = body
+                    .get("percent")
+                    .map(|p| p.to_string().trim_matches('"').to_string())
+                    .ok_or_else(|| {
+                        ApiError::new(400, "invalid_request", "\"percent\" is required")
+                    })?;
+                push(
+                    &mut changes,
+                    ops::ramp(
+                        &live,
+                        need("prompt")?,
+                        need("label")?,
+                        s("rule"),
+                        to,
+                        &percent,
+                    ),
+                    "ramp",
+                )?;
+            }
+            "rollback" => {
+                let history = self.all_documents()?;
+                let to = body.get("to_revision").and_then(Value::as_u64);
+                push(
+                    &mut changes,
+                    ops::rollback(&live, &history, need("prompt")?, need("label")?, to),
+                    "rollback",
+                )?;
+            }
+            other => return Err(ApiError::not_found(&format!("POST /admin/v1/{other}"))),
+        }
+        if changes.is_empty() {
+            return Ok(respond(
+                200,
+                &json!({"revision": current, "changed": false, "summaries": ["publish: nothing new"]}),
+            ));
+        }
+        // Validate every step before storing any of them: a refused change stores nothing.
+        for (_, doc, _) in &changes {
+            let size = doc.to_string().len();
+            if size > manifest::limits::MAX_DOCUMENT_BYTES {
+                return Err(ApiError::new(413, "manifest_too_large", format!("the manifest would be {size} bytes, over the limit of {} (KV's value limit)", manifest::limits::MAX_DOCUMENT_BYTES)));
+            }
+            if let Err(e) = manifest::compile_value(doc.clone()) {
+                let problems = match e {
+                    ManifestError::Invalid(ps) => {
+                        ps.iter().map(ToString::to_string).collect::<Vec<_>>()
+                    }
+                    other => vec![other.to_string()],
+                };
+                return Err(ApiError::new(422, "invalid_manifest", format!("the change would make an invalid manifest ({} problem(s)); nothing was stored", problems.len()))
+                    .details(json!({"problems": problems})));
+            }
+        }
+        let mut summaries = Vec::new();
+        let mut revision = current;
+        for (summary, doc, action) in &changes {
+            revision = self.store(doc, actor, action, summary)?;
+            summaries.push(summary.clone());
+        }
+        self.sync_kv().await;
+        Ok(respond(
+            200,
+            &json!({"revision": revision, "changed": true, "summaries": summaries}),
+        ))
+    }
+
+    /// With no history yet, adopts the manifest KV already serves (e.g. one seeded by
+    /// hand) as the first revision, so that the control plane continues from it instead
+    /// of publishing a conflicting revision 1.
+    async fn adopt_kv(&self) -> std::result::Result<(), ApiError> {
+        if self.current_revision()? > 0 {
+            return Ok(());
+        }
+        let Ok(kv) = self.env.kv(KV_BINDING) else {
+            return Ok(());
+        };
+        let pointer = kv.get(POINTER_KEY).text().await.ok().flatten();
+        let Some(rev) = pointer.and_then(|p| p.trim().parse::<u64>().ok()) else {
+            return Ok(());
+        };
+        let text = kv
+            .get(&format!("manifest/{rev}"))
+            .text()
+            .await
+            .ok()
+            .flatten();
+        let Some(doc) = text.and_then(|t| manifest::compile(&t).ok().map(|m| m.source().clone()))
+        else {
+            console_error!("edgeprompt control: KV points at revision {rev}, which cannot be adopted; starting empty");
+            return Ok(());
+        };
+        if ops::revision_of(&doc) != rev || self.current_revision()? > 0 {
+            return Ok(());
+        }
+        self.store(
+            &doc,
+            "import",
+            "import",
+            &format!("adopted revision {rev} from KV"),
+        )?;
+        let _ = self.sql().exec(
+            "INSERT OR REPLACE INTO kv_state (id, written, retry_ms) VALUES (1, ?, ?)",
+            vec![
+                SqlStorageValue::from(rev as i64),
+                SqlStorageValue::from(KV_RETRY_MS as i64),
+            ],
+        );
+        console_log!("edgeprompt control: adopted revision {rev} from KV");
+        Ok(())
+    }
+
+    fn current_revision(&self) -> std::result::Result<u64, ApiError> {
+        let rows: Vec<Row<Option<f64>>> = self
+            .sql()
+            .exec("SELECT MAX(revision) AS v FROM revisions", None)
+            .and_then(|c| c.to_array())
+            .map_err(storage)?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.v)
+            .map(|v| v as u64)
+            .unwrap_or(0))
+    }
+
+    fn load(&self, revision: u64) -> std::result::Result<Option<Value>, ApiError> {
+        let rows: Vec<Row<String>> = self
+            .sql()
+            .exec(
+                "SELECT skeleton AS v FROM revisions WHERE revision = ?",
+                vec![SqlStorageValue::from(revision as i64)],
+            )
+            .and_then(|c| c.to_array())
+            .map_err(storage)?;
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let skeleton: Value = serde_json::from_str(&row.v)
+            .map_err(|e| ApiError::new(500, "storage", e.to_string()))?;
+        let sql = self.sql();
+        let mut failed = None;
+        let doc = history::join_document(&skeleton, &mut |kind, name, count| {
+            let rows: Result<Vec<Row<String>>> = sql
+                .exec(
+                    "SELECT body AS v FROM versions WHERE kind = ? AND name = ? AND version <= ? ORDER BY version",
+                    vec![kind.into(), name.into(), SqlStorageValue::from(count as i64)],
+                )
+                .and_then(|c| c.to_array());
+            match rows {
+                Ok(rows) => rows
+                    .into_iter()
+                    .filter_map(|r| serde_json::from_str(&r.v).ok())
+                    .collect(),
+                Err(e) => {
+                    failed = Some(e.to_string());
+                    Vec::new()
+                }
+            }
+        });
+        match failed {
+            Some(e) => Err(ApiError::new(500, "storage", e)),
+            None => Ok(Some(doc)),
+        }
+    }
+
+    fn all_documents(&self) -> std::result::Result<Vec<Value>, ApiError> {
+        let revs: Vec<Row<f64>> = self
+            .sql()
+            .exec(
+                "SELECT revision AS v FROM revisions ORDER BY revision",
+                None,
+            )
+            .and_then(|c| c.to_array())
+            .map_err(storage)?;
+        let mut docs = Vec::with_capacity(revs.len());
+        for r in revs {
+            if let Some(d) = self.load(r.v as u64)? {
+                docs.push(d);
+            }
+        }
+        Ok(docs)
+    }
+
+    fn audit(&self) -> std::result::Result<Vec<Value>, ApiError> {
+        let rows: Vec<RevisionRow> = self
+            .sql()
+            .exec(
+                "SELECT revision, actor, at, action, summary FROM revisions ORDER BY revision DESC",
+                None,
+            )
+            .and_then(|c| c.to_array())
+            .map_err(storage)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| json!({"revision": r.revision, "actor": r.actor, "at_ms": r.at as u64, "action": r.action, "summary": r.summary}))
+            .collect())
+    }
+
+    /// Stores a validated document; version bodies once, the revision as a skeleton.
+    fn store(
+        &self,
+        doc: &Value,
+        actor: &str,
+        action: &str,
+        summary: &str,
+    ) -> std::result::Result<u64, ApiError> {
+        let revision = ops::revision_of(doc);
+        let (skeleton, rows) = history::split_document(doc);
+        let skeleton = skeleton.to_string();
+        if skeleton.len() > MAX_SKELETON_BYTES {
+            return Err(ApiError::new(413, "manifest_too_large", format!("the manifest without version bodies is {} bytes, over the limit of {MAX_SKELETON_BYTES}", skeleton.len())));
+        }
+        let sql = self.sql();
+        for (kind, name, version, body) in rows {
+            sql.exec(
+                "INSERT OR IGNORE INTO versions (kind, name, version, body) VALUES (?, ?, ?, ?)",
+                vec![
+                    kind.into(),
+                    name.into(),
+                    SqlStorageValue::from(version as i64),
+                    body.to_string().into(),
+                ],
+            )
+            .map_err(storage)?;
+        }
+        sql.exec(
+            "INSERT INTO revisions (revision, skeleton, actor, at, action, summary) VALUES (?, ?, ?, ?, ?, ?)",
+            vec![SqlStorageValue::from(revision as i64), skeleton.into(), actor.into(), SqlStorageValue::from(now_ms() as f64), action.into(), summary.into()],
+        )
+        .map_err(storage)?;
+        Ok(revision)
+    }
+
+    /// Writes the newest revision to KV (document, then pointer) unless KV already has
+    /// it; on failure schedules an alarm to try again, backing off to a minute.
+    async fn sync_kv(&self) {
+        let Ok(current) = self.current_revision() else {
+            return;
+        };
+        let written: Vec<Row<f64>> = self
+            .sql()
+            .exec("SELECT written AS v FROM kv_state WHERE id = 1", None)
+            .and_then(|c| c.to_array())
+            .unwrap_or_default();
+        if current == 0 || written.first().is_some_and(|w| w.v as u64 >= current) {
+            return;
+        }
+        match self.write_kv(current).await {
+            Ok(()) => {
+                let _ = self.sql().exec(
+                    "INSERT INTO kv_state (id, written, retry_ms) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET written = excluded.written, retry_ms = excluded.retry_ms",
+                    vec![SqlStorageValue::from(current as i64), SqlStorageValue::from(KV_RETRY_MS as i64)],
+                );
+                console_log!("edgeprompt control: KV now serves revision {current}");
+            }
+            Err(e) => {
+                let retry: Vec<Row<f64>> = self
+                    .sql()
+                    .exec("SELECT retry_ms AS v FROM kv_state WHERE id = 1", None)
+                    .and_then(|c| c.to_array())
+                    .unwrap_or_default();
+                let delay = retry.first().map(|r| r.v as u64).unwrap_or(KV_RETRY_MS);
+                let _ = self.sql().exec(
+                    "INSERT INTO kv_state (id, written, retry_ms) VALUES (1, 0, ?) ON CONFLICT (id) DO UPDATE SET retry_ms = excluded.retry_ms",
+                    vec![SqlStorageValue::from((delay * 2).min(60_000) as i64)],
+                );
+                console_error!("edgeprompt control: writing revision {current} to KV failed ({e}); retrying in {delay} ms");
+                if let Err(e) = self
+                    .state
+                    .storage()
+                    .set_alarm(Duration::from_millis(delay))
+                    .await
+                {
+                    console_error!("edgeprompt control: cannot set the retry alarm: {e}");
+                }
+            }
+        }
+    }
+
+    async fn write_kv(&self, revision: u64) -> std::result::Result<(), String> {
+        let doc = self
+            .load(revision)
+            .map_err(|e| format!("{e:?}"))?
+            .ok_or("revision vanished")?;
+        let kv = self.env.kv(KV_BINDING).map_err(|e| e.to_string())?;
+        kv.put(&format!("manifest/{revision}"), doc.to_string())
+            .map_err(|e| e.to_string())?
+            .execute()
+            .await
+            .map_err(|e| e.to_string())?;
+        kv.put(POINTER_KEY, revision.to_string())
+            .map_err(|e| e.to_string())?
+            .execute()
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn storage(e: worker::Error) -> ApiError {
+    ApiError::new(500, "storage", format!("control plane storage: {e}"))
+}
+
+fn op_error(e: OpError) -> ApiError {
+    let (status, code) = match &e {
+        OpError::UnknownPrompt(_) => (404, "unknown_prompt"),
+        OpError::UnknownLabel { .. } => (404, "unknown_label"),
+        OpError::UnknownRule { .. } => (404, "unknown_rule"),
+        OpError::UnknownVersion { .. } => (404, "unknown_version"),
+        OpError::NoRollbackTarget(_) => (409, "no_rollback_target"),
+        OpError::Invalid(_) => (422, "invalid_change"),
+        OpError::Malformed(_) => (500, "malformed_manifest"),
+    };
+    ApiError::new(status, code, e.to_string())
+}
+
+fn push(
+    changes: &mut Vec<(String, Value, &'static str)>,
+    r: std::result::Result<RouteChange, OpError>,
+    action: &'static str,
+) -> std::result::Result<(), ApiError> {
+    let c = r.map_err(op_error)?;
+    changes.push((c.summary, c.doc, action));
+    Ok(())
+}
+
+/// The newest added version of each prompt.
+fn latest_added(added: &[(String, u64)]) -> Vec<(String, u64)> {
+    let mut latest: BTreeMap<&str, u64> = BTreeMap::new();
+    for (p, v) in added {
+        let e = latest.entry(p).or_insert(*v);
+        *e = (*e).max(*v);
+    }
+    latest
+        .into_iter()
+        .map(|(p, v)| (p.to_string(), v))
+        .collect()
+}
+
+fn parse_sources(v: &Value) -> std::result::Result<Sources, ApiError> {
+    let bad = |m: String| ApiError::new(400, "invalid_request", m);
+    let prompts = v
+        .get("prompts")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("\"sources.prompts\" must be an array".into()))?;
+    let mut out = Sources::default();
+    for (i, p) in prompts.iter().enumerate() {
+        let name = p
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad(format!("sources.prompts[{i}].name is required")))?;
+        let versions = p
+            .get("versions")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad(format!("sources.prompts[{i}].versions must be an array")))?;
+        out.prompts.push(PromptSource {
+            name: name.into(),
+            versions: versions.clone(),
+            labels: p.get("labels").cloned(),
+            client: p.get("client").and_then(Value::as_bool).unwrap_or(false),
+            description: p
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        });
+    }
+    if let Some(snippets) = v.get("snippets").and_then(Value::as_object) {
+        for (name, versions) in snippets {
+            let list = versions.as_array().ok_or_else(|| {
+                bad(format!(
+                    "sources.snippets.{name} must be an array of versions"
+                ))
+            })?;
+            out.snippets.insert(name.clone(), list.clone());
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,136 @@
+//! The HTTP API: a small router over the handlers, each in its own module.
+
+mod admin;
+mod events;
+mod exposures;
+mod manifest;
+mod metrics;
+mod prompts;
+mod resolve;
+mod token;
+
+use super::config::Settings;
+use edgeprompt_shell::http::{respond, text_response, ApiError};
+use serde_json::json;
+use worker::{Context, Env, Method, Request, Response};
+
+/// Everything a handler needs.
+pub struct Call {
+    /// The request.
+    pub req: Request,
+    /// Bindings, vars and secrets.
+    pub env: Env,
+    /// For work after the response.
+    pub ctx: Context,
+    /// Settings read from the environment.
+    pub settings: Settings,
+}
+
+/// Answers one request; every failure becomes a JSON error response.
+pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
+    let settings = Settings::get(&env);
+    let method = req.method();
+    let path = req.path();
+    // Browsers call the public API from other origins (the npm package); it uses no
+    // cookies, and tokens are signed, so any origin may read it. The admin API is not
+    // opened to browsers.
+    let cors = path.starts_with("/v1/") && req.headers().has("origin").unwrap_or(false);
+    if cors && method == Method::Options {
+        return with_cors(text_response(204, String::new(), "text/plain"), true);
+    }
+    let call = Call {
+        req,
+        env,
+        ctx,
+        settings,
+    };
+    let response = match route(call, &method, &path).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    };
+    if cors {
+        with_cors(response, false)
+    } else {
+        response
+    }
+}
+
+/// Adds the CORS headers of the public API (and, for a preflight, what it allows).
+fn with_cors(mut response: Response, preflight: bool) -> Response {
+    let h = response.headers_mut();
+    // Setting well-formed headers on a response we built does not fail.
+    let _ = h.set("access-control-allow-origin", "*");
+    if preflight {
+        let _ = h.set("access-control-allow-methods", "GET, POST, OPTIONS");
+        let _ = h.set(
+            "access-control-allow-headers",
+            "content-type, if-none-match",
+        );
+        let _ = h.set("access-control-max-age", "86400");
+    } else {
+        let _ = h.set("access-control-expose-headers", "etag");
+    }
+    response
+}
+
+async fn route(call: Call, method: &Method, path: &str) -> Result<Response, ApiError> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (method, segments.as_slice()) {
+        (Method::Get, ["healthz"]) => Ok(text_response(200, "ok".into(), "text/plain")),
+        (Method::Get, ["v1", "status"]) => status(call).await,
+        (Method::Post, ["v1", "resolve"]) => resolve::post(call).await,
+        (Method::Get, ["v1", "prompts", name]) => prompts::get(call, name).await,
+        (Method::Get, ["v1", "manifest"]) => manifest::get(call).await,
+        (Method::Post, ["v1", "exposures"]) => exposures::post(call).await,
+        (Method::Post, ["v1", "events"]) => events::post(call).await,
+        (Method::Get, ["v1", "metrics", prompt]) => metrics::get(call, prompt).await,
+        (Method::Get, ["__dev", "panic"]) if call.settings.dev_panic => dev_panic(),
+        (Method::Post, ["__dev", "echo"]) if call.settings.dev_panic => dev_echo(call).await,
+        (_, ["v1", "resolve" | "exposures" | "events"]) => Err(wrong_method(path, "POST")),
+        (_, ["v1", "prompts" | "metrics", _] | ["v1", "manifest" | "status"] | ["healthz"]) => {
+            Err(wrong_method(path, "GET"))
+        }
+        (_, ["admin", "v1", _, ..]) => admin::forward(call.req, &call.env).await,
+        _ => Err(ApiError::not_found(&format!("{method:?} {path}"))),
+    }
+}
+
+/// `GET /v1/status`: which revision this isolate serves, when it last checked KV and
+/// the last reason it refused an update. Loads the manifest if none is held yet.
+async fn status(call: Call) -> Result<Response, ApiError> {
+    let loaded = super::cache::current(&call.env, &call.ctx, call.settings.refresh_ms).await;
+    let s = super::cache::status();
+    let now = edgeprompt_shell::platform::now_ms();
+    Ok(respond(
+        if loaded.is_ok() { 200 } else { 503 },
+        &json!({
+            "revision": s.revision,
+            "checked_ms_ago": s.revision.map(|_| now.saturating_sub(s.checked_ms)),
+            "refresh_interval_ms": call.settings.refresh_ms,
+            "recent_revisions": s.recent,
+            "last_problem": s.last_problem.map(|(at, reason)| json!({"ms_ago": now.saturating_sub(at), "reason": reason})),
+        }),
+    ))
+}
+
+fn wrong_method(path: &str, allowed: &str) -> ApiError {
+    ApiError::new(
+        405,
+        "method_not_allowed",
+        format!("{path} accepts {allowed} only"),
+    )
+}
+
+/// Reads a JSON body and answers `ok`: the cost of a POST with a body, for benchmarks.
+async fn dev_echo(mut call: Call) -> Result<Response, ApiError> {
+    let _: serde_json::Value =
+        edgeprompt_shell::http::json_body(&mut call.req, call.settings.max_body_bytes).await?;
+    Ok(text_response(200, "ok".into(), "text/plain"))
+}
+
+/// A panic on purpose, only when `EDGEPROMPT_DEV_PANIC` is "1" (local development),
+/// to test that the worker re-initialises and reloads its manifest.
+#[allow(clippy::panic)]
+fn dev_panic() -> Result<Response, ApiError> {
+    panic!("edgeprompt: deliberate panic from /__dev/panic (EDGEPROMPT_DEV_PANIC=1)")
+}

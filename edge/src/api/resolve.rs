@@ -1,0 +1,82 @@
+//! `POST /v1/resolve`: the engine's decision, a signed event token, an exposure event.
+
+use super::token::{issue, Decided};
+use super::Call;
+use crate::config::Keys;
+use crate::{cache, outbox};
+use edgeprompt::resolve::{self, Decision, Request};
+use edgeprompt_shell::http::{json_body, respond, ApiError};
+use edgeprompt_shell::platform;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use worker::Response;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body {
+    prompt: String,
+    #[serde(default)]
+    label: Option<String>,
+    unit: String,
+    #[serde(default)]
+    attributes: Option<Value>,
+    #[serde(default)]
+    variables: Option<Value>,
+    #[serde(default = "yes")]
+    track: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Serialize)]
+struct Answer<'a> {
+    #[serde(flatten)]
+    decision: &'a Decision<'a>,
+    token: String,
+}
+
+/// Resolves and answers; the exposure leaves after the response.
+pub async fn post(mut call: Call) -> Result<Response, ApiError> {
+    let body: Body = json_body(&mut call.req, call.settings.max_body_bytes).await?;
+    let keys = Keys::from_env(&call.env).map_err(ApiError::missing_secret)?;
+    let loaded = cache::current(&call.env, &call.ctx, call.settings.refresh_ms).await?;
+    let m = &loaded.manifest;
+    let req = Request {
+        prompt: &body.prompt,
+        label: body.label.as_deref(),
+        unit: &body.unit,
+        attributes: body.attributes.as_ref(),
+        variables: body.variables.as_ref(),
+    };
+    let decision = resolve::resolve(m, &req)?;
+    let decided = Decided {
+        prompt: decision.prompt,
+        label: decision.label,
+        version: decision.version,
+        rule: decision.rule,
+        bucket: decision.bucket,
+        forced: decision.forced,
+        revision: decision.revision,
+        period: decision.period,
+    };
+    // The location only matters for a recorded exposure; reading it crosses into JS.
+    let location = body.track.then(|| platform::location(&call.req));
+    let (token, exposure) = issue(&decided, &body.unit, &keys, location.as_deref())?;
+    if let Some(exposure) = exposure {
+        outbox::push(
+            &call.env,
+            &call.ctx,
+            vec![exposure],
+            call.settings.flush_delay_ms,
+        );
+    }
+    Ok(respond(
+        200,
+        &Answer {
+            decision: &decision,
+            token,
+        },
+    ))
+}

@@ -1,0 +1,108 @@
+//! Settings (plain vars with documented defaults) and the keys events need.
+
+use edgeprompt::events::token::MacKey;
+use edgeprompt_shell::secrets::{once_per_isolate, secret, NamedCache};
+use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
+use worker::Env;
+
+// Vars and secrets are fixed for an isolate's lifetime (a change is a new deployment,
+// hence new isolates), so each is read from the environment once.
+thread_local! {
+    static SETTINGS: OnceCell<Settings> = const { OnceCell::new() };
+}
+
+/// Settings read from `[vars]`, each with a default.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// How long a compiled manifest is served before a request revalidates it.
+    pub refresh_ms: u64,
+    /// How long an event token is accepted.
+    pub token_ttl_ms: u64,
+    /// Largest request body accepted.
+    pub max_body_bytes: usize,
+    /// How long exposures wait in the isolate to be sent as one queue message.
+    pub flush_delay_ms: u64,
+    /// Whether the local-dev panic route exists.
+    pub dev_panic: bool,
+}
+
+/// Default refresh interval: 10 s.
+pub const DEFAULT_REFRESH_MS: u64 = 10_000;
+/// Default token expiry: 7 days.
+pub const DEFAULT_TOKEN_TTL_S: u64 = 7 * 24 * 3600;
+/// Default body limit: 256 KiB.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+/// Default exposure flush delay: 25 ms.
+pub const DEFAULT_FLUSH_DELAY_MS: u64 = 25;
+
+fn var_u64(env: &Env, name: &str, default: u64) -> u64 {
+    env.var(name)
+        .ok()
+        .and_then(|v| v.to_string().trim().parse().ok())
+        .unwrap_or(default)
+}
+
+impl Settings {
+    /// The settings, read from the environment on first use.
+    pub fn get(env: &Env) -> Settings {
+        SETTINGS.with(|s| *s.get_or_init(|| Settings::from_env(env)))
+    }
+
+    /// Reads the settings from the environment.
+    pub fn from_env(env: &Env) -> Settings {
+        Settings {
+            refresh_ms: var_u64(env, "REFRESH_INTERVAL_MS", DEFAULT_REFRESH_MS),
+            token_ttl_ms: var_u64(env, "TOKEN_TTL_SECONDS", DEFAULT_TOKEN_TTL_S)
+                .saturating_mul(1000),
+            max_body_bytes: usize::try_from(var_u64(
+                env,
+                "MAX_BODY_BYTES",
+                DEFAULT_MAX_BODY_BYTES as u64,
+            ))
+            .unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            flush_delay_ms: var_u64(env, "EXPOSURE_FLUSH_DELAY_MS", DEFAULT_FLUSH_DELAY_MS),
+            dev_panic: env
+                .var("EDGEPROMPT_DEV_PANIC")
+                .map(|v| v.to_string() == "1")
+                .unwrap_or(false),
+        }
+    }
+}
+
+/// Name of the secret that signs event tokens.
+pub const EVENT_SIGNING_KEY: &str = "EVENT_SIGNING_KEY";
+/// Name of the secret that keys unit hashes.
+pub const UNIT_HASH_KEY: &str = "UNIT_HASH_KEY";
+
+/// Both keys an exposure needs.
+pub struct Keys {
+    /// Signs tokens.
+    pub signing: Rc<MacKey>,
+    /// Keys unit hashes.
+    pub unit_hash: Rc<MacKey>,
+}
+
+impl Keys {
+    /// Reads both secrets.
+    pub fn from_env(env: &Env) -> Result<Keys, &'static str> {
+        Ok(Keys {
+            signing: mac_key(env, EVENT_SIGNING_KEY)?,
+            unit_hash: mac_key(env, UNIT_HASH_KEY)?,
+        })
+    }
+}
+
+thread_local! {
+    static MAC_KEYS: NamedCache<Rc<MacKey>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A secret prepared as an HMAC key, once per isolate; an error naming a missing secret.
+pub fn mac_key(env: &Env, name: &'static str) -> Result<Rc<MacKey>, &'static str> {
+    once_per_isolate(&MAC_KEYS, name, || {
+        // `secret` refuses an empty value, the only key MacKey::new refuses.
+        MacKey::new(&secret(env, name)?)
+            .map(Rc::new)
+            .map_err(|_| name)
+    })
+}

@@ -1,0 +1,152 @@
+//! HTTP plumbing: JSON bodies with a size limit, JSON responses, and API errors in
+//! the one shape every endpoint uses: `{"error": {"code", "message", "details"}}`.
+
+use edgeprompt::resolve::ResolveError;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Value};
+use worker::{Headers, Request, Response, ResponseBuilder};
+
+/// An error answer: status, stable code, message, details.
+#[derive(Debug)]
+pub struct ApiError {
+    status: u16,
+    code: &'static str,
+    message: String,
+    details: Value,
+}
+
+impl ApiError {
+    /// A new error without details.
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: Value::Null,
+        }
+    }
+
+    /// Adds details.
+    pub fn details(mut self, details: Value) -> ApiError {
+        self.details = details;
+        self
+    }
+
+    /// 404 for a path nobody serves.
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(404, "not_found", format!("no route for {what}"))
+    }
+
+    /// 500 naming a missing secret.
+    pub fn missing_secret(name: &str) -> ApiError {
+        ApiError::new(
+            500,
+            "missing_secret",
+            format!("the secret {name} is not set: add it to .dev.vars locally or with `wrangler secret put {name}`"),
+        )
+        .details(json!({"secret": name}))
+    }
+
+    /// 503: no manifest could be loaded yet.
+    pub fn no_manifest(reason: &str) -> ApiError {
+        ApiError::new(
+            503,
+            "no_manifest",
+            format!("no manifest is loaded: {reason}"),
+        )
+    }
+
+    /// The error as a response.
+    pub fn into_response(self) -> Response {
+        let body =
+            json!({"error": {"code": self.code, "message": self.message, "details": self.details}});
+        respond(self.status, &body)
+    }
+}
+
+impl From<ResolveError> for ApiError {
+    fn from(e: ResolveError) -> ApiError {
+        let status = match &e {
+            ResolveError::UnknownPrompt(_) | ResolveError::UnknownLabel { .. } => 404,
+            ResolveError::MissingVariables(_)
+            | ResolveError::InvalidVariable { .. }
+            | ResolveError::Render(_) => 422,
+            ResolveError::InvalidRequest(_) => 400,
+        };
+        ApiError::new(status, e.code(), e.to_string()).details(e.details())
+    }
+}
+
+/// A JSON response with a status; falls back to a bare 500 if the body cannot be built.
+pub fn respond<T: Serialize + ?Sized>(status: u16, body: &T) -> Response {
+    match serde_json::to_string(body) {
+        Ok(text) => text_response(status, text, "application/json; charset=utf-8"),
+        Err(e) => text_response(500, format!("cannot serialise response: {e}"), "text/plain"),
+    }
+}
+
+/// A response with a text body and a content type.
+pub fn text_response(status: u16, body: String, content_type: &str) -> Response {
+    let headers = Headers::new();
+    // Setting a well-formed header on a fresh Headers object does not fail.
+    let _ = headers.set("content-type", content_type);
+    ResponseBuilder::new()
+        .with_status(status)
+        .with_headers(headers)
+        .fixed(body.into_bytes())
+}
+
+/// Reads a JSON body of at most `limit` bytes.
+pub async fn json_body<T: DeserializeOwned>(
+    req: &mut Request,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    // text() costs the runtime less than arrayBuffer() plus a copy (BENCHMARKS.md);
+    // invalid UTF-8 becomes U+FFFD, as in any JavaScript Worker.
+    let text = req
+        .text()
+        .await
+        .map_err(|e| ApiError::new(400, "unreadable_body", format!("cannot read the body: {e}")))?;
+    if text.len() > limit {
+        return Err(too_large(limit));
+    }
+    serde_json::from_str(&text).map_err(|e| {
+        let code = if e.is_data() {
+            "invalid_request"
+        } else {
+            "malformed_json"
+        };
+        ApiError::new(400, code, format!("request body: {e}"))
+            .details(json!({"line": e.line(), "column": e.column()}))
+    })
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        413,
+        "body_too_large",
+        format!("request body is over the limit of {limit} bytes"),
+    )
+    .details(json!({"limit": limit}))
+}
+
+/// The query's `(key, value)` pairs, percent-decoded. Parsed from the raw URL text so
+/// that the worker does not link a full URL parser (and its IDNA tables) for this.
+pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    let url = req.inner().url();
+    let query = url.split_once('?').map(|(_, q)| q).unwrap_or("");
+    let query = query.split_once('#').map(|(q, _)| q).unwrap_or(query);
+    worker::url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
