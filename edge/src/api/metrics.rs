@@ -5,8 +5,8 @@
 use super::Call;
 use crate::{cache, store};
 use edgeprompt::manifest::{MetricKind, Target};
-use edgeprompt_shell::http::{query_pairs, respond, ApiError};
 use edgeprompt::stats::{self, Estimate, Moments};
+use edgeprompt_shell::http::{query_pairs, respond, ApiError};
 use serde_json::{json, Map, Value};
 use worker::Response;
 
