@@ -21,10 +21,8 @@
 )]
 
 pub mod assign;
-pub mod canonical;
 pub mod condition;
 pub mod events;
-pub mod input;
 pub mod manifest;
 pub mod names;
 pub mod ops;
@@ -32,6 +30,7 @@ pub mod packed;
 pub mod render;
 pub mod resolve;
 pub mod stats;
+pub mod value;
 
 /// The version of the behaviour this engine implements: the manifest schema and the
 /// decisions, assignments, conditions and renderings it implies. Every platform runs the

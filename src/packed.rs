@@ -27,7 +27,7 @@
 //! value the JSON path would build from `JSON.stringify` of the same request, so both
 //! paths decide and render identically.
 
-use crate::input::{Fields, Val};
+use crate::value::{Fields, Val};
 use crate::manifest::CompiledManifest;
 use crate::render::{self, Out, Partials, RenderError, RenderOptions, Template};
 use crate::resolve::{decide, render_version, Assignment, Detail, Input, ResolveError, Target};
@@ -207,13 +207,13 @@ fn value(tagged: &str) -> Result<Val<'_>, ResolveError> {
     match tag {
         "s" => Ok(Val::Str(text)),
         // String(x) of a finite number is valid JSON number text.
-        "n" if crate::condition::parse_number(text).is_some() => Ok(Val::Num(text)),
+        "n" if crate::value::number::parse_number(text).is_some() => Ok(Val::Num(text)),
         "t" if text.is_empty() => Ok(Val::Bool(true)),
         "f" if text.is_empty() => Ok(Val::Bool(false)),
         "z" if text.is_empty() => Ok(Val::Null),
         _ => Err(bad(&format!(
             "bad value {}",
-            crate::canonical::quoted(tagged)
+            crate::value::canonical::quoted(tagged)
         ))),
     }
 }
@@ -230,7 +230,7 @@ fn with_input<T>(
         .iter()
         .map(|&i| match split.entries.get(i) {
             Some((_, Val::Str(text))) => serde_json::from_str(text)
-                .map_err(|e| bad(&format!("value {}: {e}", crate::canonical::quoted(text)))),
+                .map_err(|e| bad(&format!("value {}: {e}", crate::value::canonical::quoted(text)))),
             _ => Err(bad("JSON value")),
         })
         .collect::<Result<_, _>>()?;
@@ -389,7 +389,7 @@ fn is_text(version: &crate::manifest::Version) -> bool {
 /// `{"code", "details"?, "message"}` as canonical JSON (keys sorted), written by hand:
 /// the npm package's Wasm builds no JSON object for an error.
 fn error_json(e: &ResolveError) -> String {
-    use crate::canonical::write_quoted;
+    use crate::value::canonical::write_quoted;
     let mut out = String::from("{\"code\":");
     write_quoted(e.code(), &mut out);
     if let Some((key, detail)) = e.detail() {
@@ -593,7 +593,7 @@ mod tests {
             if !e.details().is_null() {
                 obj.insert("details".into(), e.details());
             }
-            let expected = crate::canonical::canonical(&serde_json::Value::Object(obj));
+            let expected = crate::value::canonical::canonical(&serde_json::Value::Object(obj));
             assert_eq!(error_json(&e), expected);
         }
     }

@@ -1,8 +1,8 @@
 //! Resolve: a compiled manifest and a request in, a decision out.
 
 use crate::assign;
-use crate::canonical::sha256_hex;
-use crate::input::{Fields, Val};
+use crate::value::canonical::sha256_hex;
+use crate::value::{Fields, Val};
 use crate::manifest::{Body, CompiledManifest, Matcher, Message, Prompt, Route, Version};
 use crate::render::{self, Escape, Limits, Out, Partials, RenderError, RenderOptions, Template};
 use serde::{Deserialize, Serialize};
@@ -90,7 +90,7 @@ impl Decision<'_> {
     /// serialiser (the npm package's Wasm carries none). Objects are written as
     /// canonical JSON: the same values, numbers in JavaScript's notation.
     pub fn to_json(&self) -> String {
-        use crate::canonical::{write_canonical, write_quoted, write_str_object};
+        use crate::value::canonical::{write_canonical, write_quoted, write_str_object};
         let mut out = String::with_capacity(256);
         out.push_str("{\"prompt\":");
         write_quoted(self.prompt, &mut out);

@@ -38,7 +38,7 @@ impl Loaded {
     pub fn projection(&self) -> (&str, &str) {
         let (body, etag) = self.projection.get_or_init(|| {
             let body = self.manifest.client_projection().to_string();
-            let digest = edgeprompt::canonical::sha256_hex(body.as_bytes());
+            let digest = edgeprompt::value::canonical::sha256_hex(body.as_bytes());
             let etag = format!(
                 "\"{}-{}\"",
                 self.manifest.revision(),

@@ -2,7 +2,7 @@
 //! is compiled once; each resolve then crosses as one packed string each way
 //! ([`edgeprompt::packed`]), or as JSON when the request holds what the packed form cannot.
 
-use edgeprompt::canonical::{write_canonical, write_quoted, write_str_object};
+use edgeprompt::value::canonical::{write_canonical, write_quoted, write_str_object};
 use edgeprompt::manifest::{self, CompiledManifest, ManifestError};
 use edgeprompt::packed;
 use edgeprompt::resolve;

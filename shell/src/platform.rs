@@ -18,7 +18,7 @@ pub fn nonce() -> String {
     let mut buf = [0u8; 16];
     // getRandomValues cannot fail for 16 bytes; an all-zero nonce would still sign.
     let _ = get_random_values(&mut buf);
-    edgeprompt::canonical::hex(&buf)
+    edgeprompt::value::canonical::hex(&buf)
 }
 
 /// The serving location (colo code), or `local` when the runtime gives none.

@@ -5,7 +5,7 @@
 
 pub mod token;
 
-use crate::canonical::sha256_hex;
+use crate::value::canonical::sha256_hex;
 use crate::manifest::MetricKind;
 use serde::{Deserialize, Serialize};
 

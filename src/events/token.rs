@@ -7,7 +7,7 @@
 //! issue time and a nonce. Verification is constant-time and checks expiry against
 //! the caller's clock.
 
-use crate::canonical::hex;
+use crate::value::canonical::hex;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};

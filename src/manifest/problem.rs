@@ -107,7 +107,7 @@ pub(crate) fn index_path(base: &str, i: usize) -> String {
 }
 
 fn quote(s: &str) -> String {
-    crate::canonical::quoted(s)
+    crate::value::canonical::quoted(s)
 }
 
 #[cfg(test)]

@@ -178,7 +178,7 @@ pub(crate) fn kind(v: &Value) -> &'static str {
 /// A value quoted for a message, shortened when long.
 #[inline(never)]
 pub(crate) fn short(v: &Value) -> String {
-    let mut s = crate::canonical::canonical(v);
+    let mut s = crate::value::canonical::canonical(v);
     // Over 40 characters: the first 37 and "...".
     let mut starts = s.char_indices().map(|(i, _)| i);
     if let (Some(cut), true) = (starts.nth(37), starts.nth(2).is_some()) {
@@ -203,7 +203,7 @@ pub(crate) fn check_name(name: &str, what: &str, path: &str, p: &mut Problems) -
             path,
             format!(
                 "{what} name {} must start with a letter, digit or _ and contain only letters, digits, _, - and .",
-                crate::canonical::quoted(name)
+                crate::value::canonical::quoted(name)
             ),
         );
         return false;

@@ -114,7 +114,7 @@ fn compile_route(
             map.insert("rules".into(), Value::Array(Vec::new()));
         }
     }
-    let digest = crate::canonical::sha256_hex(crate::canonical::canonical(&identity).as_bytes());
+    let digest = crate::value::canonical::sha256_hex(crate::value::canonical::canonical(&identity).as_bytes());
     Some(Route {
         period: digest.get(..16).unwrap_or_default().into(),
         salt_state: crate::assign::salt_state(&salt),

@@ -5,7 +5,7 @@ use super::model::{Body, Message, Prompt, Version};
 use super::problem::{index_path, key_path, Problems};
 use super::reader::{as_array, as_int, as_map, as_str, kind, Obj};
 use super::snippets::{compile_template, SnippetSet};
-use crate::canonical::{sha256_hex, write_canonical};
+use crate::value::canonical::{sha256_hex, write_canonical};
 use crate::render::References;
 use serde_json::{Map, Value};
 
@@ -333,7 +333,7 @@ fn check_variable_name(name: &str, path: &str, p: &mut Problems) -> bool {
             path,
             format!(
                 "variable name {} must start with a letter or _ and contain only letters, digits, _ and - (at most {} bytes)",
-                crate::canonical::quoted(name),
+                crate::value::canonical::quoted(name),
                 limits::MAX_NAME_LEN
             ),
         );

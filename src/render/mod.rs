@@ -13,7 +13,7 @@
 //! - booleans: `true` / `false`;
 //! - numbers: as JavaScript prints them (see [`write_number`]);
 //! - arrays and objects: canonical compact JSON (object keys sorted, numbers as
-//!   JavaScript prints them; see [`crate::canonical`]), so prompts can embed
+//!   JavaScript prints them; see [`crate::value::canonical`]), so prompts can embed
 //!   structured data and every platform prints the same bytes.
 //!
 //! Sections treat `null`, `false`, missing names, `""` and `[]` as false; anything
@@ -48,7 +48,6 @@
 mod error;
 mod lexer;
 mod node;
-pub(crate) mod number;
 mod output;
 mod parser;
 mod refs;
@@ -58,11 +57,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 
 pub use error::{CompileError, RenderError};
-pub use number::{write_f64, write_number};
+pub use crate::value::number::{write_f64, write_number};
 pub use refs::{NameRef, PartialRef, References};
 pub use serde_json::Value;
 
-use crate::input::Val;
+use crate::value::Val;
 use node::Node;
 pub(crate) use output::Out;
 

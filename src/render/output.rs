@@ -1,6 +1,6 @@
 //! The output buffer: appends with a size limit and optional HTML escaping.
 
-use crate::input::Val;
+use crate::value::Val;
 use std::fmt;
 
 /// The output limit was reached; nothing more may be written.

@@ -3,12 +3,12 @@
 //! All stacks (section contexts, indentation, block overrides) are linked lists of
 //! frames living on the Rust stack, so rendering allocates nothing besides the output.
 
-use crate::canonical::CanonicalVal;
-use crate::input::Val;
+use crate::value::canonical::CanonicalVal;
+use crate::value::Val;
 use serde_json::Value;
 
 use super::node::{BlockNode, Include, Node, Path};
-use super::number::{format_number, format_text, NumBuf};
+use crate::value::number::{format_number, format_text, NumBuf};
 use super::output::{Out, Overflow};
 use super::{Escape, Partials, RenderError, RenderOptions, Template};
 

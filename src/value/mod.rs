@@ -1,9 +1,13 @@
-//! Request inputs as the engine reads them: borrowed JSON, or fields read straight
-//! from packed text ([`crate::packed`]) without building JSON values first.
+//! The bottom layer: request values as the engine reads them (borrowed JSON, or fields
+//! read straight from a platform's packed text without building JSON values first),
+//! [`number`] parsing and JavaScript-style formatting, and [`canonical`] JSON.
 //!
 //! Both forms answer every question (lookup, truthiness, rendering, coercion) exactly
 //! as the JSON value the other form would have built, so a decision never depends on
 //! how its request crossed into the engine.
+
+pub mod canonical;
+pub mod number;
 
 use serde_json::{Map, Value};
 
@@ -117,7 +121,7 @@ impl<'a> Val<'a> {
     /// The number as an f64, if it is one (not a numeric string).
     pub fn as_number(&self) -> Option<f64> {
         match self {
-            Val::Num(text) => crate::condition::parse_number(text),
+            Val::Num(text) => crate::value::number::parse_number(text),
             Val::Json(Value::Number(n)) => n.as_f64(),
             _ => None,
         }

@@ -1,9 +1,60 @@
-//! Number formatting identical to JavaScript's `Number.prototype.toString()`.
+//! Numbers: JSON number text read as the engine reads it, and formatting identical to
+//! JavaScript's `Number.prototype.toString()`.
 
+use serde_json::Value;
 use std::fmt::Write as _;
 
 /// Largest integer up to which every integer is exactly representable as an f64.
 const MAX_SAFE: u64 = 1 << 53;
+
+/// Parses a string written in JSON's number grammar (no spaces, no `+`, no `inf`).
+pub fn parse_number(s: &str) -> Option<f64> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if b.first() == Some(&b'-') {
+        i += 1;
+    }
+    let int_start = i;
+    while b.get(i).is_some_and(u8::is_ascii_digit) {
+        i += 1;
+    }
+    let int_len = i - int_start;
+    if int_len == 0 || (int_len > 1 && b.get(int_start) == Some(&b'0')) {
+        return None;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+    }
+    if i != b.len() {
+        return None;
+    }
+    // The JSON parser's own conversion (the one that reads manifests), so one float
+    // parser serves the engine; a number that overflows is refused there.
+    match serde_json::from_str::<Value>(s) {
+        Ok(Value::Number(n)) => n.as_f64().filter(|x| x.is_finite()),
+        _ => None,
+    }
+}
 
 /// A small stack buffer that numbers are formatted into (no heap allocation).
 pub(crate) struct NumBuf {
@@ -104,7 +155,7 @@ pub(crate) fn format_text(text: &str, buf: &mut NumBuf) -> bool {
         buf.push_bytes(text.as_bytes());
         return true;
     }
-    match crate::condition::parse_number(text) {
+    match crate::value::number::parse_number(text) {
         Some(x) => {
             format_f64(x, buf);
             true
@@ -190,6 +241,17 @@ fn write_js(digits: &[u8], n: i32, buf: &mut NumBuf) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn numbers_parse_by_json_grammar() {
+        assert_eq!(parse_number("42"), Some(42.0));
+        assert_eq!(parse_number("-1.5e3"), Some(-1500.0));
+        for bad in [
+            "", "+1", " 1", "1 ", "01", "1.", ".5", "inf", "NaN", "1e", "0x10", "1e400",
+        ] {
+            assert_eq!(parse_number(bad), None, "{bad:?}");
+        }
+    }
+
     use super::*;
 
     fn js(x: f64) -> String {
