@@ -22,6 +22,7 @@
 
 pub mod assign;
 pub mod condition;
+pub mod doc;
 pub mod events;
 pub mod manifest;
 pub mod names;

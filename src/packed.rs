@@ -27,10 +27,10 @@
 //! value the JSON path would build from `JSON.stringify` of the same request, so both
 //! paths decide and render identically.
 
-use crate::value::{Fields, Val};
 use crate::manifest::CompiledManifest;
 use crate::render::{self, Out, Partials, RenderError, RenderOptions, Template};
 use crate::resolve::{decide, render_version, Assignment, Detail, Input, ResolveError, Target};
+use crate::value::{Fields, Val};
 use serde_json::Value;
 
 /// The field separator.
@@ -229,8 +229,12 @@ fn with_input<T>(
         .json_at
         .iter()
         .map(|&i| match split.entries.get(i) {
-            Some((_, Val::Str(text))) => serde_json::from_str(text)
-                .map_err(|e| bad(&format!("value {}: {e}", crate::value::canonical::quoted(text)))),
+            Some((_, Val::Str(text))) => serde_json::from_str(text).map_err(|e| {
+                bad(&format!(
+                    "value {}: {e}",
+                    crate::value::canonical::quoted(text)
+                ))
+            }),
             _ => Err(bad("JSON value")),
         })
         .collect::<Result<_, _>>()?;

@@ -1,10 +1,10 @@
 //! Resolve: a compiled manifest and a request in, a decision out.
 
 use crate::assign;
-use crate::value::canonical::sha256_hex;
-use crate::value::{Fields, Val};
 use crate::manifest::{Body, CompiledManifest, Matcher, Message, Prompt, Route, Version};
 use crate::render::{self, Escape, Limits, Out, Partials, RenderError, RenderOptions, Template};
+use crate::value::canonical::sha256_hex;
+use crate::value::{Fields, Val};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::borrow::Cow;

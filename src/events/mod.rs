@@ -5,8 +5,8 @@
 
 pub mod token;
 
-use crate::value::canonical::sha256_hex;
 use crate::manifest::MetricKind;
+use crate::value::canonical::sha256_hex;
 use serde::{Deserialize, Serialize};
 
 /// One served decision, as recorded for metrics. Never carries the raw unit id.

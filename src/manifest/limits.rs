@@ -21,13 +21,9 @@ pub const MAX_RULES: usize = 100;
 pub const MAX_SPLIT: usize = 100;
 /// Most forced units in one rule.
 pub const MAX_FORCED_UNITS: usize = 1_000;
-/// Deepest nesting of `all`/`any`/`not` in one condition.
-pub const MAX_CONDITION_DEPTH: usize = 16;
-/// Most comparisons in one condition tree.
-pub const MAX_CONDITION_NODES: usize = 256;
+pub use crate::condition::{MAX_CONDITION_DEPTH, MAX_CONDITION_NODES};
 /// Most declared metrics.
 pub const MAX_METRICS: usize = 100;
-/// Longest name of a prompt, label, rule, variable, snippet or metric, in bytes.
-pub const MAX_NAME_LEN: usize = 128;
+pub use crate::doc::MAX_NAME_LEN;
 /// Longest salt or forced unit, in bytes.
 pub const MAX_SALT_BYTES: usize = 256;

@@ -3,24 +3,23 @@
 //! Every problem is collected with its path before anything is refused, so an author
 //! sees all of them at once. The format is specified in docs/manifest.md.
 
+mod error;
 pub mod limits;
 mod model;
-mod problem;
 mod projection;
-mod reader;
 mod routes;
 mod snippets;
 mod versions;
 
+pub use crate::doc::Problem;
+pub use error::ManifestError;
 pub use model::{
     Body, CompiledManifest, Matcher, Message, Metric, MetricKind, NameMap, PinnedPartials, Prompt,
     Route, Rule, Target, Version,
 };
-pub use problem::{ManifestError, Problem};
 pub use versions::content_hash;
 
-use problem::{key_path, Problems};
-use reader::{as_int, as_map, check_name, Obj};
+use crate::doc::{as_int, as_map, check_name, key_path, short, Obj, Problems};
 use serde_json::Value;
 
 /// The schema this engine reads.
@@ -85,7 +84,7 @@ fn walk(doc: &Value, p: &mut Problems) -> Option<Parts> {
                 "schema",
                 format!(
                     "unsupported schema {}: this engine reads schema {SCHEMA}",
-                    reader::short(v)
+                    short(v)
                 ),
             );
             None
@@ -181,7 +180,7 @@ fn metrics(v: &Value, p: &mut Problems) -> Vec<(String, Metric)> {
                     obj.at("kind"),
                     format!(
                         "unknown metric kind {}: expected \"binary\", \"continuous\" or \"count\"",
-                        reader::short(k)
+                        short(k)
                     ),
                 );
                 continue;

@@ -3,8 +3,8 @@
 
 use super::limits;
 use super::model::{NameMap, NameSet};
-use super::problem::{index_path, key_path, Problems};
-use super::reader::{as_array, as_int, as_map, as_str, check_name, Obj};
+use crate::doc::{as_array, as_int, as_map, as_str, check_name, Obj};
+use crate::doc::{index_path, key_path, Problems};
 use crate::render::{References, Template};
 use serde_json::Value;
 

@@ -2,11 +2,11 @@
 
 use super::limits;
 use super::model::{Body, Message, Prompt, Version};
-use super::problem::{index_path, key_path, Problems};
-use super::reader::{as_array, as_int, as_map, as_str, kind, Obj};
 use super::snippets::{compile_template, SnippetSet};
-use crate::value::canonical::{sha256_hex, write_canonical};
+use crate::doc::{as_array, as_int, as_map, as_str, kind, Obj};
+use crate::doc::{index_path, key_path, Problems};
 use crate::render::References;
+use crate::value::canonical::{sha256_hex, write_canonical};
 use serde_json::{Map, Value};
 
 const PROMPT_KEYS: &[&str] = &["versions", "labels", "client", "description"];

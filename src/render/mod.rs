@@ -56,8 +56,8 @@ mod vm;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
 
-pub use error::{CompileError, RenderError};
 pub use crate::value::number::{write_f64, write_number};
+pub use error::{CompileError, RenderError};
 pub use refs::{NameRef, PartialRef, References};
 pub use serde_json::Value;
 

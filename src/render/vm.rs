@@ -8,9 +8,9 @@ use crate::value::Val;
 use serde_json::Value;
 
 use super::node::{BlockNode, Include, Node, Path};
-use crate::value::number::{format_number, format_text, NumBuf};
 use super::output::{Out, Overflow};
 use super::{Escape, Partials, RenderError, RenderOptions, Template};
+use crate::value::number::{format_number, format_text, NumBuf};
 
 /// Nesting is capped here whatever `Limits::max_depth` says, so that recursion can
 /// never overflow the stack.

@@ -4,8 +4,8 @@
 //! escaped as serde_json escapes them, numbers as JavaScript's Number-to-String
 //! writes them (so `1.0` and `1` are the same content).
 
-use crate::value::{Fields, Val};
 use crate::value::number::{format_number, format_text, NumBuf};
+use crate::value::{Fields, Val};
 use serde_json::Value;
 use std::fmt::{self, Write};
 

@@ -208,13 +208,13 @@ pub(crate) fn check_name(name: &str, what: &str, path: &str, p: &mut Problems) -
         );
         return false;
     }
-    if name.len() > super::limits::MAX_NAME_LEN {
+    if name.len() > super::MAX_NAME_LEN {
         p.add(
             path,
             format!(
                 "{what} name is {} bytes, over the limit of {}",
                 name.len(),
-                super::limits::MAX_NAME_LEN
+                super::MAX_NAME_LEN
             ),
         );
         return false;

@@ -1,4 +1,5 @@
-//! Targeting conditions on request attributes, compiled once and evaluated per request.
+//! The condition language of targeting rules: read once from the manifest ([`parse`]),
+//! evaluated per request against its attributes.
 //!
 //! Coercions (the same on every platform, see docs/manifest.md):
 //! - a missing or `null` attribute makes every comparison false (`exists` too);
@@ -12,11 +13,20 @@
 //!   allowed) compared by SemVer precedence (a prerelease sorts before its release,
 //!   build metadata is ignored); anything else is false.
 
+mod parse;
+
+pub(crate) use parse::compile;
+
 use crate::value::number::parse_number;
 use crate::value::{Fields, Val};
 use semver::Version;
 use serde_json::{Map, Value};
 use std::cmp::Ordering;
+
+/// Deepest nesting of `all`/`any`/`not` in one condition.
+pub const MAX_CONDITION_DEPTH: usize = 16;
+/// Most comparisons in one condition tree.
+pub const MAX_CONDITION_NODES: usize = 256;
 
 /// A compiled condition.
 #[derive(Debug, Clone)]
@@ -50,9 +60,23 @@ pub enum Comparison {
     /// Present and equal to none.
     NotIn(Box<[Scalar]>),
     /// Numeric ordering against a number.
-    Num(Ordering, bool, f64),
-    /// SemVer precedence against a version: `(wanted ordering, or-equal)`.
-    Semver(Ordering, bool, Box<Version>),
+    Num {
+        /// The ordering wanted of the attribute against the operand.
+        ordering: Ordering,
+        /// Whether equal also holds (`lte`, `gte`).
+        or_equal: bool,
+        /// The number compared with.
+        operand: f64,
+    },
+    /// SemVer precedence against a version.
+    Semver {
+        /// The ordering wanted of the attribute against the operand.
+        ordering: Ordering,
+        /// Whether equal precedence also holds (`semver_lte`, `semver_gte`).
+        or_equal: bool,
+        /// The version compared with.
+        operand: Box<Version>,
+    },
     /// SemVer precedence equal.
     SemverEq(Box<Version>),
 }
@@ -133,11 +157,19 @@ impl Comparison {
             Comparison::Ne(s) => !s.equals(v),
             Comparison::In(list) => list.iter().any(|s| s.equals(v)),
             Comparison::NotIn(list) => !list.iter().any(|s| s.equals(v)),
-            Comparison::Num(wanted, or_equal, x) => as_number(v)
-                .and_then(|a| a.partial_cmp(x))
-                .is_some_and(|got| ordering_holds(got, *wanted, *or_equal)),
-            Comparison::Semver(wanted, or_equal, x) => semver_of(v)
-                .is_some_and(|a| ordering_holds(a.cmp_precedence(x), *wanted, *or_equal)),
+            Comparison::Num {
+                ordering,
+                or_equal,
+                operand,
+            } => as_number(v)
+                .and_then(|a| a.partial_cmp(operand))
+                .is_some_and(|got| ordering_holds(got, *ordering, *or_equal)),
+            Comparison::Semver {
+                ordering,
+                or_equal,
+                operand,
+            } => semver_of(v)
+                .is_some_and(|a| ordering_holds(a.cmp_precedence(operand), *ordering, *or_equal)),
             Comparison::SemverEq(x) => {
                 semver_of(v).is_some_and(|a| a.cmp_precedence(x) == Ordering::Equal)
             }
@@ -208,12 +240,26 @@ mod tests {
 
     #[test]
     fn numeric_ordering() {
-        let c = cmp("age", Comparison::Num(Ordering::Greater, true, 18.0));
+        let c = cmp(
+            "age",
+            Comparison::Num {
+                ordering: Ordering::Greater,
+                or_equal: true,
+                operand: 18.0,
+            },
+        );
         assert!(c.matches(&attrs(json!({"age": 18}))));
         assert!(c.matches(&attrs(json!({"age": "19"}))));
         assert!(!c.matches(&attrs(json!({"age": 17.5}))));
         assert!(!c.matches(&attrs(json!({"age": "adult"}))));
-        let c = cmp("age", Comparison::Num(Ordering::Less, false, 18.0));
+        let c = cmp(
+            "age",
+            Comparison::Num {
+                ordering: Ordering::Less,
+                or_equal: false,
+                operand: 18.0,
+            },
+        );
         assert!(!c.matches(&attrs(json!({"age": 18}))));
     }
 
@@ -222,7 +268,11 @@ mod tests {
         let v = Box::new(parse_semver("2.3.0").unwrap());
         let gte = cmp(
             "app",
-            Comparison::Semver(Ordering::Greater, true, v.clone()),
+            Comparison::Semver {
+                ordering: Ordering::Greater,
+                or_equal: true,
+                operand: v.clone(),
+            },
         );
         assert!(gte.matches(&attrs(json!({"app": "2.3.0"}))));
         assert!(gte.matches(&attrs(json!({"app": "v2.10.1"}))));
