@@ -27,9 +27,10 @@
 //! value the JSON path would build from `JSON.stringify` of the same request, so both
 //! paths decide and render identically.
 
+use crate::assign::Assignment;
 use crate::manifest::CompiledManifest;
 use crate::render::{self, Out, Partials, RenderError, RenderOptions, Template};
-use crate::resolve::{decide, render_version, Assignment, Detail, Input, ResolveError, Target};
+use crate::resolve::{decide, render_version, Detail, Input, ResolveError, Target};
 use crate::value::{Fields, Val};
 use serde_json::Value;
 

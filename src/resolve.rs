@@ -1,9 +1,8 @@
 //! Resolve: a compiled manifest and a request in, a decision out.
 
-use crate::assign;
-use crate::manifest::{Body, CompiledManifest, Matcher, Message, Prompt, Route, Version};
+use crate::assign::Assignment;
+use crate::manifest::{Body, CompiledManifest, Message, Prompt, Route, Version};
 use crate::render::{self, Escape, Limits, Out, Partials, RenderError, RenderOptions, Template};
-use crate::value::canonical::sha256_hex;
 use crate::value::{Fields, Val};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -29,23 +28,6 @@ pub struct Request<'a> {
     pub attributes: Option<&'a Value>,
     /// Template variables: a JSON object, or `None`.
     pub variables: Option<&'a Value>,
-}
-
-/// Which version a unit gets, and why; no rendering.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Assignment<'m> {
-    /// The label's name as held by the manifest.
-    pub label: &'m str,
-    /// The version served.
-    pub version: u32,
-    /// The matching rule's name, or `default`.
-    pub rule: &'m str,
-    /// The unit's bucket in [0, 10000) under the route's salt.
-    pub bucket: u16,
-    /// Whether a forced-unit (QA) rule decided it.
-    pub forced: bool,
-    /// The route's weights period (metrics are kept per period).
-    pub period: &'m str,
 }
 
 /// The result of a resolve; serialises to the documented JSON keys.
@@ -225,15 +207,6 @@ impl ResolveError {
     }
 }
 
-/// The hex SHA-256 under which a forced unit appears in a client projection.
-pub fn forced_unit_hash(salt: &str, unit: &str) -> String {
-    let mut bytes = Vec::with_capacity(salt.len() + unit.len() + 1);
-    bytes.extend_from_slice(salt.as_bytes());
-    bytes.push(0xFF);
-    bytes.extend_from_slice(unit.as_bytes());
-    sha256_hex(&bytes)
-}
-
 /// A request as the engine reads it: from JSON ([`Request`]) or from packed text.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Input<'a> {
@@ -310,10 +283,7 @@ fn assign_in<'m>(
         )));
     }
     let (prompt, label, route) = lookup(m, req)?;
-    Ok((
-        prompt,
-        assign_fields(route, label, req.unit, req.attributes),
-    ))
+    Ok((prompt, route.assign(label, req.unit, req.attributes)))
 }
 
 /// Runs a route's rules, then its default, for one unit.
@@ -323,46 +293,7 @@ pub fn assign_route<'m>(
     unit: &str,
     attrs: Option<&Map<String, Value>>,
 ) -> Assignment<'m> {
-    assign_fields(route, label, unit, attrs.map(Fields::Json))
-}
-
-fn assign_fields<'m>(
-    route: &'m Route,
-    label: &'m str,
-    unit: &str,
-    attrs: Option<Fields<'_>>,
-) -> Assignment<'m> {
-    let bucket = assign::bucket_from(route.salt_state, unit);
-    let attrs = attrs.unwrap_or(Fields::List(&[]));
-    let mut unit_hash: Option<String> = None;
-    for rule in route.rules.iter() {
-        let (hit, forced) = match &rule.matcher {
-            Matcher::When(c) => (c.matches_fields(attrs), false),
-            Matcher::Units(set) => (set.contains(unit), true),
-            Matcher::UnitHashes(set) => {
-                let h = unit_hash.get_or_insert_with(|| forced_unit_hash(&route.salt, unit));
-                (set.contains(h.as_str()), true)
-            }
-        };
-        if hit {
-            return Assignment {
-                label,
-                version: rule.target.pick(bucket),
-                rule: &rule.name,
-                bucket,
-                forced,
-                period: &route.period,
-            };
-        }
-    }
-    Assignment {
-        label,
-        version: route.default.pick(bucket),
-        rule: "default",
-        bucket,
-        forced: false,
-        period: &route.period,
-    }
+    route.assign(label, unit, attrs.map(Fields::Json))
 }
 
 /// Resolves a request: assignment, then rendering of the version's template(s).

@@ -1,7 +1,6 @@
 //! The compiled, immutable form of a manifest that resolve reads.
 
-use crate::assign::SplitLayout;
-use crate::condition::Condition;
+pub use crate::assign::{Matcher, Route, Rule, Target};
 pub use crate::names::{NameMap, NameSet};
 use crate::render::{Partials, Template};
 use serde_json::Value;
@@ -77,65 +76,6 @@ pub enum Message {
         /// The variable holding the messages.
         variable: Box<str>,
     },
-}
-
-/// A label's route: ordered rules, then a default.
-#[derive(Debug, Clone)]
-pub struct Route {
-    /// The assignment salt.
-    pub salt: Box<str>,
-    /// FNV-1a state after the salt and separator (see `assign::salt_state`).
-    pub salt_state: u64,
-    /// The weights period: 16 hex digits of SHA-256 over the route's canonical JSON
-    /// (effective salt, rules, default). Metrics are kept per period, so every change
-    /// of weights or rules starts a fresh comparison.
-    pub period: Box<str>,
-    /// Rules tried in order.
-    pub rules: Box<[Rule]>,
-    /// The target when no rule matches.
-    pub default: Target,
-}
-
-/// A targeting rule.
-#[derive(Debug, Clone)]
-pub struct Rule {
-    /// Its name, reported in decisions.
-    pub name: Box<str>,
-    /// When it applies.
-    pub matcher: Matcher,
-    /// What it serves.
-    pub target: Target,
-}
-
-/// What a rule tests.
-#[derive(Debug, Clone)]
-pub enum Matcher {
-    /// A condition on attributes.
-    When(Condition),
-    /// Forced units for QA, in clear.
-    Units(NameSet),
-    /// Forced units as hex SHA-256 of `salt ‖ 0xFF ‖ unit` (the client projection).
-    UnitHashes(NameSet),
-}
-
-/// What a route serves.
-#[derive(Debug, Clone)]
-pub enum Target {
-    /// One version.
-    Version(u32),
-    /// A weighted split.
-    Split(SplitLayout),
-}
-
-impl Target {
-    /// The version for a unit in `bucket`.
-    #[inline]
-    pub fn pick(&self, bucket: u16) -> u32 {
-        match self {
-            Target::Version(v) => *v,
-            Target::Split(s) => s.pick(bucket),
-        }
-    }
 }
 
 /// A declared metric.

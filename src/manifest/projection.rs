@@ -3,7 +3,7 @@
 //! decisions equal the edge's while the QA unit ids are not shown in clear.
 
 use super::model::CompiledManifest;
-use crate::resolve::forced_unit_hash;
+use crate::assign::{default_salt, forced_unit_hash};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 
@@ -67,7 +67,7 @@ pub(crate) fn hash_forced_units(prompt: &str, label: &str, route: &mut Value) {
         .get("salt")
         .and_then(Value::as_str)
         .map(str::to_string)
-        .unwrap_or_else(|| format!("{prompt}/{label}"));
+        .unwrap_or_else(|| default_salt(prompt, label));
     let rules = route.get_mut("rules").and_then(Value::as_array_mut);
     for rule in rules.into_iter().flatten() {
         let Some(obj) = rule.as_object_mut() else {

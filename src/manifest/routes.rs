@@ -66,7 +66,7 @@ fn compile_route(
             String::new()
         }
         Some(s) => s.to_string(),
-        None => format!("{prompt}/{label}"),
+        None => crate::assign::default_salt(prompt, label),
     };
     let mut rules = Vec::new();
     if let Some(list) = obj

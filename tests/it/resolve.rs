@@ -1,7 +1,8 @@
 //! Resolve: decisions, rules, splits, rendering through the manifest, typed errors.
 
+use edgeprompt::assign::forced_unit_hash;
 use edgeprompt::manifest::{self, CompiledManifest};
-use edgeprompt::resolve::{self, forced_unit_hash, Request, ResolveError};
+use edgeprompt::resolve::{self, Request, ResolveError};
 use serde_json::{json, Value};
 
 fn demo() -> CompiledManifest {
