@@ -1,4 +1,8 @@
 //! Rendering allocates nothing besides growing the output buffer.
+//!
+//! A test binary of its own, not a module of `tests/it/`: its `#[global_allocator]`
+//! holds for a whole binary, so in the shared one every other test would allocate
+//! through the counting allocator too (and no other test binary could choose its own).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

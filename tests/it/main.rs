@@ -1,0 +1,19 @@
+//! The engine's integration tests, in one test binary so that cargo links it once
+//! (each file here used to be a test binary of its own). Run one group with
+//! `cargo test --test it assignment::`.
+//!
+//! `tests/no_alloc.rs` stays a binary of its own: it installs a counting
+//! `#[global_allocator]`, which holds for a whole binary, so here every test would
+//! allocate through it.
+
+mod assignment;
+mod golden_assignments;
+mod golden_decisions;
+mod manifest_validation;
+mod mustache_spec;
+mod ops;
+mod packed;
+mod properties;
+mod render;
+mod render_properties;
+mod resolve;
