@@ -4,7 +4,8 @@
 //! label with a 90/10 split; and manifests of 10, 1,000 and 10,000 such prompts.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use edgeprompt::resolve::{self, Request};
+use edgeprompt::assign::RouteAt;
+use edgeprompt::resolve::{self, Request, RequestDoc};
 use edgeprompt::{assign, manifest};
 use serde_json::{json, Value};
 use std::hint::black_box;
@@ -119,9 +120,12 @@ fn engine(c: &mut Criterion) {
         .expect("route");
     g.bench_function("assign_route", |b| {
         b.iter(|| {
-            resolve::assign_route(
-                black_box(route),
-                "production",
+            black_box(route).assign(
+                RouteAt {
+                    prompt: "prompt-0",
+                    label: "production",
+                    revision: 1,
+                },
                 black_box("user-12345"),
                 None,
             )
@@ -137,7 +141,12 @@ fn engine(c: &mut Criterion) {
         json!({"prompt": "prompt-0", "unit": "user-12345", "attributes": attrs, "variables": vars})
             .to_string();
     g.bench_function("resolve_json_in_out", |b| {
-        b.iter(|| resolve::resolve_json(black_box(&m), black_box(&request_json)))
+        // What the edge does: the request from JSON text, the decision to JSON text.
+        b.iter(|| {
+            let doc: RequestDoc = serde_json::from_str(black_box(&request_json)).expect("parses");
+            let d = resolve::resolve(black_box(&m), &doc.as_request()).expect("resolves");
+            serde_json::to_string(&d).expect("serialises")
+        })
     });
     g.finish();
 

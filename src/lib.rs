@@ -27,10 +27,18 @@ pub mod events;
 pub mod manifest;
 pub mod names;
 pub mod ops;
-pub mod packed;
 pub mod render;
 pub mod resolve;
 pub mod stats;
+
+/// Internals for this workspace's platform crates (the npm package's per-resolve
+/// crossing decides, then renders into its own [`resolve`] target): no stability
+/// promise, anything here may change in any release.
+pub mod unstable {
+    pub use crate::resolve::input::{decide, Input};
+    pub use crate::resolve::render::{render_version, Target};
+    pub use crate::resolve::request::with_json_input;
+}
 pub mod value;
 
 /// The version of the behaviour this engine implements: the manifest schema and the

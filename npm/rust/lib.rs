@@ -1,18 +1,23 @@
-//! The npm package's engine: the manifest crosses once as JSON text and
-//! is compiled once; each resolve then crosses as one packed string each way
-//! ([`edgeprompt::packed`]), or as JSON when the request holds what the packed form cannot.
+//! The npm package's engine: the manifest crosses once as JSON text and is compiled
+//! once; each resolve then crosses as one packed string in ([`request`]) and the ops
+//! form out ([`ops`]), or as JSON when the request holds what the packed form cannot.
 
-use edgeprompt::value::canonical::{write_canonical, write_quoted, write_str_object};
 use edgeprompt::manifest::{self, CompiledManifest, ManifestError};
-use edgeprompt::packed;
 use edgeprompt::resolve;
+use edgeprompt::value::canonical::{write_canonical, write_quoted, write_str_object};
 use wasm_bindgen::prelude::*;
+
+pub mod ops;
+pub mod request;
+
+#[cfg(test)]
+mod tests;
 
 /// A compiled manifest, ready to resolve.
 #[wasm_bindgen]
 pub struct Engine {
     manifest: CompiledManifest,
-    /// The last resolve's ops ([`packed::resolve_packed_ops`]), read by JavaScript in place.
+    /// The last resolve's ops ([`ops::resolve_packed_ops`]), read by JavaScript in place.
     ops: Vec<usize>,
     /// The last resolve's value text, read by JavaScript in place.
     text: String,
@@ -90,13 +95,13 @@ impl Engine {
 
     /// Resolves the packed request in the first `len` bytes of the request buffer, in
     /// the ops form; returns the address of the ops (32-bit words), whose head gives
-    /// the value text's address and length ([`packed::resolve_packed_ops`]).
+    /// the value text's address and length ([`ops::resolve_packed_ops`]).
     #[wasm_bindgen(js_name = resolveBuffer)]
     pub fn resolve_buffer(&mut self, len: usize) -> usize {
         let request = self.input.get(..len).map(std::str::from_utf8);
         match request {
             Some(Ok(text)) => {
-                packed::resolve_packed_ops(&self.manifest, text, &mut self.ops, &mut self.text)
+                ops::resolve_packed_ops(&self.manifest, text, &mut self.ops, &mut self.text)
             }
             _ => {
                 let e = resolve::ResolveError::InvalidRequest(
@@ -104,8 +109,11 @@ impl Engine {
                 );
                 self.text = code_message(e.code(), &e.to_string());
                 self.ops.clear();
-                self.ops
-                    .extend_from_slice(&[1, self.text.as_ptr() as usize, self.text.len()]);
+                self.ops.extend_from_slice(&[
+                    ops::STATUS_ERROR,
+                    self.text.as_ptr() as usize,
+                    self.text.len(),
+                ]);
             }
         }
         self.ops.as_ptr() as usize
@@ -115,7 +123,7 @@ impl Engine {
     /// the same ops form as [`Engine::resolve_buffer`]; returns the address of the ops.
     #[wasm_bindgen(js_name = resolveJson)]
     pub fn resolve_json(&mut self, request: &str) -> usize {
-        packed::resolve_json_ops(&self.manifest, request, &mut self.ops, &mut self.text);
+        ops::resolve_json_ops(&self.manifest, request, &mut self.ops, &mut self.text);
         self.ops.as_ptr() as usize
     }
 

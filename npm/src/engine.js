@@ -1,8 +1,32 @@
 // The engine: the Rust decision engine compiled to Wasm, with the lean per-resolve
-// crossing (one packed string each way; see src/packed.rs in the repository).
+// crossing (a packed string in, the ops form out; see npm/rust/request.rs and
+// npm/rust/ops.rs in the repository).
 import { Engine as WasmEngine } from "../pkg/edgeprompt.js";
 
 const SEP = "\0";
+
+// The ops form, word by word: the same names and values as npm/rust/ops.rs (a Rust
+// test checks that they agree).
+const HEAD_STATUS = 0;
+const HEAD_TEXT = 1;
+const HEAD_TEXT_LEN = 2;
+const HEAD_VERSION = 3;
+const HEAD_BUCKET = 4;
+const HEAD_FORCED = 5;
+const HEAD_VERSION_KEY = 6;
+const HEAD_RULE = 7;
+const HEAD_RULE_LEN = 8;
+const HEAD_LABEL = 9;
+const HEAD_LABEL_LEN = 10;
+const HEAD_KIND = 11;
+const HEAD_OUTPUTS = 12;
+const HEAD_LEN = 13;
+const STATUS_DECISION = 0;
+const STATUS_ERROR = 1;
+const STATUS_JSON = 2;
+const KIND_CHAT = 1;
+const PIECE_TEXT = 0;
+const PIECE_ENTRY = 1;
 const utf8 = new TextDecoder();
 const utf8Encoder = new TextEncoder();
 
@@ -211,12 +235,13 @@ export class Engine {
   #answer(req, at) {
     const bytes = this.#view();
     const words = this.#words;
-    const status = words[at];
-    if (status === 2) return this.#resolveJson(req); // a field holds NUL
-    const textAt = words[at + 1];
-    const textLen = words[at + 2];
+    const status = words[at + HEAD_STATUS];
+    if (status === STATUS_JSON) return this.#resolveJson(req); // a field holds NUL
+    const textAt = words[at + HEAD_TEXT];
+    const textLen = words[at + HEAD_TEXT_LEN];
     const text = textLen === 0 ? "" : utf8.decode(bytes.subarray(textAt, textAt + textLen));
-    if (status !== 0) throw fromEngine(text);
+    if (status === STATUS_ERROR) throw fromEngine(text);
+    if (status !== STATUS_DECISION) throw new EdgepromptError("internal", `unknown status ${status}`);
     return this.#decision(req.prompt, text, words, at);
   }
 
@@ -244,34 +269,35 @@ export class Engine {
     return this.#answer(req, this.#wasm.resolveJson(text) >>> 2);
   }
 
-  // Assembles a decision from the ops form (src/packed.rs, resolve_packed_ops): words
-  // of the engine's memory from `at`, and the value text they cut into pieces.
+  // Assembles a decision from the ops form (npm/rust/ops.rs): words of the engine's
+  // memory from `at`, and the value text they cut into pieces.
   #decision(prompt, text, w, at) {
-    const version = w[at + 3];
-    const versionKey = w[at + 6];
+    const version = w[at + HEAD_VERSION];
+    const versionKey = w[at + HEAD_VERSION_KEY];
     const d = {
       prompt,
-      label: this.#literal(w[at + 9], w[at + 10]),
+      label: this.#literal(w[at + HEAD_LABEL], w[at + HEAD_LABEL_LEN]),
       version,
-      rule: this.#literal(w[at + 7], w[at + 8]),
-      bucket: w[at + 4],
+      rule: this.#literal(w[at + HEAD_RULE], w[at + HEAD_RULE_LEN]),
+      bucket: w[at + HEAD_BUCKET],
     };
-    const chat = w[at + 11] === 1;
-    const outputs = w[at + 12];
-    let i = at + 13;
+    const chat = w[at + HEAD_KIND] === KIND_CHAT;
+    const outputs = w[at + HEAD_OUTPUTS];
+    let i = at + HEAD_LEN;
     let pos = 0;
     const messages = chat ? [] : undefined;
     for (let k = 0; k < outputs; k++) {
       let role;
       if (chat) {
-        role = w[i] === 0 ? text.slice(pos, (pos += w[i + 1])) : this.#literal(w[i], w[i + 1]);
+        role = w[i] === PIECE_TEXT ? text.slice(pos, (pos += w[i + 1])) : this.#literal(w[i], w[i + 1]);
         i += 2;
       }
       const pieces = w[i++];
       let content = "";
       for (let j = 0; j < pieces; j++, i += 2) {
         const a = w[i];
-        content += a === 0 ? text.slice(pos, (pos += w[i + 1])) : a === 1 ? packedStrings[w[i + 1]] : this.#literal(a, w[i + 1]);
+        content +=
+          a === PIECE_TEXT ? text.slice(pos, (pos += w[i + 1])) : a === PIECE_ENTRY ? packedStrings[w[i + 1]] : this.#literal(a, w[i + 1]);
       }
       if (chat) messages.push({ role, content });
       else d.text = content;

@@ -8,7 +8,9 @@ mod route;
 mod split;
 
 pub use hash::{bucket, bucket_from, fmix64, hash64, hash64_from, salt_state, to_bucket, BUCKETS};
-pub use route::{default_salt, forced_unit_hash, Assignment, Matcher, Route, Rule, Target};
+pub use route::{
+    default_salt, forced_unit_hash, Assignment, Matcher, Route, RouteAt, Rule, Target,
+};
 pub use split::{format_bp, parse_weight, SplitError, SplitLayout};
 
 #[cfg(test)]

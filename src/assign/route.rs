@@ -26,9 +26,12 @@ pub fn forced_unit_hash(salt: &str, unit: &str) -> String {
     sha256_hex(&bytes)
 }
 
-/// Which version a unit gets, and why; no rendering.
+/// Which version a unit gets, and why: a decision's identity, as its event token and
+/// its exposure record it (no rendering).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Assignment<'m> {
+    /// The prompt's name.
+    pub prompt: &'m str,
     /// The label's name as held by the manifest.
     pub label: &'m str,
     /// The version served.
@@ -41,6 +44,19 @@ pub struct Assignment<'m> {
     pub forced: bool,
     /// The route's weights period (metrics are kept per period).
     pub period: &'m str,
+    /// The revision of the manifest that decided.
+    pub revision: u64,
+}
+
+/// Where a route is: what an [`Assignment`] names besides the route's own decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteAt<'m> {
+    /// The prompt's name.
+    pub prompt: &'m str,
+    /// The label's name.
+    pub label: &'m str,
+    /// The manifest's revision.
+    pub revision: u64,
 }
 
 /// A label's route: ordered rules, then a default.
@@ -107,7 +123,7 @@ impl Route {
     /// condition holds or whose forced units hold the unit decides.
     pub fn assign<'m>(
         &'m self,
-        label: &'m str,
+        at: RouteAt<'m>,
         unit: &str,
         attrs: Option<Fields<'_>>,
     ) -> Assignment<'m> {
@@ -125,22 +141,26 @@ impl Route {
             };
             if hit {
                 return Assignment {
-                    label,
+                    prompt: at.prompt,
+                    label: at.label,
                     version: rule.target.pick(bucket),
                     rule: &rule.name,
                     bucket,
                     forced,
                     period: &self.period,
+                    revision: at.revision,
                 };
             }
         }
         Assignment {
-            label,
+            prompt: at.prompt,
+            label: at.label,
             version: self.default.pick(bucket),
             rule: "default",
             bucket,
             forced: false,
             period: &self.period,
+            revision: at.revision,
         }
     }
 }

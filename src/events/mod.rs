@@ -5,6 +5,8 @@
 
 pub mod token;
 
+use token::TokenClaims;
+
 use crate::manifest::MetricKind;
 use crate::value::canonical::sha256_hex;
 use serde::{Deserialize, Serialize};
@@ -77,6 +79,62 @@ pub enum Event {
     Exposure(Exposure),
     /// A reported outcome.
     Outcome(Outcome),
+}
+
+impl Exposure {
+    /// The exposure a signed token vouches for, with its id (the token's, see
+    /// [`token::exposure_id`]), time and serving location.
+    pub fn new(id: String, claims: TokenClaims, time_ms: u64, location: String) -> Self {
+        Exposure {
+            id,
+            prompt: claims.prompt,
+            label: claims.label,
+            version: claims.version,
+            rule: claims.rule,
+            bucket: claims.bucket,
+            unit_hash: claims.unit_hash,
+            revision: claims.revision,
+            period: claims.period,
+            time_ms,
+            location,
+            forced: claims.forced,
+        }
+    }
+}
+
+/// What an outcome reports, besides the exposure its token names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// The client's id for the outcome, if any (see [`outcome_id`]).
+    pub client_id: Option<String>,
+    /// Metric name (declared in the manifest).
+    pub metric: String,
+    /// The metric's kind, as declared.
+    pub kind: MetricKind,
+    /// The value, checked by [`outcome_value`].
+    pub value: f64,
+    /// Milliseconds since the Unix epoch.
+    pub time_ms: u64,
+}
+
+impl Outcome {
+    /// The outcome of the exposure `exposure_id` whose verified token gave `claims`.
+    pub fn new(exposure_id: String, claims: TokenClaims, report: Report) -> Self {
+        Outcome {
+            id: outcome_id(&exposure_id, report.client_id.as_deref(), &report.metric),
+            exposure_id,
+            prompt: claims.prompt,
+            label: claims.label,
+            version: claims.version,
+            period: claims.period,
+            unit_hash: claims.unit_hash,
+            forced: claims.forced,
+            metric: report.metric,
+            kind: report.kind,
+            value: report.value,
+            time_ms: report.time_ms,
+        }
+    }
 }
 
 /// An outcome's id: SHA-256 of the exposure id and the client's id, or the metric when

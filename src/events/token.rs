@@ -7,6 +7,7 @@
 //! issue time and a nonce. Verification is constant-time and checks expiry against
 //! the caller's clock.
 
+use crate::assign::Assignment;
 use crate::value::canonical::hex;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -57,6 +58,26 @@ pub struct TokenClaims {
     /// A random nonce from the platform (hex), so equal decisions get distinct tokens.
     #[serde(rename = "n")]
     pub nonce: String,
+}
+
+impl TokenClaims {
+    /// The claims for a decision: its identity, the keyed hash of its unit, when it was
+    /// issued and a nonce from the platform.
+    pub fn new(a: &Assignment<'_>, unit_hash: String, issued_ms: u64, nonce: String) -> Self {
+        TokenClaims {
+            prompt: a.prompt.to_string(),
+            label: a.label.to_string(),
+            version: a.version,
+            rule: a.rule.to_string(),
+            bucket: a.bucket,
+            unit_hash,
+            revision: a.revision,
+            period: a.period.to_string(),
+            forced: a.forced,
+            issued_ms,
+            nonce,
+        }
+    }
 }
 
 /// Why a token was refused.

@@ -63,7 +63,8 @@ pub use serde_json::Value;
 
 use crate::value::Val;
 use node::Node;
-pub(crate) use output::Out;
+use output::Out;
+pub use output::Output;
 
 /// A compiled template; immutable, cheap to render many times.
 #[derive(Debug, Clone)]
@@ -182,45 +183,39 @@ pub fn render_to(
     opts: &RenderOptions,
     out: &mut String,
 ) -> Result<(), RenderError> {
-    let out = Out::new(out, opts.limits.max_output);
     // The usual one or two scopes need no allocation.
     let mut few = [Val::Null; 4];
     if let Some(slots) = few.get_mut(..scopes.len()) {
         for (slot, v) in slots.iter_mut().zip(scopes) {
             *slot = Val::Json(v);
         }
-        return render_vals(tpl, slots, partials, opts, out).map(|_| ());
+        return render_values(tpl, slots, partials, opts, out).map(|_| ());
     }
     let many: Vec<Val<'_>> = scopes.iter().map(|v| Val::Json(v)).collect();
-    render_vals(tpl, &many, partials, opts, out).map(|_| ())
+    render_values(tpl, &many, partials, opts, out).map(|_| ())
 }
 
-/// Renders with request values as scopes into `out`.
-pub(crate) fn render_vals<'r>(
+/// Renders `tpl` with request values as scopes (searched as in [`render_to`]) into any
+/// [`Output`]; returns the bytes written, at most `opts.limits.max_output`.
+pub fn render_values<'r, O: Output + ?Sized>(
     tpl: &'r Template,
     scopes: &'r [Val<'r>],
     partials: &'r dyn Partials,
     opts: &RenderOptions,
-    out: Out<'r>,
-) -> Result<Rendered, RenderError> {
-    let mut vm = vm::Vm::new(out, scopes, partials, opts);
+    out: &'r mut O,
+) -> Result<usize, RenderError> {
+    let mut vm = vm::Vm::new(
+        Out::new(out, opts.limits.max_output),
+        scopes,
+        partials,
+        opts,
+    );
     vm.render(tpl)?;
-    let out = vm.out();
-    out.finish();
-    Ok(Rendered {
-        bytes: out.written(),
-    })
-}
-
-/// What a render wrote.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Rendered {
-    /// Bytes of output.
-    pub bytes: usize,
+    Ok(vm.out().written())
 }
 
 /// Room for a template's literal text plus some interpolated values.
-pub(crate) fn estimate(tpl: &Template, max_output: usize) -> usize {
+pub fn estimate(tpl: &Template, max_output: usize) -> usize {
     tpl.literal_len()
         .saturating_add(tpl.literal_len() / 4 + 64)
         .min(max_output)

@@ -8,7 +8,7 @@ use crate::value::Val;
 use serde_json::Value;
 
 use super::node::{BlockNode, Include, Node, Path};
-use super::output::{Out, Overflow};
+use super::output::{Out, Output, Overflow};
 use super::{Escape, Partials, RenderError, RenderOptions, Template};
 use crate::value::number::{format_number, format_text, NumBuf};
 
@@ -44,8 +44,8 @@ struct Env<'c> {
     depth: usize,
 }
 
-pub(crate) struct Vm<'r> {
-    out: Out<'r>,
+pub(crate) struct Vm<'r, O: Output + ?Sized> {
+    out: Out<'r, O>,
     scopes: &'r [Val<'r>],
     partials: &'r dyn Partials,
     html: bool,
@@ -57,9 +57,9 @@ pub(crate) struct Vm<'r> {
     line_start: bool,
 }
 
-impl<'r> Vm<'r> {
+impl<'r, O: Output + ?Sized> Vm<'r, O> {
     pub(crate) fn new(
-        out: Out<'r>,
+        out: Out<'r, O>,
         scopes: &'r [Val<'r>],
         partials: &'r dyn Partials,
         opts: &RenderOptions,
@@ -78,7 +78,7 @@ impl<'r> Vm<'r> {
     }
 
     /// The output, once rendering is over.
-    pub(crate) fn out(&mut self) -> &mut Out<'r> {
+    pub(crate) fn out(&mut self) -> &mut Out<'r, O> {
         &mut self.out
     }
 

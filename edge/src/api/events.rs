@@ -4,7 +4,7 @@
 use super::Call;
 use crate::{cache, config, outbox, store};
 use edgeprompt::events::token::{self, TokenError};
-use edgeprompt::events::{outcome_id, outcome_value, Event, Outcome};
+use edgeprompt::events::{outcome_value, Event, Outcome, Report};
 use edgeprompt::manifest::MetricKind;
 use edgeprompt_shell::http::{json_body, respond, ApiError};
 use edgeprompt_shell::platform;
@@ -77,21 +77,18 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
             }
         };
         let exposure_id = token::exposure_id(&item.token).unwrap_or_default();
-        outcomes.push(Outcome {
-            id: outcome_id(&exposure_id, item.id.as_deref(), &item.metric),
+        outcomes.push(Outcome::new(
             exposure_id,
-            prompt: claims.prompt,
-            label: claims.label,
-            version: claims.version,
-            period: claims.period,
-            unit_hash: claims.unit_hash,
-            forced: claims.forced,
-            metric: item.metric.clone(),
-            // Always `Some` here: an undeclared metric was refused above.
-            kind: kind.unwrap_or(MetricKind::Binary),
-            value,
-            time_ms: now,
-        });
+            claims,
+            Report {
+                client_id: item.id.clone(),
+                metric: item.metric.clone(),
+                // Always `Some` here: an undeclared metric was refused above.
+                kind: kind.unwrap_or(MetricKind::Binary),
+                value,
+                time_ms: now,
+            },
+        ));
     }
     if !errors.is_empty() {
         return Err(ApiError::new(

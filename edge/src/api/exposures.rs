@@ -1,7 +1,7 @@
 //! `POST /v1/exposures`: decisions made locally by npm clients. Each is re-derived with
 //! the same engine at the revision the client used, recorded, and given a token.
 
-use super::token::{issue, Decided};
+use super::token::issue;
 use super::Call;
 use crate::config::Keys;
 use crate::{cache, outbox};
@@ -73,17 +73,7 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
                 continue;
             }
         };
-        let decided = Decided {
-            prompt: &item.prompt,
-            label: a.label,
-            version: a.version,
-            rule: a.rule,
-            bucket: a.bucket,
-            forced: a.forced,
-            revision: item.revision,
-            period: a.period,
-        };
-        let (token, event) = issue(&decided, &item.unit, &keys, Some("client"))?;
+        let (token, event) = issue(&a, &item.unit, &keys, Some("client"))?;
         events.extend(event);
         results.push(json!({"version": a.version, "rule": a.rule, "bucket": a.bucket, "revision": item.revision, "token": token}));
     }

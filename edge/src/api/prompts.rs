@@ -1,7 +1,7 @@
 //! `GET /v1/prompts/{name}?label=&unit=&attr.KEY=VALUE`: the raw template(s) and model
 //! settings of the version this unit gets, for clients that render themselves.
 
-use super::token::{issue, Decided};
+use super::token::issue;
 use super::Call;
 use crate::config::Keys;
 use crate::{cache, outbox};
@@ -54,18 +54,8 @@ pub async fn get(call: Call, name: &str) -> Result<Response, ApiError> {
     })?;
     let version = prompt.version(a.version);
     let source = version_source(m.source(), name, a.version);
-    let decided = Decided {
-        prompt: name,
-        label: a.label,
-        version: a.version,
-        rule: a.rule,
-        bucket: a.bucket,
-        forced: a.forced,
-        revision: m.revision(),
-        period: a.period,
-    };
     let location = track.then(|| platform::location(&call.req));
-    let (token, exposure) = issue(&decided, &unit, &keys, location.as_deref())?;
+    let (token, exposure) = issue(&a, &unit, &keys, location.as_deref())?;
     if let Some(exposure) = exposure {
         outbox::push(
             &call.env,

@@ -1,6 +1,6 @@
 //! `POST /v1/resolve`: the engine's decision, a signed event token, an exposure event.
 
-use super::token::{issue, Decided};
+use super::token::issue;
 use super::Call;
 use crate::config::Keys;
 use crate::{cache, outbox};
@@ -51,19 +51,9 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
         variables: body.variables.as_ref(),
     };
     let decision = resolve::resolve(m, &req)?;
-    let decided = Decided {
-        prompt: decision.prompt,
-        label: decision.label,
-        version: decision.version,
-        rule: decision.rule,
-        bucket: decision.bucket,
-        forced: decision.forced,
-        revision: decision.revision,
-        period: decision.period,
-    };
     // The location only matters for a recorded exposure; reading it crosses into JS.
     let location = body.track.then(|| platform::location(&call.req));
-    let (token, exposure) = issue(&decided, &body.unit, &keys, location.as_deref())?;
+    let (token, exposure) = issue(&decision.assignment, &body.unit, &keys, location.as_deref())?;
     if let Some(exposure) = exposure {
         outbox::push(
             &call.env,
