@@ -99,19 +99,6 @@ impl NameMap<()> {
     }
 }
 
-/// Names joined by `sep`, for messages (a plain loop: `[T]::join` brings a larger
-/// routine per element type into the npm package's Wasm).
-pub fn join<S: AsRef<str>>(names: &[S], sep: &str) -> String {
-    let mut out = String::new();
-    for (i, name) in names.iter().enumerate() {
-        if i > 0 {
-            out.push_str(sep);
-        }
-        out.push_str(name.as_ref());
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::{NameMap, NameSet};
@@ -147,12 +134,5 @@ mod tests {
         assert!(!s.add("b"));
         assert!(s.contains("a") && !s.contains("c"));
         assert_eq!(s.keys().collect::<Vec<_>>(), ["a", "b"]);
-    }
-
-    #[test]
-    fn join_puts_the_separator_between() {
-        assert_eq!(super::join(&["a", "b", "c"], ", "), "a, b, c");
-        assert_eq!(super::join::<&str>(&[], ", "), "");
-        assert_eq!(super::join(&[String::from("x")], " -> "), "x");
     }
 }

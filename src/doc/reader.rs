@@ -40,10 +40,7 @@ impl<'a> Obj<'a> {
             if !self.known.contains(&key.as_str()) {
                 p.add(
                     key_path(&self.path, key),
-                    format!(
-                        "unknown field (expected one of: {})",
-                        crate::names::join(self.known, ", ")
-                    ),
+                    format!("unknown field (expected one of: {})", self.known.join(", ")),
                 );
             }
         }

@@ -168,7 +168,7 @@ fn compile_rule(v: &Value, path: &str, versions: u32, p: &mut Problems) -> Optio
                 path,
                 format!(
                     "a rule takes one of \"when\", \"units\", \"unit_hashes\"; found {}",
-                    crate::names::join(&given, " and ")
+                    given.join(" and ")
                 ),
             );
             None

@@ -226,10 +226,7 @@ impl SnippetSet {
         }) {
             p.add(
                 pins_path.to_string(),
-                format!(
-                    "pinned snippets form a cycle: {}",
-                    crate::names::join(&cycle, " -> ")
-                ),
+                format!("pinned snippets form a cycle: {}", cycle.join(" -> ")),
             );
         }
         names

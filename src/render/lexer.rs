@@ -69,7 +69,7 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, ErrorAt> {
         if rest.is_empty() {
             break;
         }
-        let Some(rel) = find_str(rest, open) else {
+        let Some(rel) = rest.find(open) else {
             tokens.push(Token::Text {
                 start: pos,
                 end: src.len(),
@@ -96,7 +96,7 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token<'_>>, ErrorAt> {
             None => (TagKind::Var, inner, close.to_string()),
         };
         let after = src.get(content_start..).unwrap_or("");
-        let Some(content_len) = find_str(after, &terminator) else {
+        let Some(content_len) = after.find(terminator.as_str()) else {
             return Err(ErrorAt::new(
                 tag_start,
                 format!("unclosed tag (expected \"{terminator}\")"),
@@ -171,23 +171,6 @@ fn validate_name(kind: TagKind, name: &str, at: usize) -> Result<(), ErrorAt> {
     Ok(())
 }
 
-/// The byte offset of the first `needle` in `hay`: a scan for its first byte, then a
-/// comparison. Template delimiters are a few bytes, so the scan costs little, and it is
-/// far smaller in the npm package's Wasm than the general substring search.
-fn find_str(hay: &str, needle: &str) -> Option<usize> {
-    let bytes = hay.as_bytes();
-    let Some(&first) = needle.as_bytes().first() else {
-        return Some(0);
-    };
-    bytes.iter().enumerate().find_map(|(i, &b)| {
-        (b == first
-            && bytes
-                .get(i..)
-                .is_some_and(|t| t.starts_with(needle.as_bytes())))
-        .then_some(i)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -244,12 +227,5 @@ mod tests {
             tokenize("{{a..b}}").unwrap_err().message,
             "invalid name \"a..b\""
         );
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn find_str_equals_str_find(hay in "[ab{}é]{0,12}", needle in "[ab{}é]{0,3}") {
-            proptest::prop_assert_eq!(super::find_str(&hay, &needle), hay.find(needle.as_str()));
-        }
     }
 }

@@ -82,7 +82,7 @@ impl<'a> Fields<'a> {
             Fields::List(list) => list.to_vec(),
         };
         // A stable sort keeps request order within a name, so the last one wins.
-        merge_sort_by_name(&mut all);
+        all.sort_by(|a, b| a.0.cmp(b.0));
         let mut out: Vec<(&'a str, Val<'a>)> = Vec::with_capacity(all.len());
         for field in all {
             match out.last_mut() {
@@ -187,51 +187,5 @@ impl<'a> Val<'a> {
     #[inline]
     pub fn member(&self, key: &str) -> Option<Val<'a>> {
         self.as_fields().and_then(|f| f.get(key))
-    }
-}
-
-/// A stable bottom-up merge sort by name: the one sort of the engine, kept small (the
-/// standard library's sorts weigh kilobytes of Wasm per instantiation).
-fn merge_sort_by_name<T: Copy>(items: &mut Vec<(&str, T)>) {
-    let n = items.len();
-    let mut scratch: Vec<(&str, T)> = Vec::with_capacity(n);
-    let mut width = 1;
-    while width < n {
-        scratch.clear();
-        for start in (0..n).step_by(2 * width) {
-            let mid = (start + width).min(n);
-            let end = (start + 2 * width).min(n);
-            let (mut i, mut j) = (start, mid);
-            while i < mid || j < end {
-                let take_left = match (items.get(i), items.get(j)) {
-                    (Some(a), Some(b)) if i < mid && j < end => a.0 <= b.0,
-                    _ => i < mid,
-                };
-                let from = if take_left { &mut i } else { &mut j };
-                if let Some(item) = items.get(*from) {
-                    scratch.push(*item);
-                }
-                *from += 1;
-            }
-        }
-        std::mem::swap(items, &mut scratch);
-        width *= 2;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::merge_sort_by_name;
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn merge_sort_is_a_stable_sort(names in proptest::collection::vec("[a-c]{0,2}", 0..40)) {
-            let mut items: Vec<(&str, usize)> = names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
-            let mut want = items.clone();
-            want.sort_by(|a, b| a.0.cmp(b.0));
-            merge_sort_by_name(&mut items);
-            prop_assert_eq!(items, want);
-        }
     }
 }
