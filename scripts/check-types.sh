@@ -2,7 +2,7 @@
 # Type-checks the npm package's declarations (npm/index.d.ts): the type tests in
 # npm/test/types/ (correct usage compiles; every `// @ts-expect-error` line must be an
 # error, or tsc fails), then the real manifests (examples/demo.json,
-# tests/golden/manifest.json) against the `Manifest` type. Needs `npm ci` (typescript).
+# tests/conformance/manifest.json) against the `Manifest` type. Needs `npm ci` (typescript).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -16,7 +16,7 @@ echo "check-types.sh: npm/test/types compile (every @ts-expect-error is an error
 # repository; "edgeprompt" maps to the package's declarations.
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-manifests=(examples/demo.json tests/golden/manifest.json)
+manifests=(examples/demo.json tests/conformance/manifest.json)
 files=()
 for m in "${manifests[@]}"; do
   f="$tmp/$(echo "$m" | tr '/.' '__').ts"

@@ -48,11 +48,14 @@ cargo test --workspace
 step "npm package: build the Wasm (wasm-pack), type tests (tsc), Node tests"
 scripts/build-npm.sh
 scripts/check-types.sh
+# npm/test/*.test.mjs (this glob does not descend) need only the built package; the
+# package's tests that need the Workers built, workerd or Chromium are in npm/test/e2e/
+# and run with the edge's below.
 node --test npm/test/*.test.mjs
 
-step "edge, control plane and npm package in real workerd and Chromium: build, then node --test tests/edge/"
+step "edge, control plane and npm package in real workerd and Chromium: build, then node --test tests/edge/ npm/test/e2e/"
 scripts/build-worker.sh edge
 scripts/build-worker.sh control
 cargo build --bin edgeprompt
 EDGEPROMPT_BIN="${CARGO_TARGET_DIR:-target}/debug/edgeprompt" \
-  node --test --test-concurrency=1 tests/edge/
+  node --test --test-concurrency=1 tests/edge/ npm/test/e2e/*.test.mjs

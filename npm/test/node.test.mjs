@@ -1,17 +1,46 @@
-// The package in Node: the golden set bit for bit, the packed and JSON paths, errors.
+// The package in Node: the conformance set bit for bit, the packed and JSON paths, errors.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { Engine, EdgepromptError, createClient } from "edgeprompt";
-import { checkGolden } from "./golden.mjs";
+import { SPEC_VERSION, SECTIONS, casesOf, checkAssignment, checkConditions, checkDecisions, checkRendering } from "./conformance.mjs";
 
-const golden = (f) => fs.readFileSync(new URL(`../../tests/golden/${f}`, import.meta.url), "utf8");
-const manifest = golden("manifest.json");
-const cases = JSON.parse(golden("decisions.json"));
+const conformance = (f) => fs.readFileSync(new URL(`../../tests/conformance/${f}`, import.meta.url), "utf8");
+const section = (name) => JSON.parse(conformance(`${name}.json`));
+const manifest = conformance("manifest.json");
+const cases = casesOf(section("decisions"), "decisions");
 
-test("the golden set: every decision and error equals the native engine's", () => {
-  const { total, failures } = checkGolden(Engine, manifest, cases);
+test("the conformance set pins the spec version this package implements", () => {
+  for (const name of SECTIONS) {
+    assert.equal(section(name).spec_version, SPEC_VERSION, `${name}.json`);
+    assert.ok(casesOf(section(name), name).length > 0);
+  }
+  // A section of another version is refused, not run.
+  assert.throws(() => casesOf({ ...section("conditions"), spec_version: SPEC_VERSION + 1 }, "conditions"), /pins spec_version/);
+  assert.equal(section("decisions").manifest, "manifest.json");
+});
+
+test("conformance decisions: every decision and error equals the expected one", () => {
+  const { total, failures } = checkDecisions(Engine, manifest, section("decisions"));
   assert.ok(total >= 60);
+  assert.deepEqual(failures, []);
+});
+
+test("conformance assignment: every bucket equals the expected one", () => {
+  const { checked, failures } = checkAssignment(Engine, section("assignment"));
+  assert.ok(checked >= 99, `${checked} checked`);
+  assert.deepEqual(failures, []);
+});
+
+test("conformance conditions: every condition evaluates as expected", () => {
+  const { total, failures } = checkConditions(Engine, section("conditions"));
+  assert.ok(total >= 150);
+  assert.deepEqual(failures, []);
+});
+
+test("conformance rendering: every template renders as expected", () => {
+  const { checked, failures } = checkRendering(Engine, section("rendering"));
+  assert.ok(checked >= 90, `${checked} checked`);
   assert.deepEqual(failures, []);
 });
 

@@ -94,7 +94,7 @@ pub enum Scalar {
 
 impl Scalar {
     /// Converts a JSON scalar; `None` for null, arrays and objects.
-    pub fn from_json(v: &Value) -> Option<Scalar> {
+    pub(crate) fn from_json(v: &Value) -> Option<Scalar> {
         match v {
             Value::String(s) => Some(Scalar::Str(s.as_str().into(), parse_number(s))),
             Value::Number(n) => n.as_f64().map(Scalar::Num),
@@ -116,7 +116,7 @@ impl Scalar {
 }
 
 /// Parses a SemVer 2.0 version, allowing one leading `v`.
-pub fn parse_semver(s: &str) -> Option<Version> {
+pub(crate) fn parse_semver(s: &str) -> Option<Version> {
     Version::parse(s.strip_prefix('v').unwrap_or(s)).ok()
 }
 
@@ -135,7 +135,7 @@ impl Condition {
     }
 
     /// Whether request attributes (JSON or packed) satisfy the condition.
-    pub fn matches_fields(&self, attrs: Fields<'_>) -> bool {
+    pub(crate) fn matches_fields(&self, attrs: Fields<'_>) -> bool {
         match self {
             Condition::All(cs) => cs.iter().all(|c| c.matches_fields(attrs)),
             Condition::Any(cs) => cs.iter().any(|c| c.matches_fields(attrs)),

@@ -35,7 +35,7 @@ fn object<'a>(v: Option<&'a Value>, what: &str) -> Result<Option<&'a Value>, Res
 
 impl<'a> Input<'a> {
     /// Checks a JSON request's shape.
-    pub fn from_request(req: &Request<'a>) -> Result<Input<'a>, ResolveError> {
+    pub(crate) fn from_request(req: &Request<'a>) -> Result<Input<'a>, ResolveError> {
         let attributes = match object(req.attributes, "attributes")? {
             Some(Value::Object(map)) => Some(Fields::Json(map)),
             _ => None,

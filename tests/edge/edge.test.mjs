@@ -2,6 +2,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startEdge, demoManifest, cli, waitFor, ROOT } from "./harness.mjs";
+import fs from "node:fs";
 import path from "node:path";
 
 const REFRESH_MS = 1000;
@@ -61,6 +62,35 @@ test("resolve returns the engine's decision, identical to the CLI's, plus a toke
     assert.match(d.token, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     const expected = JSON.parse(await cli(["resolve", DEMO_PATH, "--prompt", "support", "--unit", unit, "--attrs", JSON.stringify(attrs), "--vars", JSON.stringify(vars), "--compact"]));
     assert.deepEqual(withoutToken(d), expected);
+  }
+});
+
+test("the conformance set's decisions through POST /v1/resolve, each as specified", async () => {
+  // The edge implements the engine's spec version (edgeprompt::SPEC_VERSION).
+  const SPEC_VERSION = 1;
+  const conformance = (f) => JSON.parse(fs.readFileSync(path.join(ROOT, "tests/conformance", f), "utf8"));
+  const section = conformance("decisions.json");
+  assert.equal(section.section, "decisions");
+  assert.equal(section.spec_version, SPEC_VERSION, "decisions.json pins another spec version than the edge implements");
+  const own = await startEdge({ manifest: conformance(section.manifest) });
+  try {
+    const failures = [];
+    for (const c of section.cases) {
+      const r = await own.post("/v1/resolve", { ...c.request, track: false });
+      const got = r.status === 200
+        ? { decision: withoutToken(r.json) }
+        : { error: { code: r.json?.error?.code, message: r.json?.error?.message } };
+      if (r.status === 200) assert.match(r.json.token, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, c.name);
+      try {
+        assert.deepEqual(got, c.expected);
+      } catch {
+        failures.push({ name: c.name, status: r.status, got, expected: c.expected });
+      }
+    }
+    assert.ok(section.cases.length >= 60);
+    assert.deepEqual(failures, []);
+  } finally {
+    await own.stop();
   }
 });
 

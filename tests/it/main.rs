@@ -7,8 +7,7 @@
 //! allocate through it.
 
 mod assignment;
-mod golden_assignments;
-mod golden_decisions;
+mod conformance;
 mod manifest_validation;
 mod mustache_spec;
 mod ops;

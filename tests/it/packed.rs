@@ -1,13 +1,11 @@
 //! The packed per-resolve form of the npm package decides and renders exactly like the
-//! JSON path: the golden set through it, and a property over arbitrary scalar values.
+//! JSON path: the conformance set's decisions through it, and a property over arbitrary
+//! scalar values.
 
-use edgeprompt::manifest;
 use edgeprompt::packed::{resolve_packed, resolve_packed_ops, SEP};
 use edgeprompt::resolve::{self, RequestDoc};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
-
-const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden");
 
 /// Packs a value as the npm package does (numbers as their JSON text, which is what
 /// JavaScript's String(x) gives for a finite number up to the exponent's "+").
@@ -72,9 +70,9 @@ fn with_count(text: String) -> String {
     format!("{text}\0{n}")
 }
 
-/// An engine error as the golden set records it: code and message (the details, such
+/// An engine error as the conformance set records it: code and message (the details, such
 /// as the missing variables' names, are checked by the edge and npm tests).
-fn golden_error(text: &str) -> Value {
+fn case_error(text: &str) -> Value {
     let mut e: Value = serde_json::from_str(text).unwrap();
     if e["code"] == "missing_variables" {
         assert!(e["details"]["missing"].is_array(), "{e}");
@@ -129,7 +127,7 @@ fn unpack_ops(
 ) -> Value {
     let inputs = entry_strings(packed);
     if ops[0] == 1 {
-        return json!({"error": golden_error(text)});
+        return json!({"error": case_error(text)});
     }
     assert_eq!(ops[0], 0);
     let units: Vec<u16> = text.encode_utf16().collect();
@@ -205,7 +203,7 @@ fn via_ops(m: &edgeprompt::CompiledManifest, prompt: &str, packed: &str) -> Valu
 /// fixed parts.
 fn unpack(m: &edgeprompt::CompiledManifest, prompt: &str, out: &str) -> Value {
     if let Some(err) = out.strip_prefix('!') {
-        return json!({"error": golden_error(err)});
+        return json!({"error": case_error(err)});
     }
     let f: Vec<&str> = out.split('\0').collect();
     let version: u32 = f[0].parse().unwrap();
@@ -233,18 +231,17 @@ fn unpack(m: &edgeprompt::CompiledManifest, prompt: &str, out: &str) -> Value {
     json!({"decision": d})
 }
 
-fn golden() -> (edgeprompt::CompiledManifest, Vec<Value>) {
-    let text = std::fs::read_to_string(format!("{DIR}/manifest.json")).unwrap();
-    let cases = std::fs::read_to_string(format!("{DIR}/decisions.json")).unwrap();
+/// The conformance set's decisions section and its manifest.
+fn conformance() -> (edgeprompt::CompiledManifest, Vec<Value>) {
     (
-        manifest::compile(&text).unwrap(),
-        serde_json::from_str(&cases).unwrap(),
+        crate::conformance::decisions_manifest(),
+        crate::conformance::cases("decisions"),
     )
 }
 
 #[test]
-fn the_golden_set_through_the_packed_form() {
-    let (m, cases) = golden();
+fn the_conformance_decisions_through_the_packed_form() {
+    let (m, cases) = conformance();
     let mut packed = 0;
     for case in &cases {
         let Some(text) = pack(&case["request"]) else {
@@ -267,7 +264,7 @@ fn the_golden_set_through_the_packed_form() {
 
 #[test]
 fn malformed_packed_text_is_a_typed_error() {
-    let (m, _) = golden();
+    let (m, _) = conformance();
     for bad in [
         "",
         "golden",
@@ -304,7 +301,7 @@ proptest! {
         target in 0usize..4,
         at in 0usize..5,
     ) {
-        let (m, _) = golden();
+        let (m, _) = conformance();
         let mut f = fields.clone();
         let cut = f[target].char_indices().nth(at).map_or(f[target].len(), |(i, _)| i);
         f[target].insert(cut, '\0');
@@ -318,7 +315,7 @@ proptest! {
 
 #[test]
 fn a_nul_inside_a_field_sends_the_caller_to_the_json_path() {
-    let (m, _) = golden();
+    let (m, _) = conformance();
     // The caller packs without looking for NUL: "a\0b" adds one, so the count is off.
     let text = "golden\0\0u1\x000\x001\0question\0sa\0b\x007";
     let (mut ops, mut out) = (Vec::new(), String::new());
@@ -359,7 +356,7 @@ proptest! {
         vars in proptest::collection::btree_map("[a-z]{1,3}|question|n|s|b|list", value(), 0..6),
         attrs in proptest::collection::btree_map("[a-z0-9_]{1,3}|k1|tier|app_version", value(), 0..4),
     ) {
-        let (m, _) = golden();
+        let (m, _) = conformance();
         let mut vars: Map<String, Value> = vars.into_iter().collect();
         vars.entry("question").or_insert(json!("q?"));
         let req = json!({"prompt": "golden", "unit": unit, "attributes": attrs, "variables": vars});
@@ -379,7 +376,7 @@ proptest! {
 
 #[test]
 fn a_repeated_name_takes_the_last_value_as_json_parsing_does() {
-    let (m, _) = golden();
+    let (m, _) = conformance();
     let json_text = r#"{"prompt": "golden", "unit": "u1", "variables": {"question": "first", "question": "last"}}"#;
     let doc: RequestDoc = serde_json::from_str(json_text).unwrap();
     let want = json!({"decision": resolve::resolve(&m, &doc.as_request()).unwrap()});
@@ -396,7 +393,7 @@ fn a_repeated_name_takes_the_last_value_as_json_parsing_does() {
 
 #[test]
 fn list_items_are_sent_one_by_one_and_named_back() {
-    let (m, _) = golden();
+    let (m, _) = conformance();
     // u2's version renders the list.
     let req = json!({"prompt": "golden", "unit": "u2", "variables": {"question": "q?", "list": ["first item", "second item", 3]}});
     let packed = pack(&req).unwrap();
