@@ -51,6 +51,7 @@ mod node;
 mod output;
 mod parser;
 mod refs;
+mod standalone;
 mod vm;
 
 use std::collections::{BTreeMap, HashMap};

@@ -1,0 +1,244 @@
+//! The object's storage: revisions and version bodies in SQLite, the audit log, and the
+//! write-through to KV that an alarm retries until KV matches.
+
+use super::{storage, Control, RevisionRow, Row, KV_RETRY_MS, MAX_SKELETON_BYTES};
+use edgeprompt::manifest;
+use edgeprompt::ops::{self, history};
+use edgeprompt_shell::http::ApiError;
+use edgeprompt_shell::platform::now_ms;
+use edgeprompt_shell::{KV_BINDING, POINTER_KEY};
+use serde_json::{json, Value};
+use std::time::Duration;
+use worker::{console_error, console_log, Result, SqlStorageValue};
+
+impl Control {
+    /// With no history yet, adopts the manifest KV already serves (e.g. one seeded by
+    /// hand) as the first revision, so that the control plane continues from it instead
+    /// of publishing a conflicting revision 1.
+    pub(super) async fn adopt_kv(&self) -> std::result::Result<(), ApiError> {
+        if self.current_revision()? > 0 {
+            return Ok(());
+        }
+        let Ok(kv) = self.env.kv(KV_BINDING) else {
+            return Ok(());
+        };
+        let pointer = kv.get(POINTER_KEY).text().await.ok().flatten();
+        let Some(rev) = pointer.and_then(|p| p.trim().parse::<u64>().ok()) else {
+            return Ok(());
+        };
+        let text = kv
+            .get(&format!("manifest/{rev}"))
+            .text()
+            .await
+            .ok()
+            .flatten();
+        let Some(doc) = text.and_then(|t| manifest::compile(&t).ok().map(|m| m.source().clone()))
+        else {
+            console_error!("edgeprompt control: KV points at revision {rev}, which cannot be adopted; starting empty");
+            return Ok(());
+        };
+        if ops::revision_of(&doc) != rev || self.current_revision()? > 0 {
+            return Ok(());
+        }
+        self.store(
+            &doc,
+            "import",
+            "import",
+            &format!("adopted revision {rev} from KV"),
+        )?;
+        let _ = self.sql().exec(
+            "INSERT OR REPLACE INTO kv_state (id, written, retry_ms) VALUES (1, ?, ?)",
+            vec![
+                SqlStorageValue::from(rev as i64),
+                SqlStorageValue::from(KV_RETRY_MS as i64),
+            ],
+        );
+        console_log!("edgeprompt control: adopted revision {rev} from KV");
+        Ok(())
+    }
+
+    pub(super) fn current_revision(&self) -> std::result::Result<u64, ApiError> {
+        let rows: Vec<Row<Option<f64>>> = self
+            .sql()
+            .exec("SELECT MAX(revision) AS v FROM revisions", None)
+            .and_then(|c| c.to_array())
+            .map_err(storage)?;
+        Ok(rows
+            .first()
+            .and_then(|r| r.v)
+            .map(|v| v as u64)
+            .unwrap_or(0))
+    }
+
+    pub(super) fn load(&self, revision: u64) -> std::result::Result<Option<Value>, ApiError> {
+        let rows: Vec<Row<String>> = self
+            .sql()
+            .exec(
+                "SELECT skeleton AS v FROM revisions WHERE revision = ?",
+                vec![SqlStorageValue::from(revision as i64)],
+            )
+            .and_then(|c| c.to_array())
+            .map_err(storage)?;
+        let Some(row) = rows.into_iter().next() else {
+            return Ok(None);
+        };
+        let skeleton: Value = serde_json::from_str(&row.v)
+            .map_err(|e| ApiError::new(500, "storage", e.to_string()))?;
+        let sql = self.sql();
+        let mut failed = None;
+        let doc = history::join_document(&skeleton, &mut |kind, name, count| {
+            let rows: Result<Vec<Row<String>>> = sql
+                .exec(
+                    "SELECT body AS v FROM versions WHERE kind = ? AND name = ? AND version <= ? ORDER BY version",
+                    vec![kind.into(), name.into(), SqlStorageValue::from(count as i64)],
+                )
+                .and_then(|c| c.to_array());
+            match rows {
+                Ok(rows) => rows
+                    .into_iter()
+                    .filter_map(|r| serde_json::from_str(&r.v).ok())
+                    .collect(),
+                Err(e) => {
+                    failed = Some(e.to_string());
+                    Vec::new()
+                }
+            }
+        });
+        match failed {
+            Some(e) => Err(ApiError::new(500, "storage", e)),
+            None => Ok(Some(doc)),
+        }
+    }
+
+    pub(super) fn all_documents(&self) -> std::result::Result<Vec<Value>, ApiError> {
+        let revs: Vec<Row<f64>> = self
+            .sql()
+            .exec(
+                "SELECT revision AS v FROM revisions ORDER BY revision",
+                None,
+            )
+            .and_then(|c| c.to_array())
+            .map_err(storage)?;
+        let mut docs = Vec::with_capacity(revs.len());
+        for r in revs {
+            if let Some(d) = self.load(r.v as u64)? {
+                docs.push(d);
+            }
+        }
+        Ok(docs)
+    }
+
+    pub(super) fn audit(&self) -> std::result::Result<Vec<Value>, ApiError> {
+        let rows: Vec<RevisionRow> = self
+            .sql()
+            .exec(
+                "SELECT revision, actor, at, action, summary FROM revisions ORDER BY revision DESC",
+                None,
+            )
+            .and_then(|c| c.to_array())
+            .map_err(storage)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| json!({"revision": r.revision, "actor": r.actor, "at_ms": r.at as u64, "action": r.action, "summary": r.summary}))
+            .collect())
+    }
+
+    /// Stores a validated document; version bodies once, the revision as a skeleton.
+    pub(super) fn store(
+        &self,
+        doc: &Value,
+        actor: &str,
+        action: &str,
+        summary: &str,
+    ) -> std::result::Result<u64, ApiError> {
+        let revision = ops::revision_of(doc);
+        let (skeleton, rows) = history::split_document(doc);
+        let skeleton = skeleton.to_string();
+        if skeleton.len() > MAX_SKELETON_BYTES {
+            return Err(ApiError::new(413, "manifest_too_large", format!("the manifest without version bodies is {} bytes, over the limit of {MAX_SKELETON_BYTES}", skeleton.len())));
+        }
+        let sql = self.sql();
+        for (kind, name, version, body) in rows {
+            sql.exec(
+                "INSERT OR IGNORE INTO versions (kind, name, version, body) VALUES (?, ?, ?, ?)",
+                vec![
+                    kind.into(),
+                    name.into(),
+                    SqlStorageValue::from(version as i64),
+                    body.to_string().into(),
+                ],
+            )
+            .map_err(storage)?;
+        }
+        sql.exec(
+            "INSERT INTO revisions (revision, skeleton, actor, at, action, summary) VALUES (?, ?, ?, ?, ?, ?)",
+            vec![SqlStorageValue::from(revision as i64), skeleton.into(), actor.into(), SqlStorageValue::from(now_ms() as f64), action.into(), summary.into()],
+        )
+        .map_err(storage)?;
+        Ok(revision)
+    }
+
+    /// Writes the newest revision to KV (document, then pointer) unless KV already has
+    /// it; on failure schedules an alarm to try again, backing off to a minute.
+    pub(super) async fn sync_kv(&self) {
+        let Ok(current) = self.current_revision() else {
+            return;
+        };
+        let written: Vec<Row<f64>> = self
+            .sql()
+            .exec("SELECT written AS v FROM kv_state WHERE id = 1", None)
+            .and_then(|c| c.to_array())
+            .unwrap_or_default();
+        if current == 0 || written.first().is_some_and(|w| w.v as u64 >= current) {
+            return;
+        }
+        match self.write_kv(current).await {
+            Ok(()) => {
+                let _ = self.sql().exec(
+                    "INSERT INTO kv_state (id, written, retry_ms) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET written = excluded.written, retry_ms = excluded.retry_ms",
+                    vec![SqlStorageValue::from(current as i64), SqlStorageValue::from(KV_RETRY_MS as i64)],
+                );
+                console_log!("edgeprompt control: KV now serves revision {current}");
+            }
+            Err(e) => {
+                let retry: Vec<Row<f64>> = self
+                    .sql()
+                    .exec("SELECT retry_ms AS v FROM kv_state WHERE id = 1", None)
+                    .and_then(|c| c.to_array())
+                    .unwrap_or_default();
+                let delay = retry.first().map(|r| r.v as u64).unwrap_or(KV_RETRY_MS);
+                let _ = self.sql().exec(
+                    "INSERT INTO kv_state (id, written, retry_ms) VALUES (1, 0, ?) ON CONFLICT (id) DO UPDATE SET retry_ms = excluded.retry_ms",
+                    vec![SqlStorageValue::from((delay * 2).min(60_000) as i64)],
+                );
+                console_error!("edgeprompt control: writing revision {current} to KV failed ({e}); retrying in {delay} ms");
+                if let Err(e) = self
+                    .state
+                    .storage()
+                    .set_alarm(Duration::from_millis(delay))
+                    .await
+                {
+                    console_error!("edgeprompt control: cannot set the retry alarm: {e}");
+                }
+            }
+        }
+    }
+
+    pub(super) async fn write_kv(&self, revision: u64) -> std::result::Result<(), String> {
+        let doc = self
+            .load(revision)
+            .map_err(|e| format!("{e:?}"))?
+            .ok_or("revision vanished")?;
+        let kv = self.env.kv(KV_BINDING).map_err(|e| e.to_string())?;
+        kv.put(&format!("manifest/{revision}"), doc.to_string())
+            .map_err(|e| e.to_string())?
+            .execute()
+            .await
+            .map_err(|e| e.to_string())?;
+        kv.put(POINTER_KEY, revision.to_string())
+            .map_err(|e| e.to_string())?
+            .execute()
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
