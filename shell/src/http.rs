@@ -57,11 +57,15 @@ impl ApiError {
         )
     }
 
+    /// The error object, `{"code", "message", "details"}`: the one shape every
+    /// endpoint answers, whole or per item of a batch.
+    pub fn object(&self) -> Value {
+        json!({"code": self.code, "message": self.message, "details": self.details})
+    }
+
     /// The error as a response.
     pub fn into_response(self) -> Response {
-        let body =
-            json!({"error": {"code": self.code, "message": self.message, "details": self.details}});
-        respond(self.status, &body)
+        respond(self.status, &json!({"error": self.object()}))
     }
 }
 

@@ -54,7 +54,15 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
         let loaded = match cache::at_revision(&call.env, item.revision).await {
             Ok(l) => l,
             Err(reason) => {
-                results.push(json!({"error": {"code": "stale_revision", "message": format!("revision {} cannot be loaded ({reason}): fetch /v1/manifest again", item.revision)}}));
+                let e = ApiError::new(
+                    409,
+                    "stale_revision",
+                    format!(
+                        "revision {} cannot be loaded ({reason}): fetch /v1/manifest again",
+                        item.revision
+                    ),
+                );
+                results.push(json!({"error": e.object()}));
                 continue;
             }
         };
@@ -69,7 +77,7 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
         let a = match resolve::assign(m, &req) {
             Ok(a) => a,
             Err(e) => {
-                results.push(json!({"error": {"code": e.code(), "message": e.to_string()}}));
+                results.push(json!({"error": ApiError::from(e).object()}));
                 continue;
             }
         };
