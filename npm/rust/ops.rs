@@ -247,12 +247,11 @@ pub fn resolve_packed_ops(
     ops: &mut Vec<usize>,
     text: &mut String,
 ) {
-    ops.clear();
-    text.clear();
-    let result = with_input(request, |input, entries, items| {
-        decision_ops(m, input, entries, items, ops, text)
+    in_ops_form(ops, text, |ops, text| {
+        with_input(request, |input, entries, items| {
+            decision_ops(m, input, entries, items, ops, text)
+        })
     });
-    finish_ops(result, ops, text);
 }
 
 /// Resolves a request given as JSON text (what the packed form cannot carry: a field
@@ -264,10 +263,22 @@ pub fn resolve_json_ops(
     ops: &mut Vec<usize>,
     text: &mut String,
 ) {
+    in_ops_form(ops, text, |ops, text| {
+        with_json_input(request, |input| decision_ops(m, input, &[], &[], ops, text))
+            .map_err(Unpacked::Error)
+    });
+}
+
+/// Clears `ops` and `text`, has `decide` write the decision, then the status (or the
+/// error in place of the decision).
+fn in_ops_form(
+    ops: &mut Vec<usize>,
+    text: &mut String,
+    decide: impl FnOnce(&mut Vec<usize>, &mut String) -> Result<(), Unpacked>,
+) {
     ops.clear();
     text.clear();
-    let result = with_json_input(request, |input| decision_ops(m, input, &[], &[], ops, text))
-        .map_err(Unpacked::Error);
+    let result = decide(ops, text);
     finish_ops(result, ops, text);
 }
 
