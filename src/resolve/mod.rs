@@ -12,7 +12,6 @@ pub(crate) mod request;
 
 pub use decision::{Decision, RenderedMessage};
 pub use error::{Detail, ResolveError};
-pub use request::RequestDoc;
 
 use crate::assign::Assignment;
 use crate::manifest::CompiledManifest;

@@ -1,58 +1,41 @@
-//! Requests given as JSON text: read by hand (no typed deserialisation in the npm
-//! package's Wasm), unknown fields refused.
+//! Requests given as JSON: read by hand (no typed deserialisation in the npm package's
+//! Wasm), unknown fields refused.
 
 use super::input::Input;
 use super::{Request, ResolveError};
-use serde::Deserialize;
 use serde_json::Value;
-
-/// A request as JSON, for shells that take text.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RequestDoc {
-    /// Prompt name.
-    pub prompt: String,
-    /// Label, default `production`.
-    #[serde(default)]
-    pub label: Option<String>,
-    /// Unit id.
-    pub unit: String,
-    /// Attributes object.
-    #[serde(default)]
-    pub attributes: Option<Value>,
-    /// Variables object.
-    #[serde(default)]
-    pub variables: Option<Value>,
-}
-
-impl RequestDoc {
-    /// Borrows it as a [`Request`].
-    pub fn as_request(&self) -> Request<'_> {
-        Request {
-            prompt: &self.prompt,
-            label: self.label.as_deref(),
-            unit: &self.unit,
-            attributes: self.attributes.as_ref(),
-            variables: self.variables.as_ref(),
-        }
-    }
-}
 
 /// The fields a JSON request may have.
 const REQUEST_FIELDS: [&str; 5] = ["prompt", "label", "unit", "attributes", "variables"];
 
+impl<'a> Request<'a> {
+    /// Reads a request from a parsed JSON document: `prompt`, `label`, `unit`,
+    /// `attributes`, `variables`, and any field named in `extra` (a platform's own,
+    /// such as the edge's `track`, which it reads itself); any other field is refused.
+    pub fn from_json(doc: &'a Value, extra: &[&str]) -> Result<Request<'a>, ResolveError> {
+        request_from(doc, extra).map_err(ResolveError::InvalidRequest)
+    }
+}
+
 /// Reads a request from a parsed JSON document, refusing unknown fields. (By hand, not
 /// derived: the npm package's Wasm then carries no typed deserialisation.)
-fn request_from(doc: &Value) -> Result<Request<'_>, String> {
+fn request_from<'a>(doc: &'a Value, extra: &[&str]) -> Result<Request<'a>, String> {
     let Value::Object(map) = doc else {
         return Err(format!(
             "invalid type: {}, expected a request object",
             kind(doc)
         ));
     };
-    if let Some(other) = map.keys().find(|k| !REQUEST_FIELDS.contains(&k.as_str())) {
+    let known = |k: &str| REQUEST_FIELDS.contains(&k) || extra.contains(&k);
+    if let Some(other) = map.keys().find(|k| !known(k)) {
+        let mut expected = String::from("`prompt`, `label`, `unit`, `attributes`, `variables`");
+        for field in extra {
+            expected.push_str(", `");
+            expected.push_str(field);
+            expected.push('`');
+        }
         return Err(format!(
-            "unknown field `{other}`, expected one of `prompt`, `label`, `unit`, `attributes`, `variables`"
+            "unknown field `{other}`, expected one of {expected}"
         ));
     }
     let string = |name: &str| match map.get(name) {
@@ -102,5 +85,5 @@ fn with_json_request<T>(
 ) -> Result<T, ResolveError> {
     let doc: Value =
         serde_json::from_str(request).map_err(|e| ResolveError::InvalidRequest(e.to_string()))?;
-    then(&request_from(&doc).map_err(ResolveError::InvalidRequest)?)
+    then(&Request::from_json(&doc, &[])?)
 }
