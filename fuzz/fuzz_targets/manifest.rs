@@ -24,8 +24,8 @@ fuzz_target!(|data: &[u8]| {
                     variables: Some(&vars),
                 };
                 if let Ok(d) = resolve::resolve(&m, &req) {
-                    assert!(p.version(d.version).is_some());
-                    assert!(d.bucket < 10_000);
+                    assert!(p.version(d.assignment.version).is_some());
+                    assert!(d.assignment.bucket < 10_000);
                 }
             }
         }
