@@ -5,7 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createClient, Engine } from "edgeprompt";
-import { startEdge, demoManifest, waitFor } from "./harness.mjs";
+import { startEdge, demoManifest, waitFor } from "../../../tests/edge/harness.mjs";
 
 let edge;
 const manifest = demoManifest();

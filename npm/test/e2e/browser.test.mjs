@@ -1,5 +1,5 @@
 // The npm package in a real headless Chromium (Debian's, driven by playwright-core): a
-// page served on loopback loads the browser entry, resolves the golden set, and then
+// page served on loopback loads the browser entry, runs the conformance set, and then
 // reports exposures and outcomes to a local edge (another origin: CORS), whose metrics
 // then show them.
 import { test, before, after } from "node:test";
@@ -8,13 +8,14 @@ import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { chromium } from "playwright-core";
-import { startEdge, demoManifest, waitFor, ROOT } from "./harness.mjs";
+import { startEdge, demoManifest, waitFor, ROOT } from "../../../tests/edge/harness.mjs";
+import { SECTIONS } from "../conformance.mjs";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const TYPES = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json", ".html": "text/html" };
 let edge, server, browser, page, origin;
 
-// Serves the repository's npm/ and tests/golden/ read-only, plus an empty page.
+// Serves the repository's npm/ and tests/conformance/ read-only, plus an empty page.
 function serve() {
   return new Promise((resolve) => {
     const s = http.createServer((req, res) => {
@@ -24,7 +25,7 @@ function serve() {
         return res.end("<!doctype html><title>edgeprompt</title>");
       }
       const file = path.normalize(path.join(ROOT, p));
-      const allowed = [path.join(ROOT, "npm") + path.sep, path.join(ROOT, "tests/golden") + path.sep];
+      const allowed = [path.join(ROOT, "npm") + path.sep, path.join(ROOT, "tests/conformance") + path.sep];
       if (!allowed.some((d) => file.startsWith(d)) || !fs.existsSync(file)) {
         res.writeHead(404);
         return res.end();
@@ -52,16 +53,22 @@ after(async () => {
   await edge?.stop();
 });
 
-test("the golden set in Chromium equals the native engine's", async () => {
-  const result = await page.evaluate(async () => {
+test("the conformance set in Chromium: every section as specified", async () => {
+  const result = await page.evaluate(async (sections) => {
     const { ready, Engine } = await import("/npm/src/browser.js");
-    const { checkGolden } = await import("/npm/test/golden.mjs");
+    const { runAll } = await import("/npm/test/conformance.mjs");
     await ready();
-    const get = (f) => fetch(`/tests/golden/${f}`).then((r) => r.text());
-    return checkGolden(Engine, await get("manifest.json"), JSON.parse(await get("decisions.json")));
-  });
-  assert.ok(result.total >= 60);
-  assert.deepEqual(result.failures, []);
+    const get = (f) => fetch(`/tests/conformance/${f}`).then((r) => r.text());
+    const set = { manifest: await get("manifest.json") };
+    for (const name of sections) set[name] = JSON.parse(await get(`${name}.json`));
+    return runAll(Engine, set);
+  }, SECTIONS);
+  for (const name of SECTIONS) assert.ok(result[name].total > 0, name);
+  // Every section's failures at once.
+  const failures = Object.fromEntries(SECTIONS.map((name) => [name, result[name].failures]));
+  assert.deepEqual(failures, Object.fromEntries(SECTIONS.map((name) => [name, []])));
+  assert.ok(result.decisions.total >= 60);
+  assert.ok(result.rendering.checked >= 90);
 });
 
 test("a page reports exposures and outcomes to the edge, and its metrics show them", async () => {

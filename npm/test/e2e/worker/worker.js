@@ -1,8 +1,9 @@
 // A JavaScript Worker that uses the npm package the way a user's Worker would: the
 // manifest comes from a KV binding through loadFromKV (cached in the isolate) and
-// decisions are made locally. POST /golden runs the shared golden set.
+// decisions are made locally. POST /conformance runs the conformance set's sections
+// (tests/conformance/) given in the body.
 import { loadFromKV, Engine } from "edgeprompt";
-import { checkGolden } from "../../npm/test/golden.mjs";
+import { runAll } from "../../conformance.mjs";
 
 let lastEngine = null;
 
@@ -10,9 +11,8 @@ export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     try {
-      if (url.pathname === "/golden" && request.method === "POST") {
-        const { manifest, cases } = await request.json();
-        return Response.json(checkGolden(Engine, manifest, cases));
+      if (url.pathname === "/conformance" && request.method === "POST") {
+        return Response.json(runAll(Engine, await request.json()));
       }
       if (url.pathname === "/resolve" && request.method === "POST") {
         const engine = await loadFromKV(env.MANIFESTS, { refreshIntervalMs: 100 });
