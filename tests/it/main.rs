@@ -11,7 +11,6 @@ mod conformance;
 mod manifest_validation;
 mod mustache_spec;
 mod ops;
-mod packed;
 mod properties;
 mod render;
 mod render_properties;

@@ -101,7 +101,7 @@ proptest! {
                     let unit = format!("user-{i}");
                     let req = Request { prompt: "p", label: None, unit: &unit, attributes: Some(&attrs), variables: Some(&vars) };
                     match resolve::resolve(&m, &req) {
-                        Ok(dec) => prop_assert!(prompt.version(dec.version).is_some()),
+                        Ok(dec) => prop_assert!(prompt.version(dec.assignment.version).is_some()),
                         Err(ResolveError::MissingVariables(_)) => {}
                         Err(e) => prop_assert!(false, "unexpected error {e}"),
                     }

@@ -70,7 +70,7 @@ fn chat_messages_render_with_snippets_defaults_and_placeholders() {
         },
     )
     .unwrap();
-    assert_eq!(d.version, 2);
+    assert_eq!(d.assignment.version, 2);
     let msgs: Vec<(String, String)> = d
         .messages
         .unwrap()
@@ -189,14 +189,21 @@ fn rules_decide_before_the_split() {
     let vars = json!({"question": "q"});
     let qa = json!({});
     let d = resolve::resolve(&m, &req("support", "qa-alice", &qa, &vars)).unwrap();
-    assert_eq!((d.version, d.rule, d.forced), (2, "qa", true));
+    assert_eq!(
+        (d.assignment.version, d.assignment.rule, d.assignment.forced),
+        (2, "qa", true)
+    );
     let old = json!({"app_version": "1.9.3"});
     let d = resolve::resolve(&m, &req("support", "qa-bob-not", &old, &vars)).unwrap();
-    assert_eq!((d.version, d.rule, d.forced), (1, "old-apps", false));
+    assert_eq!(
+        (d.assignment.version, d.assignment.rule, d.assignment.forced),
+        (1, "old-apps", false)
+    );
     let pre = json!({"app_version": "2.0.0-rc.1"});
     assert_eq!(
         resolve::resolve(&m, &req("support", "x", &pre, &vars))
             .unwrap()
+            .assignment
             .rule,
         "old-apps"
     );
@@ -204,6 +211,7 @@ fn rules_decide_before_the_split() {
     assert_eq!(
         resolve::resolve(&m, &req("support", "x", &new, &vars))
             .unwrap()
+            .assignment
             .rule,
         "default"
     );
@@ -266,15 +274,19 @@ fn json_in_json_out_equals_the_typed_path() {
         &resolve::resolve(&m, &req("support", "user-7", &attrs, &vars)).unwrap(),
     )
     .unwrap();
-    let text = resolve::resolve_json(
-        &m,
-        &json!({"prompt": "support", "unit": "user-7", "attributes": attrs, "variables": vars})
-            .to_string(),
-    )
-    .unwrap();
+    let doc =
+        json!({"prompt": "support", "unit": "user-7", "attributes": attrs, "variables": vars});
+    let from_json = Request::from_json(&doc, &[]).unwrap();
+    let text = serde_json::to_string(&resolve::resolve(&m, &from_json).unwrap()).unwrap();
     assert_eq!(typed, text);
-    let e = resolve::resolve_json(&m, r#"{"prompt": "support"}"#).unwrap_err();
+    let e = Request::from_json(&json!({"prompt": "support"}), &[]).unwrap_err();
+    assert_eq!(e.code(), "invalid_request");
     assert!(e.to_string().contains("missing field `unit`"), "{e}");
+    // A platform's own field is refused unless the platform names it.
+    let tracked = json!({"prompt": "support", "unit": "u", "track": false});
+    let e = Request::from_json(&tracked, &[]).unwrap_err();
+    assert!(e.to_string().contains("unknown field `track`"), "{e}");
+    assert_eq!(Request::from_json(&tracked, &["track"]).unwrap().unit, "u");
 }
 
 #[test]
