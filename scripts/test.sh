@@ -42,7 +42,7 @@ fi
 step "benchmarks compile and run once (cargo test --benches)"
 cargo test --benches
 
-step "cargo test --workspace (unit, integration, spec, golden, property, CLI, doc)"
+step "cargo test --workspace (unit, integration, conformance, spec, property, CLI, doc)"
 cargo test --workspace
 
 step "npm package: build the Wasm (wasm-pack), type tests (tsc), Node tests"
