@@ -5,8 +5,9 @@
 //! - a missing or `null` attribute makes every comparison false (`exists` too);
 //!   wrap a condition in `not` to match units without the attribute;
 //! - `eq`/`in`: strings compare by bytes (no Unicode normalisation), booleans with
-//!   booleans, and numbers numerically, where a string attribute written as a JSON
-//!   number (`"42"`, `"1.5e3"`) counts as that number;
+//!   booleans, and numbers numerically, where a string written as a JSON number
+//!   (`"42"`, `"1.5e3"`) on either side counts as that number, also against another
+//!   such string (`"7"` equals `"7.0"`);
 //! - `ne`/`not_in`: the attribute is present and not equal (to any);
 //! - `lt`/`lte`/`gt`/`gte`: both sides as numbers (numbers or numeric strings), else false;
 //! - `semver_*`: the attribute is a SemVer 2.0 string (an optional leading `v` is

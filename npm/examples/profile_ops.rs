@@ -1,5 +1,5 @@
 //! Runs the packed resolve (ops form, as the npm package calls it) in a loop, for profilers (callgrind):
-//! `cargo run --release --example profile_packed -- MANIFEST.json PACKED.txt [N]`.
+//! `cargo run --release -p edgeprompt-npm --example profile_ops -- MANIFEST.json PACKED.txt [N]`.
 use std::hint::black_box;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -11,7 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut total = 0;
     let (mut ops, mut out) = (Vec::new(), String::new());
     for _ in 0..n {
-        edgeprompt::packed::resolve_packed_ops(
+        edgeprompt_npm::ops::resolve_packed_ops(
             black_box(&m),
             black_box(&packed),
             &mut ops,
