@@ -20,7 +20,7 @@ if [ -n "${EDGEPROMPT_FORCE_BUILD:-}" ] || [ ! -f "$out/edgeprompt_bg.wasm" ] \
      && [ -d "$(rustup run nightly rustc --print sysroot)/lib/rustlib/src/rust/library" ]; then
     # With nightly's rust-src, the standard library is rebuilt for this package with
     # panics as immediate aborts (no panic messages, locations or formatting in the
-    # Wasm: the engine never panics, and a panic traps either way): ~5 KB gzipped less,
+    # Wasm: the engine never panics, and a panic traps either way): ~9 KB gzipped less,
     # which the size goal needs (BENCHMARKS.md). memcpy and friends (compiler_builtins)
     # stay at opt-level 3, so a resolve is as fast as with the prebuilt standard library.
     echo "build-npm.sh: nightly with rust-src: rebuilding std with panic=immediate-abort"
@@ -31,7 +31,7 @@ if [ -n "${EDGEPROMPT_FORCE_BUILD:-}" ] || [ ! -f "$out/edgeprompt_bg.wasm" ] \
       --config 'profile.release.package.std.opt-level="s"' --config 'profile.release.package.compiler_builtins.opt-level=3' \
       -Z build-std=std,panic_abort
   else
-    echo "build-npm.sh: no nightly rust-src (scripts/setup.sh adds it): building on stable, ~5 KB gzipped larger (over the 80 KB goal)" >&2
+    echo "build-npm.sh: no nightly rust-src (scripts/setup.sh adds it): building on stable, ~9 KB gzipped larger (over the 88 KB goal)" >&2
     wasm-pack build --target web --mode no-install --release --no-pack --no-opt \
       --out-dir pkg --out-name edgeprompt npm -- "${profile[@]}"
   fi
