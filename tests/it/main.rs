@@ -15,6 +15,7 @@ mod conformance;
 mod manifest_validation;
 mod mustache_spec;
 mod ops;
+mod projection;
 mod properties;
 mod render;
 mod render_properties;
