@@ -143,6 +143,8 @@ export declare class EdgepromptError extends Error {
 
 /** A compiled manifest; in the browser entry, `await ready()` before constructing one. */
 export declare class Engine {
+  /** The conformance spec version this engine implements (the repository's tests/conformance/). */
+  static readonly specVersion: number;
   /** Parses, validates and compiles the manifest once; throws an EdgepromptError `invalid_manifest` with `problems`. */
   constructor(manifest: Manifest | string);
   /** The manifest's revision. */

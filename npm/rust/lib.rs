@@ -58,6 +58,12 @@ fn manifest_error(e: &ManifestError) -> JsValue {
     JsValue::from_str(&out)
 }
 
+/// The conformance spec version this engine implements (`edgeprompt::SPEC_VERSION`).
+#[wasm_bindgen(js_name = specVersion)]
+pub fn spec_version() -> u32 {
+    edgeprompt::SPEC_VERSION
+}
+
 #[wasm_bindgen]
 impl Engine {
     /// Parses, validates and compiles a manifest; throws `{code, message, problems}` as JSON text.

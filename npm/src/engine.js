@@ -1,7 +1,7 @@
 // The engine: the Rust decision engine compiled to Wasm, with the lean per-resolve
 // crossing (a packed string in, the ops form out; see npm/rust/request.rs and
 // npm/rust/ops.rs in the repository).
-import { Engine as WasmEngine } from "../pkg/edgeprompt.js";
+import { Engine as WasmEngine, specVersion } from "../pkg/edgeprompt.js";
 
 const SEP = "\0";
 
@@ -179,6 +179,11 @@ function deepFreeze(v) {
  * (throws an EdgepromptError with code `invalid_manifest` and `problems`).
  */
 export class Engine {
+  /** The conformance spec version this engine implements (tests/conformance/ in the repository). */
+  static get specVersion() {
+    return specVersion();
+  }
+
   #wasm;
   // What is fixed per version, by the version's address in the engine's memory.
   #info = new Map();

@@ -10,11 +10,11 @@ export const SPEC_VERSION = 1;
 
 export const SECTIONS = ["assignment", "decisions", "conditions", "rendering"];
 
-/** Checks the section's header; returns its cases. */
-export function casesOf(doc, name) {
+/** Checks the section's header against the spec version implemented; returns its cases. */
+export function casesOf(doc, name, implemented = SPEC_VERSION) {
   if (doc?.section !== name) throw new Error(`not the ${name} section: ${JSON.stringify(doc?.section)}`);
-  if (doc.spec_version !== SPEC_VERSION) {
-    throw new Error(`${name}.json pins spec_version ${doc.spec_version}; this package implements ${SPEC_VERSION}`);
+  if (doc.spec_version !== implemented) {
+    throw new Error(`${name}.json pins spec_version ${doc.spec_version}; this package implements ${implemented}`);
   }
   if (!Array.isArray(doc.cases) || doc.cases.length === 0) throw new Error(`${name}.json has no cases`);
   return doc.cases;
@@ -42,7 +42,7 @@ function outcome(engine, request) {
 
 /** Decisions: every case's decision or error equals the expected one exactly. */
 export function checkDecisions(Engine, manifest, doc) {
-  const cases = casesOf(doc, "decisions");
+  const cases = casesOf(doc, "decisions", Engine.specVersion);
   const engine = new Engine(manifest);
   const failures = [];
   for (const c of cases) {
@@ -60,7 +60,7 @@ export function checkDecisions(Engine, manifest, doc) {
  * counted in `skipped`.
  */
 export function checkAssignment(Engine, doc) {
-  const cases = casesOf(doc, "assignment");
+  const cases = casesOf(doc, "assignment", Engine.specVersion);
   const usable = (c) => c.salt.length > 0 && bytes(c.salt) <= 256 && c.unit.length > 0 && bytes(c.unit) <= 512;
   const salts = [...new Set(cases.filter(usable).map((c) => c.salt))];
   const prompts = {};
@@ -87,7 +87,7 @@ export function checkAssignment(Engine, doc) {
  * (the case's condition, targeting version 2) and serves version 1 by default.
  */
 export function checkConditions(Engine, doc) {
-  const cases = casesOf(doc, "conditions");
+  const cases = casesOf(doc, "conditions", Engine.specVersion);
   const prompts = {};
   cases.forEach((c, i) => {
     prompts[`c${i}`] = {
@@ -116,7 +116,7 @@ export function checkConditions(Engine, doc) {
  * hold, which a manifest must declare; they are counted in `skipped`.
  */
 export function checkRendering(Engine, doc) {
-  const cases = casesOf(doc, "rendering");
+  const cases = casesOf(doc, "rendering", Engine.specVersion);
   const prompts = {};
   cases.forEach((c, i) => {
     if (c.native_only) return;

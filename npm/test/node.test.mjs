@@ -17,6 +17,8 @@ test("the conformance set pins the spec version this package implements", () => 
   }
   // A section of another version is refused, not run.
   assert.throws(() => casesOf({ ...section("conditions"), spec_version: SPEC_VERSION + 1 }, "conditions"), /pins spec_version/);
+  // The build itself says which version it implements, and the checks hold it to it.
+  assert.equal(Engine.specVersion, SPEC_VERSION);
   assert.equal(section("decisions").manifest, "manifest.json");
 });
 

@@ -74,6 +74,8 @@ test("the conformance set's decisions through POST /v1/resolve, each as specifie
   assert.equal(section.spec_version, SPEC_VERSION, "decisions.json pins another spec version than the edge implements");
   const own = await startEdge({ manifest: conformance(section.manifest) });
   try {
+    const status = (await own.fetch("/v1/status")).json;
+    assert.equal(status.spec_version, section.spec_version, "the edge implements another spec version than decisions.json pins");
     const failures = [];
     for (const c of section.cases) {
       const r = await own.post("/v1/resolve", { ...c.request, track: false });

@@ -95,8 +95,8 @@ async fn route(call: Call, method: &Method, path: &str) -> Result<Response, ApiE
     }
 }
 
-/// `GET /v1/status`: which revision this isolate serves, when it last checked KV and
-/// the last reason it refused an update. Loads the manifest if none is held yet.
+/// `GET /v1/status`: the conformance spec version the edge implements, which revision
+/// this isolate serves, when it last checked KV and the last reason it refused an update. Loads the manifest if none is held yet.
 async fn status(call: Call) -> Result<Response, ApiError> {
     let loaded = super::cache::current(&call.env, &call.ctx, call.settings.refresh_ms).await;
     let s = super::cache::status();
@@ -104,6 +104,7 @@ async fn status(call: Call) -> Result<Response, ApiError> {
     Ok(respond(
         if loaded.is_ok() { 200 } else { 503 },
         &json!({
+            "spec_version": edgeprompt::SPEC_VERSION,
             "revision": s.revision,
             "checked_ms_ago": s.revision.map(|_| now.saturating_sub(s.checked_ms)),
             "refresh_interval_ms": call.settings.refresh_ms,

@@ -102,3 +102,9 @@ d.model!.name = "other";
 d.tools!.push({});
 // @ts-expect-error: text is a string
 const notNumber: number = (d as TextDecision).text;
+
+// The spec version is a read-only number on the class.
+const spec: number = Engine.specVersion;
+void spec;
+// @ts-expect-error: read-only
+Engine.specVersion = 2;
