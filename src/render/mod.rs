@@ -216,7 +216,7 @@ pub fn render_values<'r, O: Output + ?Sized>(
 }
 
 /// Room for a template's literal text plus some interpolated values.
-pub fn estimate(tpl: &Template, max_output: usize) -> usize {
+pub(crate) fn estimate(tpl: &Template, max_output: usize) -> usize {
     tpl.literal_len()
         .saturating_add(tpl.literal_len() / 4 + 64)
         .min(max_output)

@@ -2,7 +2,8 @@
 //!
 //! [`assign`] decides the version alone; [`resolve`] also renders it ([`render`]),
 //! into owned strings for a [`Decision`] or, through the unstable seam
-//! (`edgeprompt::unstable`), into whatever a platform's crossing needs. Requests given as JSON text are read by [`request`].
+//! (`edgeprompt::unstable`), into whatever a platform's crossing needs. Requests given
+//! as JSON are read by [`Request::from_json`].
 
 mod decision;
 mod error;
