@@ -47,15 +47,11 @@ async function startEdge(manifest) {
     bindings: { ...workerOptions.bindings, EDGEPROMPT_DEV_PANIC: "1", EVENT_SIGNING_KEY: randomBytes(32).toString("hex"), UNIT_HASH_KEY: randomBytes(32).toString("hex") },
     kvPersist: path.join(persist, "kv"),
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-    d1Persist: path.join(persist, "d1"),
+    durableObjectsPersist: path.join(persist, "do"),
   });
   await mf.ready;
   // The worker's own socket: no Miniflare entry worker (a JavaScript proxy) in between.
   const url = (await mf.unsafeGetDirectURL("edgeprompt")).origin;
-  const db = await mf.getD1Database("METRICS");
-  const schema = fs.readFileSync(path.join(ROOT, "migrations/0001_metrics.sql"), "utf8")
-    .split(";").map((s) => s.replace(/--.*$/gm, "").trim()).filter(Boolean);
-  for (const stmt of schema) await db.prepare(stmt).run();
   const kv = await mf.getKVNamespace("MANIFESTS");
   await kv.put(`manifest/${manifest.revision}`, JSON.stringify(manifest));
   await kv.put("manifest/current", String(manifest.revision));
@@ -127,7 +123,7 @@ const runs = routes.map(() => []);
 for (let round = 0; round < ROUNDS; round++) {
   routes.forEach(([, u, script], i) => runs[i].push(wrk(u, script)));
 }
-// Tracked runs last: the queue consumer's D1 writes go on after each run and would
+// Tracked runs last: the queue consumer's aggregation goes on after each run and would
 // slow whatever ran next.
 const tracked = ["POST /v1/resolve, tracked", url + "/v1/resolve", luaPost(body)];
 const trackedRuns = [];

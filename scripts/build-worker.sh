@@ -26,7 +26,7 @@ done
 # wrangler runs [build] twice on start; skip when nothing the worker is built from
 # changed since the last build (EDGEPROMPT_FORCE_BUILD=1 forces a build).
 if [ -z "${EDGEPROMPT_FORCE_BUILD:-}" ] && [ -f "$out/index_bg.wasm" ] && [ -f "$out/index.js" ] \
-   && [ -z "$(find src shell "$crate" migrations Cargo.toml Cargo.lock scripts/build-worker.sh -newer "$out/index_bg.wasm" -print -quit)" ]; then
+   && [ -z "$(find src shell "$crate" Cargo.toml Cargo.lock scripts/build-worker.sh -newer "$out/index_bg.wasm" -print -quit)" ]; then
   echo "build-worker.sh: $out/ is up to date"
   exit 0
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main job: sets up, builds, seeds the demo manifest into local KV, creates the
-# metrics schema in local D1, and serves the edge on http://127.0.0.1:8787 (Ctrl-C stops).
+# The main job: sets up, builds, seeds the demo manifest into local KV and serves the
+# edge (events aggregate in local Queues and Durable Objects) on http://127.0.0.1:8787 (Ctrl-C stops).
 #   PORT=N  serve on another port
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,6 @@ bin=${CARGO_TARGET_DIR:-target}/release/edgeprompt
 scripts/build-worker.sh edge
 scripts/build-worker.sh control
 
-npx wrangler d1 migrations apply METRICS --local
 current=$(npx wrangler kv key get manifest/current --binding MANIFESTS --local --text 2>/dev/null || true)
 if ! [[ "$current" =~ ^[0-9]+$ ]]; then
   rev=$(node -p 'require("./examples/demo.json").revision')

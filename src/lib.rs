@@ -25,6 +25,7 @@ pub mod condition;
 pub mod doc;
 pub mod events;
 pub mod manifest;
+pub mod metrics;
 pub mod names;
 pub mod ops;
 pub mod render;

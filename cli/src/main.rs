@@ -75,6 +75,8 @@ enum Command {
     Diff(remote::DiffArgs),
     /// What each label serves, with live metrics.
     Status(remote::StatusArgs),
+    /// The event pipeline: dead letters, and replaying them.
+    Events(remote::EventsArgs),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +95,7 @@ fn main() -> ExitCode {
         Command::History(a) => remote::history(a),
         Command::Diff(a) => remote::diff(a),
         Command::Status(a) => remote::status(a),
+        Command::Events(a) => remote::events(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

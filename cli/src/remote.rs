@@ -438,3 +438,91 @@ pub fn status(a: StatusArgs) -> Result<(), Failure> {
     }
     Ok(())
 }
+
+/// Arguments of `events`.
+#[derive(clap::Args)]
+pub struct EventsArgs {
+    #[command(subcommand)]
+    command: EventsCommand,
+}
+
+/// `events` subcommands.
+#[derive(clap::Subcommand)]
+enum EventsCommand {
+    /// List the event messages the edge could not apply, with the reasons; `--replay`
+    /// sends them (all, or the ids given) back to the queues after a fix.
+    DeadLetters {
+        #[command(flatten)]
+        remote: Remote,
+        /// Send them back to the events queues.
+        #[arg(long)]
+        replay: bool,
+        /// Only these message ids (with --replay).
+        ids: Vec<String>,
+    },
+}
+
+/// `events`.
+pub fn events(a: EventsArgs) -> Result<(), Failure> {
+    let EventsCommand::DeadLetters {
+        remote,
+        replay,
+        ids,
+    } = a.command;
+    if !ids.is_empty() && !replay {
+        return Err(Failure::Usage("message ids are given with --replay".into()));
+    }
+    if replay {
+        let body = if ids.is_empty() {
+            json!({})
+        } else {
+            json!({ "ids": ids })
+        };
+        let v = remote.answer(
+            ureq::post(&remote.url("dead-letters/replay"))
+                .set("authorization", &format!("Bearer {}", remote.token))
+                .send_json(body),
+        )?;
+        if remote.json {
+            return crate::out(&v.to_string());
+        }
+        let replayed = v["replayed"].as_array().map(Vec::len).unwrap_or(0);
+        crate::out(&format!("replayed {replayed} dead letter(s)"))?;
+        let failed = v["failed"].as_array().cloned().unwrap_or_default();
+        for f in &failed {
+            crate::out(&format!(
+                "  not replayed {}: {}",
+                f["id"].as_str().unwrap_or(""),
+                f["reason"].as_str().unwrap_or("")
+            ))?;
+        }
+        return if failed.is_empty() {
+            Ok(())
+        } else {
+            Err(Failure::fail(format!(
+                "{} dead letter(s) not replayed",
+                failed.len()
+            )))
+        };
+    }
+    let v = remote.get("dead-letters")?;
+    if remote.json {
+        return crate::out(&v.to_string());
+    }
+    let list = v["dead_letters"].as_array().cloned().unwrap_or_default();
+    crate::out(&format!("{} dead letter(s)", list.len()))?;
+    for d in list {
+        let events = serde_json::from_str::<Value>(d["body"].as_str().unwrap_or(""))
+            .ok()
+            .and_then(|b| b["events"].as_array().map(Vec::len));
+        crate::out(&format!(
+            "{}  {} attempt(s), {} event(s), queue {}: {}",
+            d["id"].as_str().unwrap_or(""),
+            d["attempts"],
+            events.map_or("?".to_string(), |n| n.to_string()),
+            d["queue"].as_str().unwrap_or(""),
+            d["reason"].as_str().unwrap_or("")
+        ))?;
+    }
+    Ok(())
+}

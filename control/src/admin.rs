@@ -69,6 +69,12 @@ pub async fn handle(mut req: Request, env: &Env, rest: &str) -> Result<Response,
             format!("the token of \"{}\" is read-only", caller.name),
         ));
     }
+    if rest == "dead-letters" || rest.starts_with("dead-letters/") {
+        return dead_letters(req, env, rest, &method).await;
+    }
+    if let Some(which) = rest.strip_prefix("aggregates/") {
+        return aggregates_storage(env, which).await;
+    }
     let url = req.inner().url();
     let query = url
         .split_once('?')
@@ -99,4 +105,94 @@ pub async fn handle(mut req: Request, env: &Env, rest: &str) -> Result<Response,
         .and_then(|ns| ns.get_by_name("global"))
         .map_err(internal)?;
     stub.fetch_with_request(inner).await.map_err(internal)
+}
+
+/// `GET /admin/v1/dead-letters` lists the event messages the edge's consumer could not
+/// apply, with the reasons; `POST /admin/v1/dead-letters/replay` (`{"ids": [...]}`, or
+/// `{}` for all) sends them back to the events queues. Both reach the edge Worker's
+/// dead-letter object through a binding with `script_name`.
+async fn dead_letters(
+    mut req: Request,
+    env: &Env,
+    rest: &str,
+    method: &Method,
+) -> Result<Response, ApiError> {
+    use edgeprompt_shell::aggregates::{call, DEAD_LETTERS};
+    let unavailable = |e: edgeprompt_shell::aggregates::CallError| {
+        ApiError::new(503, "aggregates_unavailable", format!("dead letters: {e}"))
+    };
+    let answer: serde_json::Value = match (method, rest) {
+        (Method::Get, "dead-letters") => call(env, DEAD_LETTERS, "global", "list", None::<&()>)
+            .await
+            .map_err(unavailable)?,
+        (Method::Post, "dead-letters/replay") => {
+            let body: serde_json::Value = req
+                .json()
+                .await
+                .map_err(|e| ApiError::new(400, "malformed_json", format!("request body: {e}")))?;
+            call(env, DEAD_LETTERS, "global", "replay", Some(&body))
+                .await
+                .map_err(unavailable)?
+        }
+        _ => {
+            return Err(ApiError::new(
+                405,
+                "method_not_allowed",
+                "GET /admin/v1/dead-letters or POST /admin/v1/dead-letters/replay",
+            ))
+        }
+    };
+    Ok(edgeprompt_shell::http::respond(200, &answer))
+}
+
+/// `GET /admin/v1/aggregates/{prompt}/{label}`: per period and shard, what the
+/// aggregator objects store and have written (SQLite's own counters since each object
+/// started): the figures behind docs/scale.md.
+async fn aggregates_storage(env: &Env, which: &str) -> Result<Response, ApiError> {
+    use edgeprompt_shell::aggregates::{periods, shard_summary, ShardKey};
+    let Some((prompt, label)) = which.split_once('/') else {
+        return Err(ApiError::new(
+            404,
+            "not_found",
+            "GET /admin/v1/aggregates/{prompt}/{label}",
+        ));
+    };
+    let unavailable = |e: edgeprompt_shell::aggregates::CallError| {
+        ApiError::new(503, "aggregates_unavailable", e.to_string())
+    };
+    let mut out = Vec::new();
+    for p in periods(env, prompt, label).await.map_err(unavailable)? {
+        let mut shards = Vec::new();
+        for shard in 0..p.shards {
+            let key = ShardKey {
+                prompt: prompt.to_string(),
+                label: label.to_string(),
+                period: p.period.clone(),
+                shard,
+                shards: p.shards,
+            };
+            let s = shard_summary(env, &key, false).await.map_err(unavailable)?;
+            let exposed: u64 = s
+                .summary
+                .cells
+                .values()
+                .filter_map(|m| m.get(""))
+                .map(|x| x.units)
+                .sum();
+            shards.push(serde_json::json!({
+                "shard": shard,
+                "exposed_units": exposed,
+                "events": s.events,
+                "batches": s.batches,
+                "rows_written": s.rows_written,
+                "database_bytes": s.database_bytes,
+                "compacted": s.compacted,
+            }));
+        }
+        out.push(serde_json::json!({"period": p.period, "shards": shards, "first_ms": p.first_ms}));
+    }
+    Ok(edgeprompt_shell::http::respond(
+        200,
+        &serde_json::json!({"prompt": prompt, "label": label, "periods": out}),
+    ))
 }

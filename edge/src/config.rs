@@ -23,8 +23,40 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// How long exposures wait in the isolate to be sent as one queue message.
     pub flush_delay_ms: u64,
-    /// Whether the local-dev panic route exists.
+    /// Whether the local-dev routes exist (`/__dev/panic`, `/__dev/echo`, `/__dev/queue`).
     pub dev_panic: bool,
+    /// Shards per weights period for new periods (S): a unit's events go to shard
+    /// `fnv(unit hash) mod S`.
+    pub event_shards: u32,
+    /// Event queues (Q): bindings `EVENTS_0` .. `EVENTS_{Q-1}`.
+    pub event_queues: u32,
+    /// The consumers' `max_retries` (as in wrangler.toml): the last delivery is
+    /// attempt `max_retries + 1`.
+    pub max_retries: u32,
+    /// Dev-only fault injection (`EDGEPROMPT_DEV_FAULTS`).
+    pub faults: Faults,
+}
+
+/// Faults injected for tests (`EDGEPROMPT_DEV_FAULTS`, comma-separated; never set in
+/// the wrangler files).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Faults {
+    /// `consumer=P`: the consumer asks for redelivery of this fraction of messages
+    /// after applying them (never on a message's last allowed delivery).
+    pub consumer: f64,
+}
+
+impl Faults {
+    /// Parses `consumer=0.2,...`; unknown or malformed entries are ignored.
+    pub fn parse(text: &str) -> Faults {
+        let mut f = Faults::default();
+        for item in text.split(',') {
+            if let Some(("consumer", p)) = item.trim().split_once('=') {
+                f.consumer = p.trim().parse::<f64>().unwrap_or(0.0).clamp(0.0, 1.0);
+            }
+        }
+        f
+    }
 }
 
 /// Default refresh interval: 10 s.
@@ -35,6 +67,12 @@ pub const DEFAULT_TOKEN_TTL_S: u64 = 7 * 24 * 3600;
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
 /// Default exposure flush delay: 25 ms.
 pub const DEFAULT_FLUSH_DELAY_MS: u64 = 25;
+/// Default shards per period.
+pub const DEFAULT_EVENT_SHARDS: u64 = 8;
+/// Default event queues.
+pub const DEFAULT_EVENT_QUEUES: u64 = 4;
+/// Default consumer `max_retries`.
+pub const DEFAULT_MAX_RETRIES: u64 = 5;
 
 fn var_u64(env: &Env, name: &str, default: u64) -> u64 {
     env.var(name)
@@ -66,7 +104,19 @@ impl Settings {
                 .var("EDGEPROMPT_DEV_PANIC")
                 .map(|v| v.to_string() == "1")
                 .unwrap_or(false),
+            event_shards: var_u64(env, "EVENT_SHARDS", DEFAULT_EVENT_SHARDS).clamp(1, 1024) as u32,
+            event_queues: var_u64(env, "EVENT_QUEUES", DEFAULT_EVENT_QUEUES).clamp(1, 64) as u32,
+            max_retries: var_u64(env, "EVENT_MAX_RETRIES", DEFAULT_MAX_RETRIES).min(100) as u32,
+            faults: env
+                .var("EDGEPROMPT_DEV_FAULTS")
+                .map(|v| Faults::parse(&v.to_string()))
+                .unwrap_or_default(),
         }
+    }
+
+    /// How long dedup state is kept: the token lifetime plus a day, in hours.
+    pub fn retention_hours(&self) -> u32 {
+        u32::try_from(self.token_ttl_ms / 3_600_000 + 24).unwrap_or(u32::MAX)
     }
 }
 

@@ -1,82 +1,223 @@
-//! The queue consumer: folds event batches into D1, each event's id and its aggregate
-//! update in one transaction, so a redelivered batch counts nothing twice.
+//! The queue consumers: each message's events go, per period and shard, to their
+//! aggregator object. Messages are settled one by one: one that was applied is
+//! acknowledged, one whose aggregator failed is retried alone, and one that can never
+//! be applied (unreadable, or refused for its content) is recorded as a dead letter
+//! with the reason, so no event is lost to another's fault.
+//!
+//! The handler is exported by hand rather than with `#[event(queue)]`: the macro's
+//! `MessageBatch` does not expose a message's delivery count, which deciding "last
+//! attempt" needs.
 
-use super::config::Settings;
-use super::store;
+use crate::config::Settings;
 use edgeprompt::events::Event;
-use edgeprompt_shell::platform::now_ms;
-use serde::Deserialize;
-use serde_json::Value;
-use worker::{console_error, console_warn, Env, MessageBatch};
+use edgeprompt_shell::aggregates::{self, ApplyRequest, CallError, DeadLetter, Message, ShardKey};
+use futures_util::future::join_all;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use worker::worker_sys::{Context as ContextSys, Message as MessageSys, MessageBatch as BatchSys};
+use worker::{console_error, js_sys, Env};
 
-/// Most statements per D1 batch (each event needs up to four).
-const MAX_STATEMENTS: usize = 200;
+/// The dead-letter queue's name (wrangler.toml): messages whose consumer crashed on
+/// every delivery land there and are recorded without a reason of ours.
+pub const DLQ_NAME: &str = "edgeprompt-events-dlq";
 
-#[derive(Deserialize)]
-struct Message {
-    events: Vec<Event>,
+thread_local! {
+    /// Shard counts of periods already registered by this isolate (they never change).
+    static SHARDS: RefCell<HashMap<(String, String, String), u32>> = RefCell::new(HashMap::new());
 }
 
-/// Consumes one batch. On a D1 failure the whole batch is retried (the queue's
-/// `max_retries`, then the dead-letter queue); ids already counted are skipped on retry.
-/// Errors are handled here: returning one would abort the Wasm instance.
-pub async fn consume(batch: MessageBatch<Value>, env: Env) -> worker::Result<()> {
-    if let Err(e) = fold(&batch, &env).await {
-        console_error!("edgeprompt: D1 write failed, the batch will be retried: {e}");
-        batch.retry_all();
-        return Ok(());
-    }
-    batch.ack_all();
-    Ok(())
+/// The queue handler (what `#[event(queue)]` would export).
+#[wasm_bindgen(wasm_bindgen = ::worker::wasm_bindgen, wasm_bindgen_futures = ::worker::wasm_bindgen_futures)]
+pub async fn queue(batch: BatchSys, env: Env, _ctx: ContextSys) -> Result<JsValue, JsValue> {
+    consume(&batch, &env).await;
+    Ok(JsValue::UNDEFINED)
 }
 
-async fn fold(batch: &MessageBatch<Value>, env: &Env) -> worker::Result<()> {
-    let db = store::database(env)?;
-    let now = now_ms();
-    let mut events = Vec::new();
-    for raw in batch.raw_iter() {
-        let body = raw.body();
-        match serde_wasm_value(body)
-            .and_then(|v| serde_json::from_value::<Message>(v).map_err(|e| e.to_string()))
-        {
-            Ok(m) => events.extend(m.events),
-            // A message that is not ours can never succeed: log it and drop it.
-            Err(e) => console_warn!("edgeprompt: dropping an unreadable queue message: {e}"),
-        }
-    }
-    let mut pending = Vec::new();
-    for event in &events {
-        let stmts = store::statements(&db, event, now)?;
-        if pending.len() + stmts.len() > MAX_STATEMENTS {
-            db.batch(std::mem::take(&mut pending)).await?;
-        }
-        pending.extend(stmts);
-    }
-    if !pending.is_empty() {
-        db.batch(pending).await?;
-    }
-    Ok(())
+enum Settle {
+    Ack,
+    Retry { delay_s: Option<u32> },
+    Dead(String),
 }
 
-fn serde_wasm_value(v: worker::wasm_bindgen::JsValue) -> Result<Value, String> {
-    let text = worker::js_sys::JSON::stringify(&v)
-        .map_err(|_| "message body is not JSON".to_string())?
-        .as_string()
-        .unwrap_or_default();
-    serde_json::from_str(&text).map_err(|e| e.to_string())
-}
-
-/// Forgets event ids older than the token expiry plus a day (run by the cron trigger).
-pub async fn expire_seen_ids(env: &Env) {
+async fn consume(batch: &BatchSys, env: &Env) {
     let settings = Settings::get(env);
-    let keep_ms = settings.token_ttl_ms.saturating_add(24 * 3600 * 1000);
-    let before = now_ms().saturating_sub(keep_ms);
-    match store::database(env) {
-        Ok(db) => {
-            if let Err(e) = store::expire_seen(&db, before).await {
-                console_error!("edgeprompt: expiring seen event ids failed: {e}");
+    let queue = batch.queue().map(String::from).unwrap_or_default();
+    let Ok(messages) = batch.messages() else {
+        console_error!("edgeprompt: a queue batch without messages");
+        return;
+    };
+    let messages: Vec<MessageSys> = messages.iter().map(JsCast::unchecked_into).collect();
+    let dlq = queue == DLQ_NAME;
+    join_all(
+        messages
+            .iter()
+            .map(|m| settle_one(m, env, &settings, &queue, dlq)),
+    )
+    .await;
+}
+
+fn attempts(m: &MessageSys) -> u32 {
+    js_sys::Reflect::get(m, &JsValue::from_str("attempts"))
+        .ok()
+        .and_then(|v| v.as_f64())
+        .map(|a| a as u32)
+        .unwrap_or(1)
+}
+
+fn body_text(m: &MessageSys) -> String {
+    m.body()
+        .ok()
+        .and_then(|b| js_sys::JSON::stringify(&b).ok())
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
+async fn settle_one(m: &MessageSys, env: &Env, settings: &Settings, queue: &str, dlq: bool) {
+    let attempts = attempts(m);
+    let last = attempts > settings.max_retries;
+    let text = body_text(m);
+    let decision = if dlq {
+        Settle::Dead(format!(
+            "the consumer of the events queue failed on each of its deliveries without recording a reason (it crashed or timed out); moved to {DLQ_NAME}"
+        ))
+    } else {
+        match serde_json::from_str::<Message>(&text) {
+            Err(e) => Settle::Dead(format!("unreadable message: {e}")),
+            Ok(msg) => match apply_message(env, settings, &msg).await {
+                Ok(())
+                    if !last
+                        && settings.faults.consumer > 0.0
+                        && js_sys::Math::random() < settings.faults.consumer =>
+                {
+                    Settle::Retry { delay_s: Some(0) }
+                }
+                Ok(()) => Settle::Ack,
+                Err(e) if e.permanent() => Settle::Dead(e.message),
+                Err(e) if last => Settle::Dead(format!("failed on all {attempts} deliveries: {e}")),
+                Err(e) => {
+                    console_error!(
+                        "edgeprompt: applying a message failed, it will be retried: {e}"
+                    );
+                    Settle::Retry { delay_s: None }
+                }
+            },
+        }
+    };
+    let id = m.id().map(String::from).unwrap_or_default();
+    match decision {
+        Settle::Ack => {
+            let _ = m.ack();
+        }
+        Settle::Retry { delay_s } => {
+            let opts = match delay_s {
+                Some(d) => {
+                    let o = js_sys::Object::new();
+                    let _ = js_sys::Reflect::set(&o, &"delaySeconds".into(), &JsValue::from(d));
+                    o.into()
+                }
+                None => JsValue::NULL,
+            };
+            let _ = m.retry(opts);
+        }
+        Settle::Dead(reason) => {
+            let letter = DeadLetter {
+                id,
+                at_ms: 0,
+                queue: queue.to_string(),
+                attempts,
+                reason,
+                body: text,
+            };
+            match aggregates::record_dead_letter(env, &letter).await {
+                Ok(()) => {
+                    let _ = m.ack();
+                }
+                Err(e) => {
+                    // Not recorded: leave it to the queue (retries, then the DLQ).
+                    console_error!("edgeprompt: recording a dead letter failed: {e}");
+                    let _ = m.retry(JsValue::NULL);
+                }
             }
         }
-        Err(e) => console_error!("edgeprompt: D1 binding: {e}"),
     }
+}
+
+/// Applies one message: its events grouped by period and shard, each group to its
+/// aggregator (all at once). Any failure fails the message; groups already applied
+/// skip it on redelivery by the batch id.
+pub async fn apply_message(env: &Env, settings: &Settings, msg: &Message) -> Result<(), CallError> {
+    let mut by_period: BTreeMap<(String, String, String), Vec<Event>> = BTreeMap::new();
+    for e in &msg.events {
+        let (p, l, per) = match e {
+            Event::Exposure(x) => (&x.prompt, &x.label, &x.period),
+            Event::Outcome(o) => (&o.prompt, &o.label, &o.period),
+        };
+        by_period
+            .entry((p.clone(), l.clone(), per.clone()))
+            .or_default()
+            .push(e.clone());
+    }
+    let mut requests = Vec::new();
+    for ((prompt, label, period), events) in by_period {
+        let shards = period_shards(env, settings, &prompt, &label, &period, &events).await?;
+        let mut by_shard: BTreeMap<u32, Vec<Event>> = BTreeMap::new();
+        for e in events {
+            let unit = match &e {
+                Event::Exposure(x) => &x.unit_hash,
+                Event::Outcome(o) => &o.unit_hash,
+            };
+            by_shard
+                .entry(edgeprompt::metrics::shard(unit, shards))
+                .or_default()
+                .push(e);
+        }
+        for (shard, events) in by_shard {
+            requests.push(ApplyRequest {
+                key: ShardKey {
+                    prompt: prompt.clone(),
+                    label: label.clone(),
+                    period: period.clone(),
+                    shard,
+                    shards,
+                },
+                batch: msg.batch.clone(),
+                retention_hours: settings.retention_hours(),
+                events,
+            });
+        }
+    }
+    let results = join_all(requests.iter().map(|r| aggregates::apply(env, r))).await;
+    for r in results {
+        r?;
+    }
+    Ok(())
+}
+
+async fn period_shards(
+    env: &Env,
+    settings: &Settings,
+    prompt: &str,
+    label: &str,
+    period: &str,
+    events: &[Event],
+) -> Result<u32, CallError> {
+    let key = (prompt.to_string(), label.to_string(), period.to_string());
+    if let Some(s) = SHARDS.with(|m| m.borrow().get(&key).copied()) {
+        return Ok(s);
+    }
+    let first_ms = events
+        .iter()
+        .map(|e| match e {
+            Event::Exposure(x) => x.time_ms,
+            Event::Outcome(o) => o.time_ms,
+        })
+        .min()
+        .unwrap_or(0);
+    let shards =
+        aggregates::register_period(env, prompt, label, period, settings.event_shards, first_ms)
+            .await?;
+    SHARDS.with(|m| m.borrow_mut().insert(key, shards));
+    Ok(shards)
 }

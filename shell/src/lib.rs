@@ -1,6 +1,7 @@
 //! What both Workers (the edge and the control plane) share: HTTP plumbing, the
 //! platform's clock and randomness, secrets, and the KV layout.
 
+pub mod aggregates;
 pub mod http;
 pub mod platform;
 pub mod secrets;

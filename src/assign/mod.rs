@@ -9,7 +9,7 @@ mod split;
 
 pub use hash::{bucket, bucket_from, fmix64, hash64, hash64_from, salt_state, to_bucket, BUCKETS};
 pub use route::{
-    default_salt, forced_unit_hash, Assignment, Matcher, Route, RouteAt, Rule, Target,
+    default_salt, forced_unit_hash, Assignment, Matcher, Route, RouteAt, Rule, Target, DEFAULT_RULE,
 };
 pub use split::{format_bp, parse_weight, SplitError, SplitLayout};
 

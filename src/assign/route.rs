@@ -7,6 +7,9 @@ use crate::names::NameSet;
 use crate::value::canonical::sha256_hex;
 use crate::value::Fields;
 
+/// The rule name of a decision made by a route's default (no rule matched).
+pub const DEFAULT_RULE: &str = "default";
+
 /// A route's salt when its author sets none: `<prompt>/<label>`, so that two prompts,
 /// or two labels, assign independently.
 pub fn default_salt(prompt: &str, label: &str) -> String {
@@ -156,7 +159,7 @@ impl Route {
             prompt: at.prompt,
             label: at.label,
             version: self.default.pick(bucket),
-            rule: "default",
+            rule: DEFAULT_RULE,
             bucket,
             forced: false,
             period: &self.period,

@@ -60,6 +60,10 @@ pub struct Outcome {
     pub unit_hash: String,
     /// Whether a forced-unit rule decided the exposure (left out of comparisons).
     pub forced: bool,
+    /// The rule that decided the exposure (an outcome that arrives before its exposure
+    /// creates the unit; empty in events queued before this field existed).
+    #[serde(default)]
+    pub rule: String,
     /// Metric name (declared in the manifest).
     pub metric: String,
     /// The metric's kind, as declared when the outcome was accepted.
@@ -129,6 +133,7 @@ impl Outcome {
             period: claims.period,
             unit_hash: claims.unit_hash,
             forced: claims.forced,
+            rule: claims.rule,
             metric: report.metric,
             kind: report.kind,
             value: report.value,
@@ -183,8 +188,13 @@ pub struct OutcomeError {
     pub message: String,
 }
 
+/// Largest magnitude of an outcome value: sums of values and of their squares stay
+/// finite and exact to well below a unit in any order of addition.
+pub const MAX_VALUE: f64 = 1e12;
+
 /// Checks an outcome against its metric's declaration (the same rules at the edge and
-/// in the npm client, which checks before it queues): its numeric value.
+/// in the npm client, which checks before it queues): its numeric value, finite and at
+/// most [`MAX_VALUE`] in magnitude; a count a whole number.
 pub fn outcome_value(
     metric: &str,
     kind: Option<MetricKind>,
@@ -202,20 +212,24 @@ pub fn outcome_value(
             message: format!("metric \"{metric}\" is not declared in the manifest"),
         });
     };
-    let number = value.as_f64().filter(|x| x.is_finite());
+    let number = value
+        .as_f64()
+        .filter(|x| x.is_finite() && x.abs() <= MAX_VALUE);
     let v = match (kind, value) {
         (MetricKind::Binary, Value::Bool(b)) => Some(f64::from(u8::from(*b))),
         (MetricKind::Binary, _) => number.filter(|x| *x == 0.0 || *x == 1.0),
         (MetricKind::Continuous, _) => number,
-        (MetricKind::Count, _) => number.filter(|x| *x >= 0.0),
+        (MetricKind::Count, _) => number.filter(|x| *x >= 0.0 && x.fract() == 0.0),
     };
     let Some(v) = v else {
         return Err(bad(
             "invalid_value",
             match kind {
                 MetricKind::Binary => "a binary metric takes 0, 1, false or true",
-                MetricKind::Continuous => "a continuous metric takes a finite number",
-                MetricKind::Count => "a count metric takes a number >= 0",
+                MetricKind::Continuous => {
+                    "a continuous metric takes a finite number of magnitude at most 1e12"
+                }
+                MetricKind::Count => "a count metric takes a whole number from 0 to 1e12",
             },
         ));
     };
@@ -263,6 +277,21 @@ mod tests {
             "invalid_value"
         );
         assert_eq!(
+            code(MetricKind::Count, serde_json::json!(1.5), true),
+            "invalid_value"
+        );
+        for v in [1e200, -1.000_001e12, f64::MAX] {
+            assert_eq!(
+                code(MetricKind::Continuous, serde_json::json!(v), false),
+                "invalid_value",
+                "{v}"
+            );
+        }
+        assert_eq!(
+            ok(MetricKind::Continuous, serde_json::json!(-1e12), false),
+            Ok(-1e12)
+        );
+        assert_eq!(
             code(MetricKind::Count, serde_json::json!(3), false),
             "missing_id"
         );
@@ -283,6 +312,7 @@ mod tests {
             period: "0123456789abcdef".into(),
             unit_hash: "ab".repeat(16),
             forced: false,
+            rule: "default".into(),
             metric: "resolved".into(),
             kind: MetricKind::Binary,
             value: 1.0,

@@ -55,9 +55,19 @@ pub struct TokenClaims {
     /// Issue time, milliseconds since the Unix epoch.
     #[serde(rename = "iat")]
     pub issued_ms: u64,
-    /// A random nonce from the platform (hex), so equal decisions get distinct tokens.
+    /// A random nonce from the platform (hex), so equal decisions get distinct tokens;
+    /// for a decision an npm client made, derived from the decision, so that a resent
+    /// exposure keeps its id.
     #[serde(rename = "n")]
     pub nonce: String,
+    /// Issued for a decision whose exposure was not recorded (`track: false`): such a
+    /// token cannot report outcomes. Absent (tracked) in tokens issued before it existed.
+    #[serde(rename = "x", default, skip_serializing_if = "is_false")]
+    pub untracked: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl TokenClaims {
@@ -76,7 +86,29 @@ impl TokenClaims {
             forced: a.forced,
             issued_ms,
             nonce,
+            untracked: false,
         }
+    }
+
+    /// The exposure's id: 32 hex digits of SHA-256 over the decision's identity, the
+    /// unit's hash and the nonce (not the issue time, so that a token issued again for
+    /// the same client decision names the same exposure).
+    pub fn exposure_id(&self) -> String {
+        let mut bytes = Vec::with_capacity(128);
+        for part in [
+            self.prompt.as_str(),
+            self.label.as_str(),
+            self.period.as_str(),
+            &self.version.to_string(),
+            self.unit_hash.as_str(),
+            self.nonce.as_str(),
+        ] {
+            bytes.extend_from_slice(part.as_bytes());
+            bytes.push(0xFF);
+        }
+        let mut id = crate::value::canonical::sha256_hex(&bytes);
+        id.truncate(32);
+        id
     }
 }
 
@@ -165,13 +197,6 @@ pub fn verify(
     Ok(claims)
 }
 
-/// The exposure id a token stands for: hex of the first 16 bytes of its signature.
-pub fn exposure_id(token: &str) -> Option<String> {
-    let (_, sig) = token.split_once('.')?;
-    let sig = URL_SAFE_NO_PAD.decode(sig).ok()?;
-    sig.get(..16).map(hex)
-}
-
 /// A keyed hash of a unit id (hex HMAC-SHA256, 32 hex digits): events carry this,
 /// never the id, and without the key it cannot be linked back to the id.
 pub fn unit_hash(key: &MacKey, unit: &str) -> String {
@@ -196,6 +221,7 @@ mod tests {
             forced: false,
             issued_ms: 1_000_000,
             nonce: "00ff".into(),
+            untracked: false,
         }
     }
 
@@ -256,13 +282,19 @@ mod tests {
     }
 
     #[test]
-    fn exposure_ids_differ_per_token_and_unit_hashes_are_keyed() {
-        let a = sign(&claims(), &key(KEY)).unwrap();
-        let mut c = claims();
-        c.nonce = "0100".into();
-        let b = sign(&c, &key(KEY)).unwrap();
-        assert_eq!(exposure_id(&a).unwrap().len(), 32);
-        assert_ne!(exposure_id(&a), exposure_id(&b));
+    fn exposure_ids_follow_the_decision_and_unit_hashes_are_keyed() {
+        let a = claims();
+        let mut b = claims();
+        b.nonce = "0100".into();
+        assert_eq!(a.exposure_id().len(), 32);
+        assert_ne!(a.exposure_id(), b.exposure_id());
+        // Issued again later for the same decision (an npm client's resend): same id.
+        let mut again = claims();
+        again.issued_ms += 60_000;
+        assert_eq!(a.exposure_id(), again.exposure_id());
+        let mut other_unit = claims();
+        other_unit.unit_hash = "cd".repeat(16);
+        assert_ne!(a.exposure_id(), other_unit.exposure_id());
         assert_eq!(unit_hash(&key(KEY), "user-1").len(), 32);
         assert_ne!(
             unit_hash(&key(KEY), "user-1"),

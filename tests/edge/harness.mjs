@@ -1,5 +1,5 @@
 // Starts the real Workers (edge and control plane) in workerd with `wrangler dev` on a free loopback port, with a
-// fresh --persist-to directory (local KV, Queue, D1), and stops every process it started.
+// fresh --persist-to directory (local KV, Queues, Durable Objects), and stops every process it started.
 import { spawn, execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
@@ -100,7 +100,6 @@ export async function startEdge({ manifest, secrets = true, vars = {}, config } 
   };
   // --env-file replaces .dev.vars: each edge gets its own keys (or none).
   fs.writeFileSync(envFile, secrets ? Object.entries(keys).map(([k, v]) => `${k}=${v}`).join("\n") + "\n" : "\n");
-  if (!config) await wrangler("d1", "migrations", "apply", "METRICS", "--local", "--persist-to", persist);
   const edge = {
     persist,
     keys,

@@ -13,6 +13,7 @@
 mod assignment;
 mod conformance;
 mod manifest_validation;
+mod metrics;
 mod mustache_spec;
 mod ops;
 mod projection;

@@ -1,8 +1,9 @@
 //! `POST /v1/events`: outcome events against signed tokens. A batch is checked whole
-//! (tokens, declared metrics, value kinds) before anything is stored.
+//! (tokens, tracked exposures, declared metrics, values that aggregate exactly) before
+//! anything is queued, and answered 202 only once the queue accepted it.
 
 use super::Call;
-use crate::{cache, config, outbox, store};
+use crate::{cache, config, outbox};
 use edgeprompt::events::token::{self, TokenError};
 use edgeprompt::events::{outcome_value, Event, Outcome, Report};
 use edgeprompt::manifest::MetricKind;
@@ -68,6 +69,13 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
                 continue;
             }
         };
+        if claims.untracked {
+            bad(
+                "untracked",
+                "this token's decision was resolved with \"track\": false, so no exposure was recorded: an outcome needs a tracked exposure".into(),
+            );
+            continue;
+        }
         let kind = loaded.manifest.metric(&item.metric).map(|m| m.kind);
         let value = match outcome_value(&item.metric, kind, &item.value, item.id.is_some()) {
             Ok(v) => v,
@@ -76,7 +84,7 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
                 continue;
             }
         };
-        let exposure_id = token::exposure_id(&item.token).unwrap_or_default();
+        let exposure_id = claims.exposure_id();
         outcomes.push(Outcome::new(
             exposure_id,
             claims,
@@ -102,35 +110,25 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
         )
         .details(json!({"errors": errors})));
     }
-    // Repeats within the batch, then ids already counted, are reported as duplicates.
+    // Repeats within the request are reported; repeats across requests are dropped by
+    // the aggregators (each outcome id counts once within its unit).
     let mut ids = HashSet::new();
-    let mut fresh: Vec<Outcome> = outcomes
+    let fresh: Vec<Event> = outcomes
         .into_iter()
         .filter(|o| ids.insert(o.id.clone()))
+        .map(Event::Outcome)
         .collect();
     let total = body.events.len();
-    let db = store::database(&call.env)
-        .map_err(|e| ApiError::new(500, "d1_unavailable", e.to_string()))?;
-    let fresh_ids: Vec<String> = fresh.iter().map(|o| o.id.clone()).collect();
-    let seen: HashSet<String> = store::already_seen(&db, &fresh_ids)
+    let accepted = fresh.len();
+    outbox::send(&call.env, &call.settings, &fresh)
         .await
         .map_err(|e| {
             ApiError::new(
                 503,
-                "d1_unavailable",
-                format!("cannot check for duplicates: {e}"),
+                "queue_unavailable",
+                format!("the events could not be queued, send them again: {e}"),
             )
-        })?
-        .into_iter()
-        .collect();
-    fresh.retain(|o| !seen.contains(&o.id));
-    let accepted = fresh.len();
-    outbox::push(
-        &call.env,
-        &call.ctx,
-        fresh.into_iter().map(Event::Outcome).collect(),
-        0,
-    );
+        })?;
     Ok(respond(
         202,
         &json!({"accepted": accepted, "duplicates": total - accepted}),

@@ -1,7 +1,7 @@
 //! `POST /v1/exposures`: decisions made locally by npm clients. Each is re-derived with
 //! the same engine at the revision the client used, recorded, and given a token.
 
-use super::token::issue;
+use super::token::{issue, Nonce};
 use super::Call;
 use crate::config::Keys;
 use crate::{cache, outbox};
@@ -81,10 +81,18 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
                 continue;
             }
         };
-        let (token, event) = issue(&a, &item.unit, &keys, Some("client"))?;
+        // The same decision reported again (a resend) keeps its exposure id.
+        let (token, event) = issue(&a, &item.unit, &keys, Some("client"), Nonce::Client)?;
         events.extend(event);
         results.push(json!({"version": a.version, "rule": a.rule, "bucket": a.bucket, "revision": item.revision, "token": token}));
     }
-    outbox::push(&call.env, &call.ctx, events, 0);
+    // Sent before answering: a client that got its tokens knows its exposures are queued.
+    if let Err(e) = outbox::send(&call.env, &call.settings, &events).await {
+        return Err(ApiError::new(
+            503,
+            "queue_unavailable",
+            format!("the exposures could not be queued, send them again: {e}"),
+        ));
+    }
     Ok(respond(200, &json!({"results": results})))
 }

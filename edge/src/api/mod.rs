@@ -86,6 +86,9 @@ async fn route(call: Call, method: &Method, path: &str) -> Result<Response, ApiE
         (Method::Get, ["v1", "metrics", prompt]) => metrics::get(call, prompt).await,
         (Method::Get, ["__dev", "panic"]) if call.settings.dev_panic => dev_panic(),
         (Method::Post, ["__dev", "echo"]) if call.settings.dev_panic => dev_echo(call).await,
+        (Method::Post, ["__dev", "queue", q]) if call.settings.dev_panic => {
+            dev_queue(call, q).await
+        }
         (_, ["v1", "resolve" | "exposures" | "events"]) => Err(wrong_method(path, "POST")),
         (_, ["v1", "prompts" | "metrics", _] | ["v1", "manifest" | "status"] | ["healthz"]) => {
             Err(wrong_method(path, "GET"))
@@ -96,11 +99,13 @@ async fn route(call: Call, method: &Method, path: &str) -> Result<Response, ApiE
 }
 
 /// `GET /v1/status`: the conformance spec version the edge implements, which revision
-/// this isolate serves, when it last checked KV and the last reason it refused an update. Loads the manifest if none is held yet.
+/// this isolate serves, when it last checked KV, the last reason it refused an update,
+/// and the events it queued or gave up on. Loads the manifest if none is held yet.
 async fn status(call: Call) -> Result<Response, ApiError> {
     let loaded = super::cache::current(&call.env, &call.ctx, call.settings.refresh_ms).await;
     let s = super::cache::status();
     let now = edgeprompt_shell::platform::now_ms();
+    let (sent, unsent) = super::outbox::counters();
     Ok(respond(
         if loaded.is_ok() { 200 } else { 503 },
         &json!({
@@ -110,6 +115,7 @@ async fn status(call: Call) -> Result<Response, ApiError> {
             "refresh_interval_ms": call.settings.refresh_ms,
             "recent_revisions": s.recent,
             "last_problem": s.last_problem.map(|(at, reason)| json!({"ms_ago": now.saturating_sub(at), "reason": reason})),
+            "events": {"queued": sent, "unsent": unsent},
         }),
     ))
 }
@@ -127,6 +133,23 @@ async fn dev_echo(mut call: Call) -> Result<Response, ApiError> {
     let _: serde_json::Value =
         edgeprompt_shell::http::json_body(&mut call.req, call.settings.max_body_bytes).await?;
     Ok(text_response(200, "ok".into(), "text/plain"))
+}
+
+/// Sends a body to an events queue as it is (tests inject a poisoned message).
+async fn dev_queue(mut call: Call, q: &str) -> Result<Response, ApiError> {
+    let text = call
+        .req
+        .text()
+        .await
+        .map_err(|e| ApiError::new(400, "unreadable_body", e.to_string()))?;
+    let queue: u32 = q
+        .parse()
+        .map_err(|_| ApiError::new(404, "unknown_queue", format!("queue {q}")))?;
+    let name = format!("{}{q}", super::outbox::QUEUE_PREFIX);
+    super::outbox::send_raw_json(&call.env, queue, &text)
+        .await
+        .map_err(|e| ApiError::new(503, "queue_unavailable", e))?;
+    Ok(respond(202, &json!({"queued": name})))
 }
 
 /// A panic on purpose, only when `EDGEPROMPT_DEV_PANIC` is "1" (local development),

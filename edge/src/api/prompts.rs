@@ -1,7 +1,7 @@
 //! `GET /v1/prompts/{name}?label=&unit=&attr.KEY=VALUE`: the raw template(s) and model
 //! settings of the version this unit gets, for clients that render themselves.
 
-use super::token::issue;
+use super::token::{issue, Nonce};
 use super::Call;
 use crate::config::Keys;
 use crate::{cache, outbox};
@@ -55,14 +55,9 @@ pub async fn get(call: Call, name: &str) -> Result<Response, ApiError> {
     let version = prompt.version(a.version);
     let source = version_source(m.source(), name, a.version);
     let location = track.then(|| platform::location(&call.req));
-    let (token, exposure) = issue(&a, &unit, &keys, location.as_deref())?;
+    let (token, exposure) = issue(&a, &unit, &keys, location.as_deref(), Nonce::Random)?;
     if let Some(exposure) = exposure {
-        outbox::push(
-            &call.env,
-            &call.ctx,
-            vec![exposure],
-            call.settings.flush_delay_ms,
-        );
+        outbox::push(&call.env, &call.ctx, vec![exposure], call.settings);
     }
     let pinned: Map<String, Value> = version
         .map(|v| {

@@ -1,6 +1,6 @@
 //! `POST /v1/resolve`: the engine's decision, a signed event token, an exposure event.
 
-use super::token::issue;
+use super::token::{issue, Nonce};
 use super::Call;
 use crate::config::Keys;
 use crate::{cache, outbox};
@@ -56,14 +56,15 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
     let decision = resolve::resolve(m, &req)?;
     // The location only matters for a recorded exposure; reading it crosses into JS.
     let location = body.track.then(|| platform::location(&call.req));
-    let (token, exposure) = issue(&decision.assignment, &body.unit, &keys, location.as_deref())?;
+    let (token, exposure) = issue(
+        &decision.assignment,
+        &body.unit,
+        &keys,
+        location.as_deref(),
+        Nonce::Random,
+    )?;
     if let Some(exposure) = exposure {
-        outbox::push(
-            &call.env,
-            &call.ctx,
-            vec![exposure],
-            call.settings.flush_delay_ms,
-        );
+        outbox::push(&call.env, &call.ctx, vec![exposure], call.settings);
     }
     Ok(respond(
         200,

@@ -1,0 +1,133 @@
+// The event pipeline at scale, in real workerd (wrangler dev) with local Queues and
+// Durable Objects: exact metrics under redelivery and repeated posts, bad values refused
+// before queueing, poisoned messages dead-lettered alone, untracked tokens refused, and
+// shard counts that do not change the answer.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startEdge, waitFor, cli } from "./harness.mjs";
+import { PER_REQUEST, assertExact, chunks, manifest, pool, settled, workload } from "./workload.mjs";
+
+const UNITS = Number(process.env.EVENTS_TEST_UNITS ?? 20_000);
+
+let edge;
+before(async () => {
+  edge = await startEdge({ manifest: manifest(), vars: { EDGEPROMPT_DEV_FAULTS: "consumer=0.2", EDGEPROMPT_DEV_PANIC: "1" } });
+});
+after(async () => {
+  await edge?.stop();
+});
+
+test(`${UNITS} units and their outcomes, every batch posted twice, 20% of messages redelivered: exact`, async () => {
+  const started = Date.now();
+  const { want, posted } = await workload(edge, UNITS, 17);
+  const postedMs = Date.now() - started;
+  const m = await settled(edge, UNITS);
+  console.log(`# ${posted} events (${UNITS} units) posted twice in ${postedMs} ms; metrics exact after ${Date.now() - started} ms`);
+  assert.ok(posted >= 5 * UNITS, `${posted} events`);
+  assertExact(m, want);
+  assert.equal(m.srm.mismatch, false);
+});
+
+test("a value that cannot be aggregated exactly is refused with its index, before anything is queued", async () => {
+  const r = await edge.post("/v1/exposures", { exposures: [{ prompt: "support", unit: "big-1", revision: 1 }] });
+  const token = r.json.results[0].token;
+  const bad = await edge.post("/v1/events", { events: [
+    { token, metric: "latency_ms", value: 12, id: "a" },
+    { token, metric: "latency_ms", value: 1e200, id: "b" },
+    { token, metric: "latency_ms", value: -2e12, id: "c" },
+    { token, metric: "follow_ups", value: 1.5, id: "d" },
+  ] });
+  assert.equal(bad.status, 422, bad.text);
+  assert.deepEqual(bad.json.error.details.errors.map((e) => [e.index, e.code]), [[1, "invalid_value"], [2, "invalid_value"], [3, "invalid_value"]]);
+});
+
+test("a token resolved with track: false cannot report outcomes", async () => {
+  const r = await edge.post("/v1/resolve", { prompt: "summarize", unit: "quiet", variables: { text: "t" }, track: false });
+  assert.equal(r.status, 200, r.text);
+  const e = await edge.post("/v1/events", { events: [{ token: r.json.token, metric: "resolved", value: 1 }] });
+  assert.equal(e.status, 422, e.text);
+  assert.equal(e.json.error.details.errors[0].code, "untracked");
+});
+
+test("a poisoned message is dead-lettered alone with its reason; every other event counts; the CLI lists it", async () => {
+  const poison = await edge.post("/__dev/queue/0", { batch: "poison", events: [{ bogus: true }] });
+  assert.equal(poison.status, 202, poison.text);
+  const tokens = [];
+  for (let i = 0; i < 20; i++) {
+    const r = await edge.post("/v1/resolve", { prompt: "summarize", unit: `after-poison-${i}`, variables: { text: "t" } });
+    tokens.push(r.json.token);
+  }
+  assert.equal((await edge.post("/v1/events", { events: tokens.map((token) => ({ token, metric: "resolved", value: 1 })) })).status, 202);
+  const auth = { authorization: `Bearer ${edge.tokens.viewer}` };
+  const letters = await waitFor("the dead letter", async () => {
+    const r = await edge.fetch("/admin/v1/dead-letters", { headers: auth });
+    assert.equal(r.status, 200, r.text);
+    return r.json.dead_letters.length > 0 ? r.json.dead_letters : false;
+  }, 60_000, 1000);
+  assert.equal(letters.length, 1, JSON.stringify(letters));
+  assert.match(letters[0].reason, /unreadable message/);
+  assert.match(letters[0].body, /bogus/);
+  await waitFor("the 20 good outcomes", async () => {
+    const m = (await edge.fetch("/v1/metrics/summarize")).json;
+    return m.versions[0].metrics.resolved.count === 20;
+  }, 60_000, 1000);
+  const listed = await cli(["events", "dead-letters", "--remote", edge.url, "--token", edge.tokens.viewer]);
+  assert.match(listed, /^1 dead letter\(s\)/);
+  assert.match(listed, /unreadable message/);
+  // Replaying needs a read-write token; the poison is dead-lettered again, once.
+  const denied = await edge.post("/admin/v1/dead-letters/replay", {});
+  assert.equal(denied.status, 401);
+  const replayed = await cli(["events", "dead-letters", "--replay", "--remote", edge.url, "--token", edge.tokens.admin]);
+  assert.match(replayed, /replayed 1 dead letter/);
+  await waitFor("the replayed poison back in the dead letters", async () => {
+    const r = await edge.fetch("/admin/v1/dead-letters", { headers: auth });
+    return r.json.dead_letters.length === 1;
+  }, 60_000, 1000);
+});
+
+test("the status counts the events this isolate queued", async () => {
+  const s = (await edge.fetch("/v1/status")).json;
+  assert.ok(s.events.queued > 0, JSON.stringify(s));
+  assert.equal(s.events.unsent, 0);
+});
+
+test("one shard or eight: the same events give the same metrics, and a correlated unit is one observation", async () => {
+  const one = await startEdge({ manifest: manifest(), vars: { EVENT_SHARDS: "1" } });
+  const eight = await startEdge({ manifest: manifest(), vars: { EVENT_SHARDS: "8" } });
+  try {
+    // One edge at a time: three workerd processes share this machine's cores.
+    const a = await workload(one, 600, 5, "s");
+    const b = await workload(eight, 600, 5, "s");
+    assert.deepEqual(a.want, b.want);
+    const [ma, mb] = await Promise.all([settled(one, 600), settled(eight, 600)]);
+    assertExact(ma, a.want);
+    assertExact(mb, b.want);
+    for (const [va, vb] of ma.versions.map((v, i) => [v, mb.versions[i]])) {
+      for (const name of Object.keys(va.metrics)) {
+        const [x, y] = [va.metrics[name], vb.metrics[name]];
+        assert.deepEqual([x.units, x.count, x.values, x.sum], [y.units, y.count, y.values, y.sum], name);
+        if (x.estimate !== null) assert.ok(Math.abs(x.estimate - y.estimate) <= 1e-9 * Math.abs(y.estimate), name);
+      }
+    }
+    // Continuous values on summarize (one version): 10 units x 100 values (each unit
+    // one decile of the same 1,000 values) vs 1,000 units x 1 value.
+    const values = Array.from({ length: 1000 }, (_, i) => i / 8);
+    const width = async (target, prefix, unitsN) => {
+      const toks = await pool(Array.from({ length: unitsN }, (_, u) => u), 8, async (u) =>
+        (await target.post("/v1/resolve", { prompt: "summarize", unit: `${prefix}-${u}`, variables: { text: "t" } })).json.token);
+      const evs = values.map((value, i) => ({ token: toks[Math.floor(i / (1000 / unitsN))], metric: "latency_ms", value, id: `v${i}` }));
+      for (const c of chunks(evs, PER_REQUEST)) assert.equal((await target.post("/v1/events", { events: c })).status, 202);
+      const m = await waitFor("1,000 latency values", async () => {
+        const r = (await target.fetch("/v1/metrics/summarize")).json;
+        return r.versions[0].metrics.latency_ms.values === 1000 ? r : false;
+      }, 120_000, 2000);
+      const ci = m.versions[0].metrics.latency_ms.ci;
+      return ci[1] - ci[0];
+    };
+    const clustered = await width(one, "cluster", 10);
+    const spread = await width(eight, "spread", 1000);
+    assert.ok(clustered >= 3 * spread, `10 units: ${clustered}, 1,000 units: ${spread}`);
+  } finally {
+    await Promise.all([one.stop(), eight.stop()]);
+  }
+});
