@@ -4,9 +4,9 @@
 //! - binary metrics: the rate of exposed units with a success, Wilson score interval;
 //!   difference by Newcombe's hybrid score interval (method 10), which stays inside
 //!   [-1, 1] and behaves at small counts;
-//! - continuous metrics: the mean of the reported values, normal interval from the sum
-//!   and the sum of squares; difference by Welch's normal approximation;
-//! - count metrics: events per exposed unit, Poisson normal interval.
+//! - count and continuous metrics: the mean of the per-unit observations (each exposed
+//!   unit's total; each reporting unit's mean: see `metrics::report`), normal interval
+//!   from their sum and sum of squares; difference by Welch's normal approximation.
 
 use serde::Serialize;
 
@@ -96,34 +96,6 @@ pub fn diff_means(a: Moments, b: Moments) -> Option<Estimate> {
     }
     let d = a.mean() - b.mean();
     let se = (a.var_of_mean() + b.var_of_mean()).sqrt();
-    Some(Estimate {
-        estimate: d,
-        ci: [d - Z95 * se, d + Z95 * se],
-    })
-}
-
-/// Events per unit with a Poisson normal interval; `None` without units.
-pub fn rate(events: f64, units: u64) -> Option<Estimate> {
-    if units == 0 {
-        return None;
-    }
-    let u = units as f64;
-    let r = events / u;
-    let se = events.max(0.0).sqrt() / u;
-    Some(Estimate {
-        estimate: r,
-        ci: [(r - Z95 * se).max(0.0), r + Z95 * se],
-    })
-}
-
-/// Difference of two Poisson rates (`a` minus `b`), normal interval.
-pub fn diff_rates(a: (f64, u64), b: (f64, u64)) -> Option<Estimate> {
-    if a.1 == 0 || b.1 == 0 {
-        return None;
-    }
-    let (ua, ub) = (a.1 as f64, b.1 as f64);
-    let d = a.0 / ua - b.0 / ub;
-    let se = (a.0.max(0.0) / (ua * ua) + b.0.max(0.0) / (ub * ub)).sqrt();
     Some(Estimate {
         estimate: d,
         ci: [d - Z95 * se, d + Z95 * se],
@@ -320,15 +292,6 @@ mod tests {
             }),
             None
         );
-    }
-
-    #[test]
-    fn count_rates() {
-        let r = rate(50.0, 100).unwrap();
-        assert!(close(r.estimate, 0.5, 1e-12));
-        assert!(close(r.ci[1] - 0.5, Z95 * 50f64.sqrt() / 100.0, 1e-12));
-        let d = diff_rates((60.0, 100), (50.0, 100)).unwrap();
-        assert!(close(d.estimate, 0.1, 1e-12));
     }
 
     #[test]

@@ -125,7 +125,9 @@ pub fn publish(a: PublishArgs) -> Result<(), Failure> {
         .iter()
         .map(|(k, v)| (k.clone(), Value::Array(v.clone())))
         .collect();
-    let mut body = json!({"sources": {"prompts": prompts, "snippets": snippets}});
+    let metrics: Map<String, Value> = srcs.metrics.clone().into_iter().collect();
+    let mut body =
+        json!({"sources": {"prompts": prompts, "snippets": snippets, "metrics": metrics}});
     if let Some(l) = &a.label {
         body["label"] = json!(l);
     }

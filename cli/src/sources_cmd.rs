@@ -52,9 +52,16 @@ pub fn init(a: InitArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Reads `prompts/` and `snippets/` under `dir` as `relative path -> contents`.
+/// Reads `prompts/`, `snippets/` and `metrics.json` under `dir` as
+/// `relative path -> contents`.
 pub fn read_sources(dir: &Path) -> Result<BTreeMap<String, String>, Failure> {
     let mut out = BTreeMap::new();
+    let metrics = dir.join("metrics.json");
+    if metrics.is_file() {
+        let text = std::fs::read_to_string(&metrics)
+            .map_err(|e| Failure::fail(format!("{}: {e}", metrics.display())))?;
+        out.insert("metrics.json".to_string(), text);
+    }
     for top in ["prompts", "snippets"] {
         let root = dir.join(top);
         if !root.exists() {

@@ -33,6 +33,10 @@ pub struct Sources {
     /// Snippet name -> its versions `{"version": n, "template": ...}`, numbered by the
     /// sources (snippet versions are immutable too).
     pub snippets: BTreeMap<String, Vec<Value>>,
+    /// Metric name -> its declaration (`kind`, `higher_is_better`, `description`), from
+    /// `metrics.json`. A publish adds new metrics and updates changed ones; it never
+    /// removes one.
+    pub metrics: BTreeMap<String, Value>,
 }
 
 /// The result of a publish.
@@ -44,6 +48,11 @@ pub struct Published {
     pub added: Vec<(String, u64)>,
     /// `(snippet, version)` for every snippet version added.
     pub added_snippets: Vec<(String, u64)>,
+    /// Metrics declared for the first time.
+    pub added_metrics: Vec<String>,
+    /// Metrics whose kind or direction changed: allowed only while they have no data
+    /// in any current period (the control plane checks; the engine cannot see data).
+    pub redefined_metrics: Vec<String>,
     /// Whether anything changed (and the revision moved).
     pub changed: bool,
     /// One line for the audit log.
@@ -59,6 +68,8 @@ pub fn publish(live: Option<&Value>, sources: &Sources) -> Result<Published, OpE
     let mut added_snippets = Vec::new();
     let mut metadata_changed = false;
     merge_snippets(&mut doc, &sources.snippets, &mut added_snippets)?;
+    let metrics = merge_metrics(&mut doc, &sources.metrics)?;
+    metadata_changed |= metrics.described;
     let prompts = object_mut(
         object_mut(&mut doc, "the manifest")?
             .entry("prompts")
@@ -124,7 +135,11 @@ pub fn publish(live: Option<&Value>, sources: &Sources) -> Result<Published, OpE
             }
         }
     }
-    let changed = !added.is_empty() || !added_snippets.is_empty() || metadata_changed;
+    let changed = !added.is_empty()
+        || !added_snippets.is_empty()
+        || !metrics.added.is_empty()
+        || !metrics.redefined.is_empty()
+        || metadata_changed;
     let summary = if changed {
         let rev = bump(&mut doc)?;
         let mut parts: Vec<String> = added.iter().map(|(p, v)| format!("{p} v{v}")).collect();
@@ -133,8 +148,15 @@ pub fn publish(live: Option<&Value>, sources: &Sources) -> Result<Published, OpE
                 .iter()
                 .map(|(s, v)| format!("snippet {s} v{v}")),
         );
+        parts.extend(metrics.added.iter().map(|m| format!("metric {m}")));
+        parts.extend(
+            metrics
+                .redefined
+                .iter()
+                .map(|m| format!("metric {m} redefined")),
+        );
         if metadata_changed {
-            parts.push("client flags".into());
+            parts.push("metadata".into());
         }
         format!("publish: {} (revision {rev})", parts.join(", "))
     } else {
@@ -144,9 +166,56 @@ pub fn publish(live: Option<&Value>, sources: &Sources) -> Result<Published, OpE
         doc,
         added,
         added_snippets,
+        added_metrics: metrics.added,
+        redefined_metrics: metrics.redefined,
         changed,
         summary,
     })
+}
+
+/// What merging the sources' metrics did.
+struct MetricsMerged {
+    added: Vec<String>,
+    redefined: Vec<String>,
+    /// Only a description changed.
+    described: bool,
+}
+
+fn merge_metrics(
+    doc: &mut Value,
+    sources: &BTreeMap<String, Value>,
+) -> Result<MetricsMerged, OpError> {
+    let mut out = MetricsMerged {
+        added: Vec::new(),
+        redefined: Vec::new(),
+        described: false,
+    };
+    if sources.is_empty() {
+        return Ok(out);
+    }
+    let all = object_mut(
+        object_mut(doc, "the manifest")?
+            .entry("metrics")
+            .or_insert_with(|| Value::Object(Map::new())),
+        "metrics",
+    )?;
+    for (name, decl) in sources {
+        match all.get(name) {
+            None => out.added.push(name.clone()),
+            Some(live) if live == decl => continue,
+            Some(live) => {
+                let defining =
+                    |v: &Value| (v.get("kind").cloned(), v.get("higher_is_better").cloned());
+                if defining(live) == defining(decl) {
+                    out.described = true;
+                } else {
+                    out.redefined.push(name.clone());
+                }
+            }
+        }
+        all.insert(name.clone(), decl.clone());
+    }
+    Ok(out)
 }
 
 fn merge_snippets(

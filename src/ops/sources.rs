@@ -10,6 +10,8 @@
 //!                                  [{"role": "system", "file": "system.mustache"},
 //!                                   {"placeholder": "history"}, ...]
 //! snippets/<name>/<n>.mustache     version n of a snippet
+//! metrics.json                     metric name -> {"kind", "higher_is_better",
+//!                                  "description"?}: what outcomes may report
 //! ```
 //! Templates are plain text files, exactly as they render (no JSON escaping).
 
@@ -55,6 +57,13 @@ pub fn sources_from_files(files: &BTreeMap<String, String>) -> Result<Sources, V
                 _ => problems.push(format!(
                     "{path}: snippet files are named <version>.mustache, e.g. 1.mustache"
                 )),
+            },
+            ["metrics.json"] => match serde_json::from_str::<Value>(text) {
+                Ok(Value::Object(m)) => out.metrics = m.into_iter().collect(),
+                Ok(_) => problems.push(format!(
+                    "{path}: expected an object: metric name -> {{\"kind\": ..., \"higher_is_better\": ...}}"
+                )),
+                Err(e) => problems.push(format!("{path}: not valid JSON: {e}")),
             },
             _ => {}
         }

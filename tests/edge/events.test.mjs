@@ -28,6 +28,28 @@ test(`${UNITS} units and their outcomes, every batch posted twice, 20% of messag
   assert.equal(m.srm.mismatch, false);
 });
 
+test("metrics are declared through a publish; a kind or direction change is refused while the metric has data", async () => {
+  const admin = { authorization: `Bearer ${edge.tokens.admin}`, "content-type": "application/json" };
+  const publish = async (metrics) => {
+    const live = await edge.fetch("/admin/v1/manifest", { headers: admin });
+    assert.equal(live.status, 200, live.text);
+    return edge.fetch("/admin/v1/publish", { method: "POST", headers: admin, body: JSON.stringify({ base_revision: live.json.revision, sources: { prompts: [], metrics } }) });
+  };
+  // follow_ups has data in support/production's current period (the load above).
+  const refused = await publish({ follow_ups: { kind: "continuous", higher_is_better: false } });
+  assert.equal(refused.status, 409, refused.text);
+  assert.equal(refused.json.error.code, "metric_in_use");
+  assert.match(refused.json.error.message, /follow_ups on support\/production/);
+  // A new name is the way; a metric without data may still change.
+  const added = await publish({ csat: { kind: "continuous", higher_is_better: true }, thumbs_up: { kind: "count", higher_is_better: true } });
+  assert.equal(added.status, 200, added.text);
+  assert.match(added.json.summaries.join(" "), /metric csat/);
+  assert.match(added.json.summaries.join(" "), /metric thumbs_up redefined/);
+  const manifest = (await edge.fetch("/admin/v1/manifest", { headers: admin })).json;
+  assert.equal(manifest.metrics.csat.kind, "continuous");
+  assert.equal(manifest.metrics.follow_ups.kind, "count");
+});
+
 test("a value that cannot be aggregated exactly is refused with its index, before anything is queued", async () => {
   const r = await edge.post("/v1/exposures", { exposures: [{ prompt: "support", unit: "big-1", revision: 1 }] });
   const token = r.json.results[0].token;

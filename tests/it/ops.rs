@@ -75,6 +75,77 @@ fn publishing_adds_only_new_content_and_is_idempotent() {
 }
 
 #[test]
+fn metrics_from_sources_are_added_updated_and_never_removed() {
+    let mut src = sources(&["Hi {{name}}"]);
+    src.metrics.insert(
+        "resolved".into(),
+        json!({"kind": "binary", "higher_is_better": true}),
+    );
+    let first = ops::publish(None, &src).unwrap();
+    assert_eq!(first.added_metrics, vec!["resolved".to_string()]);
+    assert!(
+        first.summary.contains("metric resolved"),
+        "{}",
+        first.summary
+    );
+    assert_eq!(
+        compiles(&first.doc)
+            .metric("resolved")
+            .map(|m| m.higher_is_better),
+        Some(true)
+    );
+    // Unchanged: nothing to publish.
+    let same = ops::publish(Some(&first.doc), &src).unwrap();
+    assert!(!same.changed);
+    // A description is metadata; a kind or direction is a redefinition.
+    src.metrics.insert(
+        "resolved".into(),
+        json!({"kind": "binary", "higher_is_better": true, "description": "solved"}),
+    );
+    let described = ops::publish(Some(&first.doc), &src).unwrap();
+    assert!(described.changed && described.redefined_metrics.is_empty());
+    src.metrics.insert(
+        "resolved".into(),
+        json!({"kind": "count", "higher_is_better": true}),
+    );
+    let redefined = ops::publish(Some(&first.doc), &src).unwrap();
+    assert_eq!(redefined.redefined_metrics, vec!["resolved".to_string()]);
+    assert!(redefined.summary.contains("metric resolved redefined"));
+    // Sources without a metric leave the live declaration in place.
+    let without = ops::publish(Some(&first.doc), &sources(&["Hi {{name}}"])).unwrap();
+    assert!(!without.changed);
+    assert!(compiles(&without.doc).metric("resolved").is_some());
+}
+
+#[test]
+fn metrics_json_is_read_with_its_path_in_every_problem() {
+    let mut files = std::collections::BTreeMap::new();
+    files.insert("prompts/greet/prompt.json".to_string(), "{}".to_string());
+    files.insert(
+        "prompts/greet/prompt.mustache".to_string(),
+        "Hi".to_string(),
+    );
+    files.insert(
+        "metrics.json".to_string(),
+        r#"{"thumbs_up": {"kind": "binary", "higher_is_better": true}}"#.to_string(),
+    );
+    let src = ops::sources::sources_from_files(&files).unwrap();
+    assert_eq!(src.metrics["thumbs_up"]["kind"], "binary");
+    files.insert("metrics.json".to_string(), "[1]".to_string());
+    let problems = ops::sources::sources_from_files(&files).unwrap_err();
+    assert!(
+        problems[0].starts_with("metrics.json: expected an object"),
+        "{problems:?}"
+    );
+    files.insert("metrics.json".to_string(), "{".to_string());
+    let problems = ops::sources::sources_from_files(&files).unwrap_err();
+    assert!(
+        problems[0].starts_with("metrics.json: not valid JSON"),
+        "{problems:?}"
+    );
+}
+
+#[test]
 fn snippet_versions_are_immutable() {
     let mut src = sources(&["Hi {{name}}"]);
     src.snippets.insert(

@@ -94,6 +94,70 @@ impl DurableObject for Control {
 }
 
 impl Control {
+    /// A metric's kind or direction may change only while no current period of any
+    /// label has data for it (a new name is the way to change a definition with data):
+    /// the edge's aggregates tell, through the `PERIODS`/`AGGREGATES` bindings.
+    async fn refuse_if_metrics_have_data(
+        &self,
+        live: &Value,
+        metrics: &[String],
+    ) -> std::result::Result<(), ApiError> {
+        let compiled = manifest::compile_value(live.clone()).map_err(|e| {
+            ApiError::new(
+                500,
+                "invalid_live_manifest",
+                format!("the live manifest: {e}"),
+            )
+        })?;
+        let mut in_use = Vec::new();
+        for prompt in compiled.prompt_names() {
+            let Some(p) = compiled.prompt(prompt) else {
+                continue;
+            };
+            for (label, route) in &p.labels {
+                let summary = edgeprompt_shell::aggregates::summary(
+                    &self.env,
+                    prompt,
+                    label,
+                    Some(&route.period),
+                )
+                .await
+                .map_err(|e| {
+                    ApiError::new(
+                        503,
+                        "aggregates_unavailable",
+                        format!("cannot tell whether the metrics have data: {e}"),
+                    )
+                })?;
+                for m in metrics {
+                    let values: u64 = summary
+                        .versions()
+                        .map(|v| summary.get(v, m).values + summary.get(v, m).forced)
+                        .sum();
+                    if values > 0 {
+                        in_use.push(json!({"metric": m, "prompt": prompt, "label": label, "values": values}));
+                    }
+                }
+            }
+        }
+        if in_use.is_empty() {
+            return Ok(());
+        }
+        Err(ApiError::new(
+            409,
+            "metric_in_use",
+            format!(
+                "a metric's kind or direction cannot change while it has data in a current period ({}): declare it under a new name",
+                in_use
+                    .iter()
+                    .map(|u| format!("{} on {}/{}", u["metric"].as_str().unwrap_or(""), u["prompt"].as_str().unwrap_or(""), u["label"].as_str().unwrap_or("")))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+        .details(json!({"in_use": in_use})))
+    }
+
     fn sql(&self) -> SqlStorage {
         self.state.storage().sql()
     }
@@ -192,6 +256,10 @@ impl Control {
             "publish" => {
                 let sources = parse_sources(body.get("sources").unwrap_or(&Value::Null))?;
                 let p = ops::publish(Some(&live), &sources).map_err(op_error)?;
+                if !p.redefined_metrics.is_empty() {
+                    self.refuse_if_metrics_have_data(&live, &p.redefined_metrics)
+                        .await?;
+                }
                 let mut doc = p.doc;
                 if p.changed {
                     changes.push((p.summary, doc.clone(), "publish"));
@@ -397,6 +465,12 @@ fn parse_sources(v: &Value) -> std::result::Result<Sources, ApiError> {
             })?;
             out.snippets.insert(name.clone(), list.clone());
         }
+    }
+    if let Some(metrics) = v.get("metrics") {
+        let m = metrics.as_object().ok_or_else(|| {
+            bad("\"sources.metrics\" must be an object: metric name -> declaration".into())
+        })?;
+        out.metrics = m.clone().into_iter().collect();
     }
     Ok(out)
 }
