@@ -211,7 +211,7 @@ pub async fn shard_summary(
     key: &ShardKey,
     hours: bool,
 ) -> Result<ShardSummary, CallError> {
-    let path = if hours { "summary?hours=1" } else { "summary" };
+    let path = if hours { "summary-hours" } else { "summary" };
     call(env, AGGREGATES, &key.name(), path, None::<&()>).await
 }
 

@@ -115,13 +115,9 @@ impl DurableObject for Aggregator {
                 Ok(body) => self.apply(body).await,
                 Err(e) => Err(ApiError::new(400, "malformed_batch", format!("apply: {e}"))),
             },
-            "/summary" => {
-                let hours = req
-                    .url()
-                    .map(|u| u.query() == Some("hours=1"))
-                    .unwrap_or(false);
-                self.summary(hours)
-            }
+            // Paths only (no query string): parsing a URL would link the url crate.
+            "/summary" => self.summary(false),
+            "/summary-hours" => self.summary(true),
             _ => Err(ApiError::not_found(&path)),
         };
         Ok(answer.unwrap_or_else(ApiError::into_response))
