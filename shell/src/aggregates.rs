@@ -263,6 +263,29 @@ pub async fn summary(
     label: &str,
     period: Option<&str>,
 ) -> Result<Summary, CallError> {
+    let (total, _) = merged(env, prompt, label, period, false).await?;
+    Ok(total)
+}
+
+/// The merged summary and, when `hours`, per hour, version and metric the merged
+/// hourly aggregates (what was added in that hour: new units, successes, values...).
+pub async fn summary_by_hour(
+    env: &Env,
+    prompt: &str,
+    label: &str,
+    period: Option<&str>,
+    hours: bool,
+) -> Result<(Summary, Vec<(Bucket, Sums)>), CallError> {
+    merged(env, prompt, label, period, hours).await
+}
+
+async fn merged(
+    env: &Env,
+    prompt: &str,
+    label: &str,
+    period: Option<&str>,
+    hours: bool,
+) -> Result<(Summary, Vec<(Bucket, Sums)>), CallError> {
     let mut keys = Vec::new();
     for p in periods(env, prompt, label).await? {
         if period.is_some_and(|want| want != p.period) {
@@ -278,12 +301,17 @@ pub async fn summary(
             });
         }
     }
-    let calls = keys.iter().map(|k| shard_summary(env, k, false));
+    let calls = keys.iter().map(|k| shard_summary(env, k, hours));
     let mut total = Summary::default();
+    let mut by_hour: std::collections::BTreeMap<Bucket, Sums> = std::collections::BTreeMap::new();
     for s in join_all(calls).await {
-        total.merge(&s?.summary);
+        let s = s?;
+        total.merge(&s.summary);
+        for (b, x) in s.hours {
+            by_hour.entry(b).or_default().add(&x);
+        }
     }
-    Ok(total)
+    Ok((total, by_hour.into_iter().collect()))
 }
 
 /// A queue message the consumer could not apply.

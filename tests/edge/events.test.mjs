@@ -26,6 +26,38 @@ test(`${UNITS} units and their outcomes, every batch posted twice, 20% of messag
   assert.ok(posted >= 5 * UNITS, `${posted} events`);
   assertExact(m, want);
   assert.equal(m.srm.mismatch, false);
+  // The hourly series adds up to the totals.
+  const hourly = (await edge.fetch("/v1/metrics/support?label=production&series=hour")).json;
+  assert.ok(hourly.series.length > 0);
+  for (const v of m.versions) {
+    const rows = hourly.series.filter((r) => r.version === v.version);
+    const add = (metric, key) => rows.filter((r) => r.metric === metric).reduce((s, r) => s + r.sums[key], 0);
+    assert.equal(add("", "units"), v.exposed_units);
+    assert.equal(add("follow_ups", "sum"), v.metrics.follow_ups.count);
+    assert.equal(add("latency_ms", "values"), v.metrics.latency_ms.values);
+  }
+});
+
+test("an npm client's exposure sent again names the same exposure: its outcomes count once", async () => {
+  const totals = async () => {
+    const m = (await edge.fetch("/v1/metrics/support?label=production")).json;
+    return { values: m.versions.reduce((s, v) => s + v.metrics.latency_ms.values, 0), sum: m.versions.reduce((s, v) => s + v.metrics.latency_ms.sum, 0) };
+  };
+  const base = await totals();
+  const item = { prompt: "support", unit: "resend-1", attributes: { app_version: "2.5.0" }, revision: 1 };
+  const first = (await edge.post("/v1/exposures", { exposures: [item] })).json.results[0];
+  const again = (await edge.post("/v1/exposures", { exposures: [item] })).json.results[0];
+  assert.notEqual(first.token, again.token);
+  const probe = (await edge.post("/v1/exposures", { exposures: [{ ...item, unit: "resend-probe" }] })).json.results[0];
+  // No client id: the outcome's id is the exposure's with the metric, the same for both.
+  for (const token of [first.token, again.token]) {
+    assert.equal((await edge.post("/v1/events", { events: [{ token, metric: "latency_ms", value: 512 }] })).status, 202);
+  }
+  assert.equal((await edge.post("/v1/events", { events: [{ token: probe.token, metric: "latency_ms", value: 1 }] })).status, 202);
+  await waitFor("two new values", async () => (await totals()).values >= base.values + 2, 60_000, 1000);
+  // Past the 5 s cache and any redelivery: still one value of 512.
+  await new Promise((r) => setTimeout(r, 12_000));
+  assert.deepEqual(await totals(), { values: base.values + 2, sum: base.sum + 513 });
 });
 
 test("metrics are declared through a publish; a kind or direction change is refused while the metric has data", async () => {

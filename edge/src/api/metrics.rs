@@ -1,6 +1,8 @@
-//! `GET /v1/metrics/{prompt}?label=&period=current|all`: the comparison of a label's
-//! versions, from the aggregator objects' summaries merged over shards (the work grows
-//! with shards and periods, not units), cached in the isolate for a few seconds.
+//! `GET /v1/metrics/{prompt}?label=&period=current|all&series=hour`: the comparison of
+//! a label's versions, from the aggregator objects' summaries merged over shards (the
+//! work grows with shards, periods and hours, not units), cached in the isolate for a
+//! few seconds; with `series=hour`, also the hourly aggregates (for charts and
+//! sequential tests).
 
 use super::Call;
 use crate::cache;
@@ -23,9 +25,11 @@ thread_local! {
 pub async fn get(call: Call, prompt_name: &str) -> Result<Response, ApiError> {
     let mut label = edgeprompt::resolve::DEFAULT_LABEL.to_string();
     let mut all = false;
+    let mut hourly = false;
     for (k, v) in query_pairs(&call.req) {
         match k.as_ref() {
             "label" => label = v,
+            "series" if v == "hour" => hourly = true,
             "period" if v == "all" => all = true,
             "period" if v == "current" => all = false,
             other => {
@@ -33,7 +37,7 @@ pub async fn get(call: Call, prompt_name: &str) -> Result<Response, ApiError> {
                     400,
                     "invalid_request",
                     format!(
-                        "unknown query parameter \"{other}\" (expected label, period=current|all)"
+                        "unknown query parameter \"{other}\" (expected label, period=current|all, series=hour)"
                     ),
                 ))
             }
@@ -56,7 +60,7 @@ pub async fn get(call: Call, prompt_name: &str) -> Result<Response, ApiError> {
         )
     })?;
     let period = (!all).then(|| route.period.to_string());
-    let key = serde_json::json!([prompt_name, label, period, m.revision()]).to_string();
+    let key = serde_json::json!([prompt_name, label, period, hourly, m.revision()]).to_string();
     let now = edgeprompt_shell::platform::now_ms();
     let hit = CACHED.with(|c| {
         c.borrow()
@@ -67,16 +71,24 @@ pub async fn get(call: Call, prompt_name: &str) -> Result<Response, ApiError> {
     if let Some(v) = hit {
         return Ok(respond(200, &v));
     }
-    let summary = aggregates::summary(&call.env, prompt_name, &label, period.as_deref())
-        .await
-        .map_err(|e| {
-            ApiError::new(
-                503,
-                "aggregates_unavailable",
-                format!("reading metrics: {e}"),
-            )
-        })?;
-    let body = report(m, prompt_name, &label, route, period.as_deref(), &summary);
+    let (summary, hours) =
+        aggregates::summary_by_hour(&call.env, prompt_name, &label, period.as_deref(), hourly)
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    503,
+                    "aggregates_unavailable",
+                    format!("reading metrics: {e}"),
+                )
+            })?;
+    let mut body = report(m, prompt_name, &label, route, period.as_deref(), &summary);
+    if hourly {
+        let series: Vec<Value> = hours
+            .iter()
+            .map(|(b, s)| serde_json::json!({"hour": b.hour, "version": b.version, "metric": b.metric, "sums": s}))
+            .collect();
+        body["series"] = Value::Array(series);
+    }
     CACHED.with(|c| {
         let mut c = c.borrow_mut();
         c.retain(|_, (at, _)| now.saturating_sub(*at) < CACHE_MS);
