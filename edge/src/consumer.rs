@@ -1,8 +1,8 @@
-//! The queue consumers: each message's events go, per period and shard, to their
-//! aggregator object. Messages are settled one by one: one that was applied is
-//! acknowledged, one whose aggregator failed is retried alone, and one that can never
-//! be applied (unreadable, or refused for its content) is recorded as a dead letter
-//! with the reason, so no event is lost to another's fault.
+//! The queue consumers: a queue batch's events go, per period and shard, to their
+//! aggregator object in one call per object. Messages are settled one by one: one that
+//! was applied is acknowledged, one whose aggregator failed is retried alone, and one
+//! that can never be applied (unreadable, or refused for its content) is recorded as a
+//! dead letter with the reason, so no event is lost to another's fault.
 //!
 //! The handler is exported by hand rather than with `#[event(queue)]`: the macro's
 //! `MessageBatch` does not expose a message's delivery count, which deciding "last
@@ -10,7 +10,9 @@
 
 use crate::config::Settings;
 use edgeprompt::events::Event;
-use edgeprompt_shell::aggregates::{self, ApplyRequest, CallError, DeadLetter, Message, ShardKey};
+use edgeprompt_shell::aggregates::{
+    self, ApplyRequest, CallError, DeadLetter, Message, Part, ShardKey,
+};
 use futures_util::future::join_all;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -49,11 +51,23 @@ async fn consume(batch: &BatchSys, env: &Env) {
         return;
     };
     let messages: Vec<MessageSys> = messages.iter().map(JsCast::unchecked_into).collect();
-    let dlq = queue == DLQ_NAME;
+    let texts: Vec<String> = messages.iter().map(body_text).collect();
+    let decisions: Vec<Settle> = if queue == DLQ_NAME {
+        messages
+            .iter()
+            .map(|_| Settle::Dead(format!(
+                "the consumer of the events queue failed on each of its deliveries without recording a reason (it crashed or timed out); moved to {DLQ_NAME}"
+            )))
+            .collect()
+    } else {
+        decide(env, &settings, &messages, &texts).await
+    };
     join_all(
         messages
             .iter()
-            .map(|m| settle_one(m, env, &settings, &queue, dlq)),
+            .zip(texts)
+            .zip(decisions)
+            .map(|((m, text), d)| act(m, env, &queue, text, d)),
     )
     .await;
 }
@@ -74,18 +88,73 @@ fn body_text(m: &MessageSys) -> String {
         .unwrap_or_default()
 }
 
-async fn settle_one(m: &MessageSys, env: &Env, settings: &Settings, queue: &str, dlq: bool) {
-    let attempts = attempts(m);
-    let last = attempts > settings.max_retries;
-    let text = body_text(m);
-    let decision = if dlq {
-        Settle::Dead(format!(
-            "the consumer of the events queue failed on each of its deliveries without recording a reason (it crashed or timed out); moved to {DLQ_NAME}"
-        ))
-    } else {
-        match serde_json::from_str::<Message>(&text) {
-            Err(e) => Settle::Dead(format!("unreadable message: {e}")),
-            Ok(msg) => match apply_message(env, settings, &msg).await {
+/// What to do with each message: the whole queue batch is applied with one call per
+/// shard (so the aggregates' rows are written once per call, not per message); a call
+/// that fails is repeated message by message, so one bad message fails only itself.
+async fn decide(
+    env: &Env,
+    settings: &Settings,
+    messages: &[MessageSys],
+    texts: &[String],
+) -> Vec<Settle> {
+    let mut outcome: Vec<Result<(), CallError>> = vec![Ok(()); messages.len()];
+    let mut groups: BTreeMap<ShardKey, Vec<(usize, Part)>> = BTreeMap::new();
+    for (i, text) in texts.iter().enumerate() {
+        let msg = match serde_json::from_str::<Message>(text) {
+            Ok(m) => m,
+            Err(e) => {
+                outcome[i] = Err(CallError {
+                    status: 400,
+                    message: format!("unreadable message: {e}"),
+                });
+                continue;
+            }
+        };
+        match parts_of(env, settings, msg).await {
+            Ok(parts) => {
+                for (key, part) in parts {
+                    groups.entry(key).or_default().push((i, part));
+                }
+            }
+            Err(e) => outcome[i] = Err(e),
+        }
+    }
+    let retention_hours = settings.retention_hours();
+    let results = join_all(groups.into_iter().map(|(key, parts)| async move {
+        let whole = ApplyRequest {
+            key: key.clone(),
+            retention_hours,
+            parts: parts.iter().map(|(_, p)| p.clone()).collect(),
+        };
+        match aggregates::apply(env, &whole).await {
+            Ok(_) => parts.iter().map(|(i, _)| (*i, Ok(()))).collect::<Vec<_>>(),
+            Err(_) if parts.len() > 1 => {
+                let single = parts.iter().map(|(i, p)| {
+                    let req = ApplyRequest {
+                        key: key.clone(),
+                        retention_hours,
+                        parts: vec![p.clone()],
+                    };
+                    async move { (*i, aggregates::apply(env, &req).await.map(|_| ())) }
+                });
+                join_all(single).await
+            }
+            Err(e) => parts.iter().map(|(i, _)| (*i, Err(e.clone()))).collect(),
+        }
+    }))
+    .await;
+    for (i, r) in results.into_iter().flatten() {
+        if let (Err(e), Some(slot @ Ok(()))) = (r, outcome.get_mut(i)) {
+            *slot = Err(e);
+        }
+    }
+    outcome
+        .into_iter()
+        .zip(messages)
+        .map(|(r, m)| {
+            let attempts = attempts(m);
+            let last = attempts > settings.max_retries;
+            match r {
                 Ok(())
                     if !last
                         && settings.faults.consumer > 0.0
@@ -102,10 +171,12 @@ async fn settle_one(m: &MessageSys, env: &Env, settings: &Settings, queue: &str,
                     );
                     Settle::Retry { delay_s: None }
                 }
-            },
-        }
-    };
-    let id = m.id().map(String::from).unwrap_or_default();
+            }
+        })
+        .collect()
+}
+
+async fn act(m: &MessageSys, env: &Env, queue: &str, text: String, decision: Settle) {
     match decision {
         Settle::Ack => {
             let _ = m.ack();
@@ -123,10 +194,10 @@ async fn settle_one(m: &MessageSys, env: &Env, settings: &Settings, queue: &str,
         }
         Settle::Dead(reason) => {
             let letter = DeadLetter {
-                id,
+                id: m.id().map(String::from).unwrap_or_default(),
                 at_ms: 0,
                 queue: queue.to_string(),
-                attempts,
+                attempts: attempts(m),
                 reason,
                 body: text,
             };
@@ -144,22 +215,24 @@ async fn settle_one(m: &MessageSys, env: &Env, settings: &Settings, queue: &str,
     }
 }
 
-/// Applies one message: its events grouped by period and shard, each group to its
-/// aggregator (all at once). Any failure fails the message; groups already applied
-/// skip it on redelivery by the batch id.
-pub async fn apply_message(env: &Env, settings: &Settings, msg: &Message) -> Result<(), CallError> {
+/// A message's events grouped by period and shard, each group a part for its object.
+async fn parts_of(
+    env: &Env,
+    settings: &Settings,
+    msg: Message,
+) -> Result<Vec<(ShardKey, Part)>, CallError> {
     let mut by_period: BTreeMap<(String, String, String), Vec<Event>> = BTreeMap::new();
-    for e in &msg.events {
-        let (p, l, per) = match e {
+    for e in msg.events {
+        let (p, l, per) = match &e {
             Event::Exposure(x) => (&x.prompt, &x.label, &x.period),
             Event::Outcome(o) => (&o.prompt, &o.label, &o.period),
         };
         by_period
             .entry((p.clone(), l.clone(), per.clone()))
             .or_default()
-            .push(e.clone());
+            .push(e);
     }
-    let mut requests = Vec::new();
+    let mut out = Vec::new();
     for ((prompt, label, period), events) in by_period {
         let shards = period_shards(env, settings, &prompt, &label, &period, &events).await?;
         let mut by_shard: BTreeMap<u32, Vec<Event>> = BTreeMap::new();
@@ -174,25 +247,22 @@ pub async fn apply_message(env: &Env, settings: &Settings, msg: &Message) -> Res
                 .push(e);
         }
         for (shard, events) in by_shard {
-            requests.push(ApplyRequest {
-                key: ShardKey {
+            out.push((
+                ShardKey {
                     prompt: prompt.clone(),
                     label: label.clone(),
                     period: period.clone(),
                     shard,
                     shards,
                 },
-                batch: msg.batch.clone(),
-                retention_hours: settings.retention_hours(),
-                events,
-            });
+                Part {
+                    batch: msg.batch.clone(),
+                    events,
+                },
+            ));
         }
     }
-    let results = join_all(requests.iter().map(|r| aggregates::apply(env, r))).await;
-    for r in results {
-        r?;
-    }
-    Ok(())
+    Ok(out)
 }
 
 async fn period_shards(

@@ -68,19 +68,27 @@ pub struct Message {
 pub struct ApplyRequest {
     /// The object's identity (checked against every event).
     pub key: ShardKey,
-    /// The message's batch id.
-    pub batch: String,
     /// How long outcome ids and batch ids are kept (hours).
     pub retention_hours: u32,
-    /// The events of this shard.
+    /// This shard's part of each message: the consumer sends the parts of a whole
+    /// queue batch at once, so that the aggregates' rows are written once per call.
+    pub parts: Vec<Part>,
+}
+
+/// One message's events for one shard.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Part {
+    /// The message's batch id (applied once per shard).
+    pub batch: String,
+    /// The events.
     pub events: Vec<Event>,
 }
 
 /// What an aggregator answers to `apply`.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Applied {
-    /// False when the batch had already been applied (nothing changed).
-    pub fresh: bool,
+    /// Parts applied now (the others had been applied before).
+    pub fresh: u32,
     /// Events that changed an aggregate.
     pub counted: u64,
     /// Outcomes already applied for their unit.

@@ -18,7 +18,7 @@ pub mod periods;
 use edgeprompt::events::Event;
 use edgeprompt::metrics::unit::{Batch, UnitState};
 use edgeprompt::metrics::{Bucket, Summary, Sums};
-use edgeprompt_shell::aggregates::{Applied, ApplyRequest, ShardKey, ShardSummary};
+use edgeprompt_shell::aggregates::{Applied, ApplyRequest, Part, ShardKey, ShardSummary};
 use edgeprompt_shell::http::{respond, ApiError};
 use edgeprompt_shell::platform::now_ms;
 use serde::Deserialize;
@@ -76,6 +76,11 @@ struct BucketRow {
 #[derive(Deserialize)]
 struct Count {
     n: i64,
+}
+
+#[derive(Deserialize)]
+struct Id {
+    id: String,
 }
 
 #[derive(Deserialize)]
@@ -154,7 +159,9 @@ impl Aggregator {
     }
 
     async fn apply(&self, req: ApplyRequest) -> std::result::Result<Response, ApiError> {
-        check_events(&req.key, &req.events)?;
+        for part in &req.parts {
+            check_events(&req.key, &part.events)?;
+        }
         let sql = self.sql();
         if self.compacted()? {
             return Err(ApiError::new(
@@ -163,18 +170,38 @@ impl Aggregator {
                 "this period's unit states were dropped after the retention; its tokens have expired",
             ));
         }
-        let seen: Vec<Count> = sql
-            .exec(
-                "SELECT COUNT(*) AS n FROM batches WHERE id = ?",
-                vec![V::String(req.batch.clone())],
-            )
-            .and_then(|c| c.to_array())
-            .map_err(storage_error)?;
-        if seen.first().is_some_and(|r| r.n > 0) {
+        let mut seen: Vec<String> = Vec::new();
+        for chunk in req.parts.chunks(LOOKUP_CHUNK) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let rows: Vec<Id> = sql
+                .exec(
+                    &format!("SELECT id FROM batches WHERE id IN ({marks})"),
+                    chunk
+                        .iter()
+                        .map(|p| V::String(p.batch.clone()))
+                        .collect::<Vec<_>>(),
+                )
+                .and_then(|c| c.to_array())
+                .map_err(storage_error)?;
+            seen.extend(rows.into_iter().map(|r| r.id));
+        }
+        // A batch id repeated within the call (a message delivered twice in one batch)
+        // counts once too.
+        let mut fresh: Vec<&Part> = Vec::new();
+        for p in &req.parts {
+            if !seen.contains(&p.batch) && !fresh.iter().any(|f| f.batch == p.batch) {
+                fresh.push(p);
+            }
+        }
+        if fresh.is_empty() {
             return Ok(respond(200, &Applied::default()));
         }
+        let events: Vec<Event> = fresh
+            .iter()
+            .flat_map(|p| p.events.iter().cloned())
+            .collect();
         let mut batch = Batch::new(req.retention_hours);
-        let needed = Batch::units_needed(&req.events);
+        let needed = Batch::units_needed(&events);
         for chunk in needed.chunks(LOOKUP_CHUNK) {
             let marks = vec!["?"; chunk.len()].join(",");
             let mut units: Vec<&str> = chunk.iter().map(|(u, _)| u.as_str()).collect();
@@ -196,7 +223,7 @@ impl Aggregator {
                 batch.load(&row.unit, row.version, state);
             }
         }
-        for e in &req.events {
+        for e in &events {
             batch.apply(e);
         }
         let now = now_ms();
@@ -237,10 +264,12 @@ impl Aggregator {
                 ],
             ));
         }
-        statements.push((
-            "INSERT INTO batches (id, at) VALUES (?, ?)",
-            vec![V::String(req.batch.clone()), int(now)],
-        ));
+        for p in &fresh {
+            statements.push((
+                "INSERT INTO batches (id, at) VALUES (?, ?)",
+                vec![V::String(p.batch.clone()), int(now)],
+            ));
+        }
         // All of the batch or none of it: the batch id commits with its aggregates.
         let written = std::rc::Rc::new(Cell::new(0u64));
         let counter = written.clone();
@@ -260,8 +289,8 @@ impl Aggregator {
         {
             let mut s = self.stats.borrow_mut();
             s.rows_written += written.get();
-            s.events += req.events.len() as u64;
-            s.batches += 1;
+            s.events += events.len() as u64;
+            s.batches += fresh.len() as u64;
         }
         self.retention_ms
             .set(u64::from(req.retention_hours).saturating_mul(3_600_000));
@@ -269,7 +298,7 @@ impl Aggregator {
         Ok(respond(
             200,
             &Applied {
-                fresh: true,
+                fresh: fresh.len() as u32,
                 counted: applied.counted,
                 duplicates: applied.duplicates,
                 rows_written: written.get(),
