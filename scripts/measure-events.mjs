@@ -5,6 +5,7 @@
 // Prints figures for docs/scale.md and BENCHMARKS.md.
 //
 //   scripts/build-worker.sh edge && scripts/build-worker.sh control && node scripts/measure-events.mjs [units, default 5000]
+//   MIX=0 node scripts/measure-events.mjs 100000   (exposures only: /v1/metrics over 10^5 units)
 import { startEdge, waitFor } from "../tests/edge/harness.mjs";
 import { PER_REQUEST, chunks, manifest, pool, settled, workload } from "../tests/edge/workload.mjs";
 
@@ -29,6 +30,15 @@ try {
   await waitFor("exposures applied", async () => (await storage()).events >= UNITS, 300_000, 1000);
   const afterExposures = await storage();
   const exposeMs = Date.now() - exposeStart;
+  console.log(`S = ${afterExposures.shards} shards, Q = 4 queues`);
+  console.log(`exposures only: ${afterExposures.events} events, ${afterExposures.rows} rows written in ${afterExposures.batches} batches: ${(afterExposures.rows / afterExposures.events).toFixed(3)} rows per exposure; folded in ${exposeMs} ms (${(afterExposures.events / exposeMs * 1000).toFixed(0)} events/s end to end)`);
+  if (process.env.MIX !== "0") await mix(afterExposures, exposeMs);
+  await timeMetrics((await storage()));
+} finally {
+  await edge.stop();
+}
+
+async function mix(afterExposures) {
   // Phase 2: a realistic mix on other units (exposures, then about 5 outcomes per unit).
   const mixStart = Date.now();
   const { posted } = await workload(edge, UNITS, 3, "m", { twice: false });
@@ -39,10 +49,11 @@ try {
   const mixRows = total.rows - afterExposures.rows;
   const rowsExposure = afterExposures.rows / afterExposures.events;
   const rowsOutcome = (mixRows - UNITS * rowsExposure) / outcomes;
-  console.log(`S = ${total.shards} shards, Q = 4 queues, ${UNITS} units per phase`);
-  console.log(`exposures only: ${afterExposures.events} events, ${afterExposures.rows} rows written in ${afterExposures.batches} batches: ${rowsExposure.toFixed(3)} rows per exposure; folded in ${exposeMs} ms (${(afterExposures.events / exposeMs * 1000).toFixed(0)} events/s end to end)`);
   console.log(`mix: ${posted} events (${UNITS} exposures, ${outcomes} outcomes), ${mixRows} rows: ${(mixRows / posted).toFixed(3)} rows per event on average, ${rowsOutcome.toFixed(3)} per outcome; folded in ${mixMs} ms (${(posted / mixMs * 1000).toFixed(0)} events/s end to end)`);
   console.log(`storage: ${total.bytes} bytes in ${total.shards} objects for ${total.units} units: ${(total.bytes / total.units).toFixed(0)} bytes per unit (SQLite pages, dedup state included)`);
+}
+
+async function timeMetrics(total) {
   // /v1/metrics: the first call after the 5 s cache merges every shard.
   const times = [];
   for (let i = 0; i < 5; i++) {
@@ -54,6 +65,4 @@ try {
   }
   times.sort((a, b) => a - b);
   console.log(`/v1/metrics (uncached, ${total.units} units, ${total.shards} shards): median ${times[2].toFixed(1)} ms of 5`);
-} finally {
-  await edge.stop();
 }

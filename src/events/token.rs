@@ -90,26 +90,33 @@ impl TokenClaims {
         }
     }
 
-    /// The exposure's id: 32 hex digits of SHA-256 over the decision's identity, the
-    /// unit's hash and the nonce (not the issue time, so that a token issued again for
-    /// the same client decision names the same exposure).
+    /// The exposure's id: the nonce, which the signature binds to the decision. A
+    /// server resolve's nonce is random (each resolve its own exposure); a client
+    /// decision's is derived from the decision ([`client_nonce`]), so a token issued
+    /// again for it names the same exposure. Costs no hashing on the resolve path.
     pub fn exposure_id(&self) -> String {
-        let mut bytes = Vec::with_capacity(128);
-        for part in [
-            self.prompt.as_str(),
-            self.label.as_str(),
-            self.period.as_str(),
-            &self.version.to_string(),
-            self.unit_hash.as_str(),
-            self.nonce.as_str(),
-        ] {
-            bytes.extend_from_slice(part.as_bytes());
-            bytes.push(0xFF);
-        }
-        let mut id = crate::value::canonical::sha256_hex(&bytes);
-        id.truncate(32);
-        id
+        self.nonce.clone()
     }
+}
+
+/// The nonce of a decision an npm client made: 32 hex digits of SHA-256 over the
+/// prompt, label, version, the unit's keyed hash and the manifest revision, so that the
+/// same decision reported again gets the same exposure id.
+pub fn client_nonce(a: &Assignment<'_>, unit_hash: &str) -> String {
+    let mut bytes = Vec::with_capacity(128);
+    for part in [
+        a.prompt,
+        a.label,
+        &a.version.to_string(),
+        unit_hash,
+        &a.revision.to_string(),
+    ] {
+        bytes.extend_from_slice(part.as_bytes());
+        bytes.push(0xFF);
+    }
+    let mut id = crate::value::canonical::sha256_hex(&bytes);
+    id.truncate(32);
+    id
 }
 
 /// Why a token was refused.
@@ -286,15 +293,29 @@ mod tests {
         let a = claims();
         let mut b = claims();
         b.nonce = "0100".into();
-        assert_eq!(a.exposure_id().len(), 32);
+        assert_eq!(a.exposure_id(), "00ff");
         assert_ne!(a.exposure_id(), b.exposure_id());
         // Issued again later for the same decision (an npm client's resend): same id.
         let mut again = claims();
         again.issued_ms += 60_000;
         assert_eq!(a.exposure_id(), again.exposure_id());
-        let mut other_unit = claims();
-        other_unit.unit_hash = "cd".repeat(16);
-        assert_ne!(a.exposure_id(), other_unit.exposure_id());
+        let decision = |version, revision| crate::assign::Assignment {
+            prompt: "support",
+            label: "production",
+            version,
+            rule: "default",
+            bucket: 1,
+            forced: false,
+            period: "p",
+            revision,
+        };
+        let n = client_nonce(&decision(2, 7), "ab");
+        assert_eq!(n.len(), 32);
+        assert_eq!(n, client_nonce(&decision(2, 7), "ab"));
+        assert_ne!(n, client_nonce(&decision(2, 7), "cd"));
+        assert_ne!(n, client_nonce(&decision(1, 7), "ab"));
+        assert_ne!(n, client_nonce(&decision(2, 8), "ab"));
+
         assert_eq!(unit_hash(&key(KEY), "user-1").len(), 32);
         assert_ne!(
             unit_hash(&key(KEY), "user-1"),

@@ -4,7 +4,6 @@ use crate::config::Keys;
 use edgeprompt::assign::Assignment;
 use edgeprompt::events::token::{self, TokenClaims};
 use edgeprompt::events::{Event, Exposure};
-use edgeprompt::value::canonical::sha256_hex;
 use edgeprompt_shell::http::ApiError;
 use edgeprompt_shell::platform::{nonce, now_ms};
 
@@ -32,11 +31,7 @@ pub fn issue(
     let now = now_ms();
     let n = match nonce_from {
         Nonce::Random => nonce(),
-        Nonce::Client => {
-            let mut id = sha256_hex(format!("client:{unit_hash}:{}", d.revision).as_bytes());
-            id.truncate(32);
-            id
-        }
+        Nonce::Client => token::client_nonce(d, &unit_hash),
     };
     let mut claims = TokenClaims::new(d, unit_hash, now, n);
     claims.untracked = location.is_none();
