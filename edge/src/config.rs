@@ -44,6 +44,10 @@ pub struct Faults {
     /// `consumer=P`: the consumer asks for redelivery of this fraction of messages
     /// after applying them (never on a message's last allowed delivery).
     pub consumer: f64,
+    /// `aggregator=P`: an aggregator object fails this fraction of its calls after
+    /// writing units and aggregates but before the batch ids, inside its transaction
+    /// (which must roll back).
+    pub aggregator: f64,
 }
 
 impl Faults {
@@ -51,8 +55,14 @@ impl Faults {
     pub fn parse(text: &str) -> Faults {
         let mut f = Faults::default();
         for item in text.split(',') {
-            if let Some(("consumer", p)) = item.trim().split_once('=') {
-                f.consumer = p.trim().parse::<f64>().unwrap_or(0.0).clamp(0.0, 1.0);
+            let Some((name, p)) = item.trim().split_once('=') else {
+                continue;
+            };
+            let p = p.trim().parse::<f64>().unwrap_or(0.0).clamp(0.0, 1.0);
+            match name {
+                "consumer" => f.consumer = p,
+                "aggregator" => f.aggregator = p,
+                _ => {}
             }
         }
         f

@@ -37,7 +37,6 @@ const ALARM_EVERY_MS: u64 = 3_600_000;
 #[durable_object]
 pub struct Aggregator {
     state: State,
-    #[allow(dead_code)]
     env: Env,
     stats: RefCell<Counters>,
     alarm_pushed_ms: Cell<u64>,
@@ -274,10 +273,20 @@ impl Aggregator {
         let written = std::rc::Rc::new(Cell::new(0u64));
         let counter = written.clone();
         let tx_sql = self.sql();
+        // Dev fault: fail after the units and aggregates were written but before the
+        // batch ids: the transaction must then leave nothing behind, or the redelivery
+        // would count those events twice.
+        let fault = crate::config::Settings::get(&self.env).faults.aggregator;
+        let fail = fault > 0.0 && worker::js_sys::Math::random() < fault;
         self.state
             .storage()
             .transaction(move |_| async move {
                 for (q, args) in statements {
+                    if fail && q.starts_with("INSERT INTO batches") {
+                        return Err(worker::Error::RustError(
+                            "EDGEPROMPT_DEV_FAULTS aggregator: failing before the batch ids".into(),
+                        ));
+                    }
                     let c = tx_sql.exec(q, args)?;
                     counter.set(counter.get() + c.rows_written() as u64);
                 }
