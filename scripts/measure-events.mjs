@@ -32,6 +32,7 @@ try {
   const exposeMs = Date.now() - exposeStart;
   console.log(`S = ${afterExposures.shards} shards, Q = 4 queues`);
   console.log(`exposures only: ${afterExposures.events} events, ${afterExposures.rows} rows written in ${afterExposures.batches} batches: ${(afterExposures.rows / afterExposures.events).toFixed(3)} rows per exposure; folded in ${exposeMs} ms (${(afterExposures.events / exposeMs * 1000).toFixed(0)} events/s end to end)`);
+  console.log(`storage after the exposures: ${afterExposures.bytes} bytes for ${afterExposures.units} units: ${(afterExposures.bytes / afterExposures.units).toFixed(0)} bytes per exposed unit`);
   if (process.env.MIX !== "0") await mix(afterExposures, exposeMs);
   await timeMetrics((await storage()));
 } finally {
@@ -50,7 +51,7 @@ async function mix(afterExposures) {
   const rowsExposure = afterExposures.rows / afterExposures.events;
   const rowsOutcome = (mixRows - UNITS * rowsExposure) / outcomes;
   console.log(`mix: ${posted} events (${UNITS} exposures, ${outcomes} outcomes), ${mixRows} rows: ${(mixRows / posted).toFixed(3)} rows per event on average, ${rowsOutcome.toFixed(3)} per outcome; folded in ${mixMs} ms (${(posted / mixMs * 1000).toFixed(0)} events/s end to end)`);
-  console.log(`storage: ${total.bytes} bytes in ${total.shards} objects for ${total.units} units: ${(total.bytes / total.units).toFixed(0)} bytes per unit (SQLite pages, dedup state included)`);
+  console.log(`storage: ${total.bytes} bytes in ${total.shards} objects for ${total.units} units: ${(total.bytes / total.units).toFixed(0)} bytes per unit (SQLite pages, dedup state included); the mix's outcomes added ${((total.bytes - afterExposures.bytes - UNITS * afterExposures.bytes / afterExposures.units) / outcomes).toFixed(0)} bytes each`);
 }
 
 async function timeMetrics(total) {
