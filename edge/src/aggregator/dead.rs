@@ -20,7 +20,7 @@ pub struct DeadLetters {
     env: Env,
 }
 
-#[derive(Deserialize)]
+/// A stored dead letter.
 struct Row {
     id: String,
     at: f64,
@@ -99,8 +99,20 @@ impl DeadLetters {
                 "SELECT id, at, queue, attempts, reason, body FROM dead ORDER BY at, id",
                 None,
             )
-            .and_then(|c| c.to_array())
+            .and_then(super::rows::all)
             .map_err(storage_error)
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| Row {
+                        id: super::rows::text(r, 0),
+                        at: super::rows::real(r, 1).unwrap_or(0.0),
+                        queue: super::rows::text(r, 2),
+                        attempts: super::rows::int(r, 3),
+                        reason: super::rows::text(r, 4),
+                        body: super::rows::text(r, 5),
+                    })
+                    .collect()
+            })
     }
 
     fn list(&self) -> std::result::Result<Vec<DeadLetter>, ApiError> {

@@ -14,6 +14,7 @@
 
 pub mod dead;
 pub mod periods;
+mod rows;
 
 use edgeprompt::events::Event;
 use edgeprompt::metrics::unit::{Batch, UnitState};
@@ -21,7 +22,6 @@ use edgeprompt::metrics::{Bucket, Summary, Sums};
 use edgeprompt_shell::aggregates::{Applied, ApplyRequest, Part, ShardKey, ShardSummary};
 use edgeprompt_shell::http::{respond, ApiError};
 use edgeprompt_shell::platform::now_ms;
-use serde::Deserialize;
 use std::cell::{Cell, RefCell};
 use worker::{
     console_error, durable_object, DurableObject, Env, Request, Response, Result, SqlStorage,
@@ -48,43 +48,6 @@ struct Counters {
     rows_written: u64,
     events: u64,
     batches: u64,
-}
-
-#[derive(Deserialize)]
-struct UnitRow {
-    unit: String,
-    version: u32,
-    state: String,
-}
-
-#[derive(Deserialize)]
-struct BucketRow {
-    hour: u32,
-    version: u32,
-    metric: String,
-    units: i64,
-    default_units: i64,
-    exposures: i64,
-    forced: i64,
-    vals: i64,
-    total: f64,
-    obs: f64,
-    obs_sq: f64,
-}
-
-#[derive(Deserialize)]
-struct Count {
-    n: i64,
-}
-
-#[derive(Deserialize)]
-struct Id {
-    id: String,
-}
-
-#[derive(Deserialize)]
-struct Latest {
-    at: Option<f64>,
 }
 
 impl DurableObject for Aggregator {
@@ -149,12 +112,12 @@ impl Aggregator {
     }
 
     fn compacted(&self) -> std::result::Result<bool, ApiError> {
-        let rows: Vec<Count> = self
+        let rows = self
             .sql()
             .exec("SELECT COUNT(*) AS n FROM meta WHERE k = 'compacted'", None)
-            .and_then(|c| c.to_array())
+            .and_then(rows::all)
             .map_err(storage_error)?;
-        Ok(rows.first().is_some_and(|r| r.n > 0))
+        Ok(rows.first().is_some_and(|r| rows::int(r, 0) > 0))
     }
 
     async fn apply(&self, req: ApplyRequest) -> std::result::Result<Response, ApiError> {
@@ -172,7 +135,7 @@ impl Aggregator {
         let mut seen: Vec<String> = Vec::new();
         for chunk in req.parts.chunks(LOOKUP_CHUNK) {
             let marks = vec!["?"; chunk.len()].join(",");
-            let rows: Vec<Id> = sql
+            let rows = sql
                 .exec(
                     &format!("SELECT id FROM batches WHERE id IN ({marks})"),
                     chunk
@@ -180,9 +143,9 @@ impl Aggregator {
                         .map(|p| V::String(p.batch.clone()))
                         .collect::<Vec<_>>(),
                 )
-                .and_then(|c| c.to_array())
+                .and_then(rows::all)
                 .map_err(storage_error)?;
-            seen.extend(rows.into_iter().map(|r| r.id));
+            seen.extend(rows.iter().map(|r| rows::text(r, 0)));
         }
         // A batch id repeated within the call (a message delivered twice in one batch)
         // counts once too.
@@ -205,7 +168,7 @@ impl Aggregator {
             let marks = vec!["?"; chunk.len()].join(",");
             let mut units: Vec<&str> = chunk.iter().map(|(u, _)| u.as_str()).collect();
             units.dedup();
-            let rows: Vec<UnitRow> = sql
+            let rows = sql
                 .exec(
                     &format!("SELECT unit, version, state FROM units WHERE unit IN ({marks})"),
                     units
@@ -213,13 +176,15 @@ impl Aggregator {
                         .map(|u| V::String((*u).to_string()))
                         .collect::<Vec<_>>(),
                 )
-                .and_then(|c| c.to_array())
+                .and_then(rows::all)
                 .map_err(storage_error)?;
             for row in rows {
-                let state: UnitState = serde_json::from_str(&row.state).map_err(|e| {
-                    ApiError::new(500, "corrupt_unit_state", format!("unit {}: {e}", row.unit))
+                let unit = rows::text(&row, 0);
+                let version = u32::try_from(rows::int(&row, 1)).unwrap_or(0);
+                let state: UnitState = serde_json::from_str(&rows::text(&row, 2)).map_err(|e| {
+                    ApiError::new(500, "corrupt_unit_state", format!("unit {unit}: {e}"))
                 })?;
-                batch.load(&row.unit, row.version, state);
+                batch.load(&unit, version, state);
             }
         }
         for e in &events {
@@ -330,10 +295,8 @@ impl Aggregator {
 
     async fn compact_if_quiet(&self) -> Result<()> {
         let sql = self.sql();
-        let latest: Vec<Latest> = sql
-            .exec("SELECT MAX(at) AS at FROM batches", None)?
-            .to_array()?;
-        let Some(last) = latest.first().and_then(|l| l.at) else {
+        let latest = rows::all(sql.exec("SELECT MAX(at) AS at FROM batches", None)?)?;
+        let Some(last) = latest.first().and_then(|l| rows::real(l, 0)) else {
             return Ok(());
         };
         let retention = self.retention_ms.get().max(ALARM_EVERY_MS);
@@ -361,35 +324,36 @@ impl Aggregator {
 
     fn summary(&self, hours: bool) -> std::result::Result<Response, ApiError> {
         let sql = self.sql();
-        let rows: Vec<BucketRow> = sql
+        let rows = sql
             .exec(
                 "SELECT hour, version, metric, units, default_units, exposures, forced, vals, total, obs, obs_sq \
                  FROM buckets ORDER BY hour, version, metric",
                 None,
             )
-            .and_then(|c| c.to_array())
+            .and_then(rows::all)
             .map_err(storage_error)?;
         let mut summary = Summary::default();
         let mut by_hour = Vec::new();
         for r in rows {
-            let n = |x: i64| u64::try_from(x).unwrap_or(0);
             let s = Sums {
-                units: n(r.units),
-                default_units: n(r.default_units),
-                exposures: n(r.exposures),
-                forced: n(r.forced),
-                values: n(r.vals),
-                sum: r.total,
-                obs_sum: r.obs,
-                obs_sum_sq: r.obs_sq,
+                units: rows::count(&r, 3),
+                default_units: rows::count(&r, 4),
+                exposures: rows::count(&r, 5),
+                forced: rows::count(&r, 6),
+                values: rows::count(&r, 7),
+                sum: rows::real(&r, 8).unwrap_or(0.0),
+                obs_sum: rows::real(&r, 9).unwrap_or(0.0),
+                obs_sum_sq: rows::real(&r, 10).unwrap_or(0.0),
             };
-            summary.add(r.version, &r.metric, &s);
+            let version = u32::try_from(rows::int(&r, 1)).unwrap_or(0);
+            let metric = rows::text(&r, 2);
+            summary.add(version, &metric, &s);
             if hours {
                 by_hour.push((
                     Bucket {
-                        hour: r.hour,
-                        version: r.version,
-                        metric: r.metric,
+                        hour: u32::try_from(rows::int(&r, 0)).unwrap_or(0),
+                        version,
+                        metric,
                     },
                     s,
                 ));

@@ -5,7 +5,6 @@
 
 use edgeprompt_shell::aggregates::PeriodInfo;
 use edgeprompt_shell::http::{respond, ApiError};
-use serde::Deserialize;
 use worker::{
     console_error, durable_object, DurableObject, Env, Request, Response, Result,
     SqlStorageValue as V, State,
@@ -17,13 +16,6 @@ pub struct PeriodIndex {
     state: State,
     #[allow(dead_code)]
     env: Env,
-}
-
-#[derive(Deserialize)]
-struct Row {
-    period: String,
-    shards: i64,
-    first_ms: f64,
 }
 
 impl DurableObject for PeriodIndex {
@@ -80,7 +72,7 @@ impl PeriodIndex {
     }
 
     fn list(&self) -> std::result::Result<Vec<PeriodInfo>, ApiError> {
-        let rows: Vec<Row> = self
+        let rows = self
             .state
             .storage()
             .sql()
@@ -88,14 +80,14 @@ impl PeriodIndex {
                 "SELECT period, shards, first_ms FROM periods ORDER BY first_ms, period",
                 None,
             )
-            .and_then(|c| c.to_array())
+            .and_then(super::rows::all)
             .map_err(|e| ApiError::new(503, "storage_error", e.to_string()))?;
         Ok(rows
-            .into_iter()
+            .iter()
             .map(|r| PeriodInfo {
-                period: r.period,
-                shards: u32::try_from(r.shards).unwrap_or(1).max(1),
-                first_ms: r.first_ms as u64,
+                period: super::rows::text(r, 0),
+                shards: u32::try_from(super::rows::int(r, 1)).unwrap_or(1).max(1),
+                first_ms: super::rows::count(r, 2),
             })
             .collect())
     }
