@@ -137,3 +137,28 @@ test("history and diff list every revision with who and what", async () => {
   assert.equal(old.json.revision, 1);
   assert.equal(old.json.prompts.greet.versions.length, 1);
 });
+
+test("a version over the 2 MB value limit is refused naming it, nothing is stored, and the next publish stores what it validated", async () => {
+  const before = await live();
+  const history = (await admin("history")).json.revisions.length;
+  const big = { messages: Array.from({ length: 40 }, (_, i) => ({ role: i % 2 ? "user" : "system", content: `${i} ${"x".repeat(60_000)}` })) };
+  // "aaa" comes first: a store that wrote it before failing on "huge" would leave its
+  // row behind, and the next publish of "aaa" would be served that stale body.
+  const label = { production: { default: { version: 1 } } };
+  const r = await admin("publish", { base_revision: before.revision, sources: { prompts: [{ name: "aaa", versions: [{ text: "first body" }], labels: label }, { name: "huge", versions: [big], labels: label }] } });
+  assert.equal(r.status, 413, r.text);
+  assert.equal(r.json.error.code, "version_too_large");
+  assert.match(r.json.error.message, /prompt "huge" version 1/);
+  assert.equal((await admin("history")).json.revisions.length, history, "nothing stored");
+  assert.equal((await live()).revision, before.revision);
+  // The same prompt, small: stored and served as validated.
+  const ok = await admin("publish", { base_revision: before.revision, sources: { prompts: [{ name: "aaa", versions: [{ text: "second body" }], labels: label }, { name: "huge", versions: [{ text: "small now" }], labels: label }] } });
+  assert.equal(ok.status, 200, ok.text);
+  const rev = ok.json.revision;
+  await waitFor("the edge to serve the small version", async () => {
+    const res = await edge.post("/v1/resolve", { prompt: "huge", unit: "u", track: false });
+    return res.status === 200 && res.json.revision === rev && res.json.text === "small now";
+  }, 60_000, 250);
+  const aaa = await edge.post("/v1/resolve", { prompt: "aaa", unit: "u", track: false });
+  assert.equal(aaa.json.text, "second body");
+});

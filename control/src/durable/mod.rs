@@ -17,8 +17,8 @@ use worker::{
     SqlStorage, State,
 };
 
-/// Largest stored skeleton (a revision without version bodies); a SQLite value in a
-/// Durable Object holds at most 2 MB.
+/// Largest stored value: a revision's skeleton (without version bodies), or one
+/// version's body; a SQLite value in a Durable Object holds at most 2 MB.
 const MAX_SKELETON_BYTES: usize = 2_000_000;
 /// First retry of a failed KV write, then doubling up to a minute.
 const KV_RETRY_MS: u64 = 2_000;
@@ -375,12 +375,9 @@ impl Control {
                     .details(json!({"problems": problems})));
             }
         }
-        let mut summaries = Vec::new();
-        let mut revision = current;
-        for (summary, doc, action) in &changes {
-            revision = self.store(doc, actor, action, summary)?;
-            summaries.push(summary.clone());
-        }
+        // One change, however many revisions (a publish and its label): all or none.
+        let revision = self.store_all(&live, &changes, actor).await?;
+        let summaries: Vec<String> = changes.iter().map(|(s, _, _)| s.clone()).collect();
         self.sync_kv().await;
         Ok(respond(
             200,

@@ -40,12 +40,9 @@ impl Control {
         if ops::revision_of(&doc) != rev || self.current_revision()? > 0 {
             return Ok(());
         }
-        self.store(
-            &doc,
-            "import",
-            "import",
-            &format!("adopted revision {rev} from KV"),
-        )?;
+        let change = (format!("adopted revision {rev} from KV"), doc, "import");
+        self.store_all(&history::empty_manifest(), &[change], "import")
+            .await?;
         let _ = self.sql().exec(
             "INSERT OR REPLACE INTO kv_state (id, written, retry_ms) VALUES (1, ?, ?)",
             vec![
@@ -143,38 +140,65 @@ impl Control {
             .collect())
     }
 
-    /// Stores a validated document; version bodies once, the revision as a skeleton.
-    pub(super) fn store(
+    /// Stores revisions (one change, possibly several revisions: a publish and its
+    /// label) with their audit entries, all of them or none: every value's size is
+    /// checked first, and the writes run in one transaction. A version row whose number
+    /// the live document does not hold yet is written as validated, replacing any row
+    /// a failed change may have left (so KV is never sent another body for that
+    /// number). Returns the last revision stored.
+    pub(super) async fn store_all(
         &self,
-        doc: &Value,
+        live: &Value,
+        changes: &[(String, Value, &str)],
         actor: &str,
-        action: &str,
-        summary: &str,
     ) -> std::result::Result<u64, ApiError> {
-        let revision = ops::revision_of(doc);
-        let (skeleton, rows) = history::split_document(doc);
-        let skeleton = skeleton.to_string();
-        if skeleton.len() > MAX_SKELETON_BYTES {
-            return Err(ApiError::new(413, "manifest_too_large", format!("the manifest without version bodies is {} bytes, over the limit of {MAX_SKELETON_BYTES}", skeleton.len())));
+        let (_, live_rows) = history::split_document(live);
+        let known: std::collections::HashSet<(&str, String, u64)> = live_rows
+            .iter()
+            .map(|(k, n, v, _)| (*k, n.clone(), *v))
+            .collect();
+        let mut statements: Vec<(&'static str, Vec<SqlStorageValue>)> = Vec::new();
+        let mut written: std::collections::HashSet<(&str, String, u64)> = Default::default();
+        let mut revision = 0;
+        for (summary, doc, action) in changes {
+            revision = ops::revision_of(doc);
+            let (skeleton, rows) = history::split_document(doc);
+            let skeleton = skeleton.to_string();
+            if skeleton.len() > MAX_SKELETON_BYTES {
+                return Err(ApiError::new(413, "manifest_too_large", format!("the manifest without version bodies is {} bytes, over the limit of {MAX_SKELETON_BYTES}; nothing was stored", skeleton.len())));
+            }
+            for (kind, name, version, body) in rows {
+                let key = (kind, name.clone(), version);
+                if known.contains(&key) || written.contains(&key) {
+                    continue;
+                }
+                let body = body.to_string();
+                if body.len() > MAX_SKELETON_BYTES {
+                    return Err(ApiError::new(413, "version_too_large", format!("{kind} \"{name}\" version {version} is {} bytes, over the limit of {MAX_SKELETON_BYTES} per version; nothing was stored", body.len()))
+                        .details(json!({"kind": kind, "name": name, "version": version, "bytes": body.len()})));
+                }
+                statements.push((
+                    "INSERT OR REPLACE INTO versions (kind, name, version, body) VALUES (?, ?, ?, ?)",
+                    vec![kind.into(), name.clone().into(), SqlStorageValue::from(version as i64), body.into()],
+                ));
+                written.insert(key);
+            }
+            statements.push((
+                "INSERT INTO revisions (revision, skeleton, actor, at, action, summary) VALUES (?, ?, ?, ?, ?, ?)",
+                vec![SqlStorageValue::from(revision as i64), skeleton.into(), actor.into(), SqlStorageValue::from(now_ms() as f64), (*action).into(), summary.clone().into()],
+            ));
         }
         let sql = self.sql();
-        for (kind, name, version, body) in rows {
-            sql.exec(
-                "INSERT OR IGNORE INTO versions (kind, name, version, body) VALUES (?, ?, ?, ?)",
-                vec![
-                    kind.into(),
-                    name.into(),
-                    SqlStorageValue::from(version as i64),
-                    body.to_string().into(),
-                ],
-            )
+        self.state
+            .storage()
+            .transaction(move |_| async move {
+                for (q, args) in statements {
+                    sql.exec(q, args)?;
+                }
+                Ok(())
+            })
+            .await
             .map_err(storage)?;
-        }
-        sql.exec(
-            "INSERT INTO revisions (revision, skeleton, actor, at, action, summary) VALUES (?, ?, ?, ?, ?, ?)",
-            vec![SqlStorageValue::from(revision as i64), skeleton.into(), actor.into(), SqlStorageValue::from(now_ms() as f64), action.into(), summary.into()],
-        )
-        .map_err(storage)?;
         Ok(revision)
     }
 
