@@ -63,7 +63,7 @@ pub fn push(env: &Env, ctx: &Context, events: Vec<Event>, settings: Settings) {
         }
         SCHEDULED.with(|s| s.set(false));
         let events = PENDING.with(|p| std::mem::take(&mut *p.borrow_mut()));
-        let unsent = send_with_retries(&env, &settings, &events).await;
+        let unsent = send_with_retries(&env, &settings, events).await;
         if unsent > 0 {
             UNSENT.with(|u| u.set(u.get() + unsent));
             console_error!("edgeprompt: {unsent} event(s) could not be queued after retries");
@@ -73,13 +73,10 @@ pub fn push(env: &Env, ctx: &Context, events: Vec<Event>, settings: Settings) {
 
 /// The messages for these events: per queue, batches within the message limits, each
 /// with a fresh batch id.
-fn messages(events: &[Event], settings: &Settings) -> Vec<(u32, Message)> {
+fn messages(events: Vec<Event>, settings: &Settings) -> Vec<(u32, Message)> {
     let mut by_queue: BTreeMap<u32, Vec<Event>> = BTreeMap::new();
     for e in events {
-        by_queue
-            .entry(queue_of(e, settings))
-            .or_default()
-            .push(e.clone());
+        by_queue.entry(queue_of(&e, settings)).or_default().push(e);
     }
     let mut out = Vec::new();
     for (q, evs) in by_queue {
@@ -109,7 +106,7 @@ async fn send_one(env: &Env, queue: u32, m: &Message) -> Result<(), String> {
 
 /// Sends now, every message concurrently; the first failure is returned (messages that
 /// were accepted stay accepted: a repeat of the whole request is deduplicated).
-pub async fn send(env: &Env, settings: &Settings, events: &[Event]) -> Result<(), String> {
+pub async fn send(env: &Env, settings: &Settings, events: Vec<Event>) -> Result<(), String> {
     let msgs = messages(events, settings);
     let results = join_all(msgs.iter().map(|(q, m)| send_one(env, *q, m))).await;
     results
@@ -120,7 +117,7 @@ pub async fn send(env: &Env, settings: &Settings, events: &[Event]) -> Result<()
 
 /// Sends with retries; returns how many events could not be sent. A retried message
 /// keeps its batch id, so a send that failed after all counts once.
-async fn send_with_retries(env: &Env, settings: &Settings, events: &[Event]) -> u64 {
+async fn send_with_retries(env: &Env, settings: &Settings, events: Vec<Event>) -> u64 {
     let msgs = messages(events, settings);
     let results = join_all(msgs.iter().map(|(q, m)| async move {
         let mut last = send_one(env, *q, m).await;

@@ -271,23 +271,13 @@ pub async fn summary(
     label: &str,
     period: Option<&str>,
 ) -> Result<Summary, CallError> {
-    let (total, _) = merged(env, prompt, label, period, false).await?;
+    let (total, _) = summary_by_hour(env, prompt, label, period, false).await?;
     Ok(total)
 }
 
 /// The merged summary and, when `hours`, per hour, version and metric the merged
 /// hourly aggregates (what was added in that hour: new units, successes, values...).
 pub async fn summary_by_hour(
-    env: &Env,
-    prompt: &str,
-    label: &str,
-    period: Option<&str>,
-    hours: bool,
-) -> Result<(Summary, Vec<(Bucket, Sums)>), CallError> {
-    merged(env, prompt, label, period, hours).await
-}
-
-async fn merged(
     env: &Env,
     prompt: &str,
     label: &str,

@@ -3,6 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startEdge, demoManifest, cli, waitFor, ROOT } from "./harness.mjs";
+import { pool } from "./workload.mjs";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -24,19 +25,6 @@ async function resolve(body) {
   const r = await edge.post("/v1/resolve", body);
   assert.equal(r.status, 200, r.text);
   return r.json;
-}
-
-/** Runs `fn` over items with bounded concurrency. */
-async function pool(items, n, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  }));
-  return out;
 }
 
 async function metrics(prompt, query = "") {

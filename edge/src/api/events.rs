@@ -120,7 +120,7 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
         .collect();
     let total = body.events.len();
     let accepted = fresh.len();
-    outbox::send(&call.env, &call.settings, &fresh)
+    outbox::send(&call.env, &call.settings, fresh)
         .await
         .map_err(|e| {
             ApiError::new(

@@ -87,7 +87,7 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
         results.push(json!({"version": a.version, "rule": a.rule, "bucket": a.bucket, "revision": item.revision, "token": token}));
     }
     // Sent before answering: a client that got its tokens knows its exposures are queued.
-    if let Err(e) = outbox::send(&call.env, &call.settings, &events).await {
+    if let Err(e) = outbox::send(&call.env, &call.settings, events).await {
         return Err(ApiError::new(
             503,
             "queue_unavailable",
