@@ -186,6 +186,12 @@ export interface ClientOptionsCommon {
   flushIntervalMs?: number;
   /** Most exposures, and most outcomes, waiting to be sent (default 10,000); past it the oldest is dropped with a `queue_full` error to `onError`. */
   maxQueue?: number;
+  /**
+   * Most reported exposures remembered, so that a unit resolved again is not reported again
+   * (default 10,000); past it the least recently resolved is forgotten. Exposures waiting to be
+   * sent are never forgotten, and a decision still held keeps its own, so its outcomes are sent.
+   */
+  maxEntries?: number;
   /** The manifest used when the first fetch from the edge fails. */
   fallback?: Manifest | string;
   /** Report exposures and outcomes to the edge (default: `true` when `edge` is given). */
@@ -239,6 +245,18 @@ export declare class Client {
   flush(): Promise<void>;
   /** Stops the timers and listeners, then (when reporting) sends what is queued. */
   close(): Promise<void>;
+  /**
+   * Counts, for monitoring: `entries` exposures remembered (those waiting for the edge's answer, and
+   * at most `maxEntries` answered ones), `exposures` waiting to be sent, `outcomes` with a known token waiting to be sent.
+   */
+  stats(): ClientStats;
+}
+
+/** What `client.stats()` returns. */
+export interface ClientStats {
+  entries: number;
+  exposures: number;
+  outcomes: number;
 }
 
 /** Creates a client and loads its first manifest (in the browser entry, after the Wasm is ready). */

@@ -251,13 +251,26 @@ pub fn rollback(a: RollbackArgs) -> Result<(), Failure> {
 pub struct HistoryArgs {
     #[command(flatten)]
     remote: Remote,
+    /// How many revisions to list (newest first; the server allows at most 1000).
+    #[arg(long, default_value_t = 100)]
+    limit: u64,
+    /// List the revisions before this one (the next page).
+    #[arg(long)]
+    before: Option<u64>,
 }
 
-/// `history`: every revision with who, when and what.
+/// `history`: a page of revisions, newest first, with who, when and what.
 pub fn history(a: HistoryArgs) -> Result<(), Failure> {
-    let v = a.remote.get("history")?;
+    let mut q = format!("history?limit={}", a.limit);
+    if let Some(b) = a.before {
+        q.push_str(&format!("&before={b}"));
+    }
+    let v = a.remote.get(&q)?;
     if a.remote.json {
         return crate::out(&v.to_string());
+    }
+    if let Some(next) = v["next_before"].as_u64() {
+        eprintln!("(older revisions: edgeprompt history --before {next})");
     }
     for r in v["revisions"].as_array().into_iter().flatten() {
         crate::out(&format!(

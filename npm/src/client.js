@@ -3,8 +3,12 @@
 import { Engine, EdgepromptError } from "./engine.js";
 
 const BATCH = 100; // the edge's limit per request, for /v1/exposures and /v1/events
+// Browsers refuse a beacon once the bodies of all the pending ones would pass 64 KiB
+// (65,536 bytes): each payload stays well under, so that it fits on its own.
+const BEACON_BYTES = 60_000;
 const MAX_BACKOFF_MS = 60_000;
 const SEP = "\0";
+const utf8 = new TextEncoder();
 
 function trimSlash(url) {
   return url.endsWith("/") ? url.slice(0, -1) : url;
@@ -20,8 +24,12 @@ export class Client {
   #flushTimer = null;
   #exposures = []; // entries waiting to be sent
   #events = []; // {token, metric, value, id?} ready to be sent
-  #entries = new Map(); // exposure key -> entry {token, outcomes, sent}
-  #byDecision = new WeakMap(); // decision object -> entry
+  // Exposure key -> entry {key, item, token, outcomes, failed}. An entry waits in
+  // #pending until the edge answers for it (bounded by maxQueue, as #exposures is), then
+  // moves to #entries, least recently used first, of which at most maxEntries are kept.
+  #pending = new Map();
+  #entries = new Map();
+  #byDecision = new WeakMap(); // decision object -> entry (kept while the decision is)
   #flushing = null;
   #failures = 0; // failed flushes in a row, for the retry backoff
   #closed = false;
@@ -34,6 +42,7 @@ export class Client {
       refreshIntervalMs: opts.refreshIntervalMs ?? 60_000,
       flushIntervalMs: opts.flushIntervalMs ?? 2_000,
       maxQueue: opts.maxQueue ?? 10_000,
+      maxEntries: opts.maxEntries ?? 10_000,
       report: opts.report ?? opts.edge !== undefined,
     };
     if (opts.edge !== undefined) this.#opts.edge = trimSlash(String(opts.edge));
@@ -107,19 +116,61 @@ export class Client {
     return d;
   }
 
+  /**
+   * Counts, for monitoring: `entries` exposures remembered (those waiting for the edge's
+   * answer, and at most `maxEntries` answered ones), `exposures` waiting to be sent,
+   * `outcomes` whose token is known waiting to be sent.
+   */
+  stats() {
+    return { entries: this.#pending.size + this.#entries.size, exposures: this.#exposures.length, outcomes: this.#events.length };
+  }
+
   #expose(req, d) {
     const key = d.prompt + SEP + d.label + SEP + req.unit + SEP + d.revision + SEP + d.version;
-    let entry = this.#entries.get(key);
+    let entry = this.#pending.get(key) ?? this.#recall(key);
     if (entry === undefined) {
       const item = { prompt: d.prompt, label: d.label, unit: req.unit, revision: d.revision };
       if (req.attributes !== undefined && req.attributes !== null) item.attributes = req.attributes;
       entry = { key, item, token: null, outcomes: [], failed: null };
-      this.#entries.set(key, entry);
-      if (this.#exposures.length >= this.#opts.maxQueue) this.#drop(this.#exposures, "exposures");
+      this.#pending.set(key, entry);
+      if (this.#exposures.length >= this.#opts.maxQueue) this.#abandon(this.#exposures.shift(), this.#queueFull("exposures"));
       this.#exposures.push(entry);
       this.#schedule();
     }
     this.#byDecision.set(d, entry);
+  }
+
+  // An answered entry used again becomes the most recent (a Map iterates in insertion order).
+  #recall(key) {
+    const entry = this.#entries.get(key);
+    if (entry !== undefined) {
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  // The edge answered for this entry (a token, or a refusal): it is now only a memory of
+  // what was reported, so that a unit resolved again is not reported again. The least
+  // recently used go first; a decision still held keeps its own entry (#byDecision), so
+  // its outcomes are sent all the same.
+  #settle(entry) {
+    this.#forget(entry);
+    this.#entries.set(entry.key, entry);
+    while (this.#entries.size > this.#opts.maxEntries) this.#entries.delete(this.#entries.keys().next().value);
+  }
+
+  // No answer will come for this entry: a later resolve of its unit reports again.
+  #forget(entry) {
+    if (this.#pending.get(entry.key) === entry) this.#pending.delete(entry.key);
+  }
+
+  // An exposure that will never be sent: its decisions' outcomes could never be either,
+  // so track() refuses them with the reason instead of holding them forever.
+  #abandon(entry, err) {
+    entry.failed = err;
+    entry.outcomes = [];
+    this.#forget(entry);
   }
 
   /**
@@ -143,14 +194,18 @@ export class Client {
   }
 
   #queueEvent(ev) {
-    if (this.#events.length >= this.#opts.maxQueue) this.#drop(this.#events, "outcomes");
+    if (this.#events.length >= this.#opts.maxQueue) {
+      this.#events.shift();
+      this.#queueFull("outcomes");
+    }
     this.#events.push(ev);
   }
 
   // A full queue (the edge unreachable for long) drops its oldest item, and says so.
-  #drop(queue, what) {
-    queue.shift();
-    this.#report(new EdgepromptError("queue_full", `more than ${this.#opts.maxQueue} ${what} waiting to be sent: the oldest was dropped`));
+  #queueFull(what) {
+    const e = new EdgepromptError("queue_full", `more than ${this.#opts.maxQueue} ${what} waiting to be sent: the oldest was dropped`);
+    this.#report(e);
+    return e;
   }
 
   #schedule(delay = this.#opts.flushIntervalMs) {
@@ -208,6 +263,7 @@ export class Client {
           // A revision the edge can no longer load: fetch the current manifest.
           if (err.code === "stale_revision") this.refresh().catch((e) => this.#report(e));
         }
+        this.#settle(entry);
       });
     }
     while (this.#events.length) {
@@ -232,30 +288,74 @@ export class Client {
   }
 
   async #post(path, body) {
+    const text = JSON.stringify(body);
     const res = await this.#fetch(this.#opts.edge + path, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(body),
-      keepalive: true,
+      body: text,
+      // Browsers refuse a keepalive request over 64 KiB outright: a large batch goes
+      // as an ordinary request instead of failing on every retry.
+      keepalive: utf8.encode(text).length <= BEACON_BYTES,
     });
-    const text = await res.text();
-    if (!res.ok) throw httpError(res.status, text, `POST ${path}`);
-    return JSON.parse(text);
+    const answer = await res.text();
+    if (!res.ok) throw httpError(res.status, answer, `POST ${path}`);
+    return JSON.parse(answer);
   }
 
   // The page is going away: hand what is ready to the browser, which sends it even
   // after the page is gone. text/plain needs no CORS preflight, which beacons cannot do.
   #beacon() {
     if (typeof navigator === "undefined" || !navigator.sendBeacon) return;
-    const send = (path, body) => navigator.sendBeacon(this.#opts.edge + path, new Blob([JSON.stringify(body)], { type: "text/plain" }));
-    while (this.#exposures.length) {
-      const batch = this.#exposures.splice(0, BATCH);
-      send("/v1/exposures", { exposures: batch.map((e) => e.item) });
-      // A beacon brings back no token: forget these, so a later resolve of the same
-      // unit reports again and its outcomes can still be sent.
-      for (const e of batch) this.#entries.delete(e.key);
+    // A beacon brings back no token: forget the exposures sent, so a later resolve of
+    // the same unit reports again and its outcomes can still be sent.
+    const sent = this.#beaconAll(this.#exposures, "/v1/exposures", "exposures", {
+      item: (e) => e.item,
+      sent: (e) => this.#forget(e),
+      dropped: (e, err) => this.#abandon(e, err),
+    });
+    if (sent) this.#beaconAll(this.#events, "/v1/events", "events");
+    // What the browser refused stays queued: the page may only be hidden, and come back.
+    if (this.#exposures.length || this.#events.length) this.#schedule();
+  }
+
+  // Sends a queue in beacons, oldest first. The browser refuses a beacon (false) when
+  // its queue is full: that batch goes back to the front, the rest stays, and this
+  // returns false.
+  #beaconAll(queue, path, field, { item = (x) => x, sent = () => {}, dropped = () => {} } = {}) {
+    while (queue.length) {
+      const { batch, body } = this.#takeBeacon(queue, field, item, dropped);
+      if (batch.length === 0) continue;
+      if (!navigator.sendBeacon(this.#opts.edge + path, new Blob([body], { type: "text/plain" }))) {
+        queue.unshift(...batch);
+        return false;
+      }
+      batch.forEach(sent);
     }
-    while (this.#events.length) send("/v1/events", { events: this.#events.splice(0, BATCH) });
+    return true;
+  }
+
+  // Takes from the front of a queue what one beacon carries: at most BATCH items and
+  // BEACON_BYTES of UTF-8 JSON. An item over the limit on its own could never go in a
+  // beacon: it is dropped, and reported, rather than tried again.
+  #takeBeacon(queue, field, toItem, dropped) {
+    const head = `{"${field}":[`;
+    const parts = [];
+    let bytes = head.length + 2; // and "]}"
+    while (parts.length < queue.length && parts.length < BATCH) {
+      const json = JSON.stringify(toItem(queue[parts.length]));
+      const size = utf8.encode(json).length + (parts.length > 0 ? 1 : 0); // and ","
+      if (bytes + size <= BEACON_BYTES) {
+        parts.push(json);
+        bytes += size;
+      } else if (parts.length > 0) {
+        break; // the next beacon starts with it
+      } else {
+        const err = new EdgepromptError("beacon_too_large", `one of the ${field} is ${size} bytes of JSON, over the ${BEACON_BYTES} a beacon may carry: dropped`);
+        this.#report(err);
+        dropped(queue.shift(), err);
+      }
+    }
+    return { batch: queue.splice(0, parts.length), body: head + parts.join(",") + "]}" };
   }
 
   #every(ms, fn) {

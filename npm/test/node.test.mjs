@@ -276,3 +276,163 @@ test("a large manifest compiles and every prompt in it resolves (large blocks of
   }
   engine.free();
 });
+
+// An edge that answers each exposure with a token named after its unit; `offline` makes it unreachable.
+function stubEdge() {
+  const edge = { posts: [], offline: false };
+  edge.fetch = async (url, init) => {
+    if (edge.offline) throw new TypeError("fetch failed");
+    const path = new URL(url).pathname;
+    const body = JSON.parse(init.body);
+    edge.posts.push({ path, body, keepalive: init.keepalive });
+    if (path === "/v1/exposures") return Response.json({ results: body.exposures.map((e) => ({ version: 1, token: `t-${e.unit}` })) });
+    return Response.json({ accepted: body.events.length, duplicates: 0 }, { status: 202 });
+  };
+  edge.exposed = () => edge.posts.filter((p) => p.path === "/v1/exposures").flatMap((p) => p.body.exposures.map((e) => e.unit));
+  edge.events = () => edge.posts.filter((p) => p.path === "/v1/events").flatMap((p) => p.body.events);
+  return edge;
+}
+
+// A page in Node: the globals the client looks for, a sendBeacon that records what it is
+// handed and accepts it or not (`accept`), and `hide()` to fire pagehide. Undone after the test.
+function fakePage(t) {
+  const listeners = [];
+  const page = { beacons: [], accept: true, hide: () => listeners.forEach((fn) => fn({ type: "pagehide" })) };
+  const globals = {
+    document: { visibilityState: "visible" },
+    navigator: { sendBeacon: (url, blob) => (page.beacons.push({ path: new URL(url).pathname, blob }), page.accept) },
+    addEventListener: (type, fn) => type === "pagehide" && listeners.push(fn),
+    removeEventListener: () => {},
+  };
+  for (const [name, value] of Object.entries(globals)) {
+    const saved = Object.getOwnPropertyDescriptor(globalThis, name);
+    Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
+    t.after(() => (saved ? Object.defineProperty(globalThis, name, saved) : delete globalThis[name]));
+  }
+  page.sent = () => Promise.all(page.beacons.map(async (b) => ({ path: b.path, size: b.blob.size, body: JSON.parse(await b.blob.text()) })));
+  return page;
+}
+
+const golden = (client) => (unit, attributes) => client.resolve({ prompt: "golden", unit, attributes, variables: { question: "q?" } });
+
+test("the client remembers at most maxEntries answered exposures, the most recently used, and never one still to be sent", async () => {
+  const edge = stubEdge();
+  const client = await createClient({ manifest, edge: "http://edge.test", fetch: edge.fetch, refreshIntervalMs: 0, flushIntervalMs: 60_000, maxEntries: 3, onError: () => {} });
+  const resolve = golden(client);
+  // The edge unreachable: every exposure waits to be sent, none is forgotten or queued twice.
+  edge.offline = true;
+  const held = resolve("u0");
+  for (let i = 1; i < 10; i++) resolve(`u${i}`);
+  resolve("u0");
+  assert.deepEqual(client.stats(), { entries: 10, exposures: 10, outcomes: 0 });
+  await assert.rejects(client.flush());
+  assert.deepEqual(client.stats(), { entries: 10, exposures: 10, outcomes: 0 });
+  edge.offline = false;
+  await client.flush();
+  assert.deepEqual(edge.exposed(), Array.from({ length: 10 }, (_, i) => `u${i}`));
+  assert.deepEqual(client.stats(), { entries: 3, exposures: 0, outcomes: 0 });
+
+  // Many distinct units: the memory stays bounded.
+  for (let i = 0; i < 1_000; i++) resolve(`many-${i}`);
+  await client.flush();
+  assert.equal(edge.exposed().length, 1_010);
+  assert.deepEqual(client.stats(), { entries: 3, exposures: 0, outcomes: 0 });
+
+  // many-998 used again becomes the most recent: many-997 and many-999 make room.
+  resolve("many-998");
+  resolve("v1");
+  resolve("v2");
+  await client.flush();
+  for (const unit of ["many-998", "v1", "v2"]) resolve(unit);
+  assert.equal(client.stats().exposures, 0, "the most recently used are remembered");
+  resolve("many-999");
+  assert.equal(client.stats().exposures, 1, "an evicted unit is reported again");
+
+  // A decision still held keeps its own entry: its outcome goes with its token.
+  client.track(held, "resolved", 1);
+  await client.flush();
+  assert.deepEqual(edge.events(), [{ token: "t-u0", metric: "resolved", value: 1 }]);
+  assert.deepEqual(client.stats(), { entries: 3, exposures: 0, outcomes: 0 });
+  await client.close();
+});
+
+test("what a refused beacon carried stays queued for the next flush; an accepted one is sent once", async (t) => {
+  const page = fakePage(t);
+  const edge = stubEdge();
+  const client = await createClient({ manifest, edge: "http://edge.test", fetch: edge.fetch, refreshIntervalMs: 0, flushIntervalMs: 60_000 });
+  const resolve = golden(client);
+  const a = resolve("u1");
+  await client.flush();
+  client.track(a, "resolved", 1);
+  const b = resolve("u2");
+  resolve("u3");
+
+  page.accept = false;
+  page.hide();
+  assert.equal(page.beacons.length, 1, "nothing more is tried once the browser refused a beacon");
+  assert.deepEqual(client.stats(), { entries: 3, exposures: 2, outcomes: 1 });
+  await client.flush();
+  assert.deepEqual(edge.exposed(), ["u1", "u2", "u3"]);
+  assert.deepEqual(edge.events(), [{ token: "t-u1", metric: "resolved", value: 1 }]);
+
+  client.track(b, "resolved", 0);
+  resolve("u4");
+  page.accept = true;
+  page.hide();
+  const sent = (await page.sent()).slice(1);
+  assert.deepEqual(sent.map((s) => s.path), ["/v1/exposures", "/v1/events"]);
+  assert.deepEqual(sent[0].body.exposures.map((e) => e.unit), ["u4"]);
+  assert.deepEqual(sent[1].body.events, [{ token: "t-u2", metric: "resolved", value: 0 }]);
+  assert.deepEqual(client.stats(), { entries: 3, exposures: 0, outcomes: 0 });
+  const posts = edge.posts.length;
+  await client.flush();
+  assert.equal(edge.posts.length, posts, "what a beacon took is not sent again");
+  await client.close();
+});
+
+test("beacons stay under the browsers' 64 KiB, carry every item once, and drop only what no beacon can carry", async (t) => {
+  const page = fakePage(t);
+  const edge = stubEdge();
+  const errors = [];
+  const client = await createClient({ manifest, edge: "http://edge.test", fetch: edge.fetch, refreshIntervalMs: 0, flushIntervalMs: 60_000, onError: (e) => errors.push(e.code) });
+  const resolve = golden(client);
+  const withToken = resolve("with-token");
+  await client.flush();
+  client.track(withToken, "resolved", 1, "i".repeat(70_000));
+  client.track(withToken, "resolved", 1, "ok");
+
+  const expected = [];
+  const expose = (unit, attributes) => (expected.push(unit), resolve(unit, attributes));
+  for (let i = 0; i < 150; i++) expose(`small-${i}`);
+  for (let i = 0; i < 60; i++) expose(`large-${i}`, { note: "é".repeat(2_000) }); // 4,000 bytes of UTF-8 each
+  const huge = resolve("huge", { note: "x".repeat(70_000) });
+  for (let i = 0; i < 5; i++) expose(`last-${i}`);
+
+  page.hide();
+  const sent = await page.sent();
+  for (const s of sent) {
+    assert.ok(s.size <= 60_000, `a beacon of ${s.size} bytes`);
+    assert.ok((s.body.exposures ?? s.body.events).length <= 100);
+  }
+  const exposures = sent.filter((s) => s.path === "/v1/exposures");
+  assert.ok(exposures.length >= 4, `${exposures.length} beacons of exposures`);
+  assert.deepEqual(exposures.flatMap((s) => s.body.exposures.map((e) => e.unit)), expected);
+  assert.deepEqual(sent.filter((s) => s.path === "/v1/events").flatMap((s) => s.body.events), [{ token: "t-with-token", metric: "resolved", value: 1, id: "ok" }]);
+  assert.deepEqual(errors, ["beacon_too_large", "beacon_too_large"]);
+  assert.deepEqual(client.stats().exposures + client.stats().outcomes, 0);
+  // The dropped exposure's outcomes could never be sent: they are refused with the reason.
+  assert.throws(() => client.track(huge, "resolved", 1), (e) => e instanceof EdgepromptError && e.code === "beacon_too_large");
+  await client.close();
+});
+
+test("a regular flush asks for keepalive only when the browser would allow it (64 KiB)", async () => {
+  const edge = stubEdge();
+  const client = await createClient({ manifest, edge: "http://edge.test", fetch: edge.fetch, refreshIntervalMs: 0, flushIntervalMs: 60_000 });
+  const resolve = golden(client);
+  resolve("small");
+  await client.flush();
+  for (let i = 0; i < 30; i++) resolve(`large-${i}`, { note: "x".repeat(4_000) });
+  await client.flush();
+  assert.deepEqual(edge.posts.map((p) => [p.body.exposures.length, p.keepalive]), [[1, true], [30, false]]);
+  await client.close();
+});

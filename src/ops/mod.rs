@@ -12,7 +12,10 @@ mod routes;
 pub mod sources;
 
 pub use publish::{publish, PromptSource, Published, Sources};
-pub use routes::{point, promote, ramp, rollback, split, RouteChange};
+pub use routes::{
+    no_single_version, point, promote, ramp, restore_route, rollback, serves_one_version, split,
+    RouteChange,
+};
 
 use serde_json::{Map, Value};
 

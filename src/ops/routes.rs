@@ -259,8 +259,9 @@ pub fn ramp(
 }
 
 /// Whether a route's default serves one version (a single version, or a split in
-/// which only one version has weight).
-fn serves_one_version(route: &Value) -> bool {
+/// which only one version has weight): what a rollback without a named revision
+/// restores.
+pub fn serves_one_version(route: &Value) -> bool {
     route
         .get("default")
         .map(|t| {
@@ -273,7 +274,8 @@ fn serves_one_version(route: &Value) -> bool {
 
 /// Restores a label's route from history: from `to_revision`, or else from the latest
 /// revision before the live one in which the label served one single version.
-/// `history` holds earlier documents, any order.
+/// `history` holds earlier documents, any order. (The control plane searches its
+/// stored routes itself and calls [`restore_route`].)
 pub fn rollback(
     doc: &Value,
     history: &[Value],
@@ -295,18 +297,34 @@ pub fn rollback(
         Some(n) => history
             .iter()
             .find(|d| revision_of(d) == n)
-            .ok_or_else(|| OpError::NoRollbackTarget(format!("revision {n} is not in the history")))?,
+            .ok_or_else(|| {
+                OpError::NoRollbackTarget(format!("revision {n} is not in the history"))
+            })?,
         None => candidates
             .into_iter()
             .find(|d| route_in(d).is_some_and(|r| serves_one_version(&r)))
-            .ok_or_else(|| {
-                OpError::NoRollbackTarget(format!(
-                    "no earlier revision in which {prompt}/{label} served a single version; name one with --to-revision"
-                ))
-            })?,
+            .ok_or_else(|| no_single_version(prompt, label))?,
     };
-    let from = revision_of(source);
-    let restored = route_in(source).ok_or_else(|| {
+    restore_route(doc, prompt, label, revision_of(source), route_in(source))
+}
+
+/// The refusal of a rollback that found no revision to restore.
+pub fn no_single_version(prompt: &str, label: &str) -> OpError {
+    OpError::NoRollbackTarget(format!(
+        "no earlier revision in which {prompt}/{label} served a single version; name one with --to-revision"
+    ))
+}
+
+/// Puts back the label's route as it was in revision `from` (`None`: the label did
+/// not exist then), as the next revision.
+pub fn restore_route(
+    doc: &Value,
+    prompt: &str,
+    label: &str,
+    from: u64,
+    route: Option<Value>,
+) -> Result<RouteChange, OpError> {
+    let restored = route.ok_or_else(|| {
         OpError::NoRollbackTarget(format!("{prompt}/{label} did not exist in revision {from}"))
     })?;
     // Versions are immutable and only ever added, so every version the old route names

@@ -85,10 +85,11 @@ export async function cli(args, input) {
 
 /**
  * Starts an edge. Options: `manifest` (a document to seed as revision/current), `secrets`
- * (default true), `vars` (wrangler --var overrides), `config` (another Worker's wrangler
+ * (default true), `vars` (wrangler --var overrides), `controlVars` (variables of the
+ * control-plane Worker, e.g. its dev faults), `config` (another Worker's wrangler
  * config to run alone instead of the edge and the control plane).
  */
-export async function startEdge({ manifest, secrets = true, vars = {}, config } = {}) {
+export async function startEdge({ manifest, secrets = true, vars = {}, controlVars = {}, config } = {}) {
   const persist = fs.mkdtempSync(path.join(os.tmpdir(), "edgeprompt-edge-"));
   const envFile = path.join(persist, "test.env");
   const admin = randomBytes(32).toString("hex");
@@ -138,7 +139,7 @@ export async function startEdge({ manifest, secrets = true, vars = {}, config } 
   };
   if (manifest) await edge.publish(manifest);
   const port = await freePort();
-  const configs = config ? ["-c", config] : ["-c", "wrangler.toml", "-c", controlConfig(persist, envFile)];
+  const configs = config ? ["-c", config] : ["-c", "wrangler.toml", "-c", controlConfig(persist, envFile, controlVars)];
   const args = ["wrangler", "dev", ...configs, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", "0", "--persist-to", persist, "--env-file", envFile, "--show-interactive-dev-session=false"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn("npx", args, { cwd: ROOT, env: ENV, detached: true, stdio: ["ignore", "pipe", "pipe"] });
@@ -164,7 +165,7 @@ export async function startEdge({ manifest, secrets = true, vars = {}, config } 
  * config file, so the control config is copied next to this edge's own secrets (already
  * built, so without [build]; `main` made absolute).
  */
-function controlConfig(persist, envFile) {
+function controlConfig(persist, envFile, vars) {
   const dir = path.join(persist, "control");
   fs.mkdirSync(dir);
   let toml = fs.readFileSync(path.join(ROOT, "wrangler.control.toml"), "utf8");
@@ -172,7 +173,8 @@ function controlConfig(persist, envFile) {
   toml = toml.replace(/^\[build\]\n(?:[^\[\n].*\n|\n)*/m, "");
   if (toml.includes("[build]") || !toml.includes(ROOT)) throw new Error("harness: cannot adapt wrangler.control.toml");
   fs.writeFileSync(path.join(dir, "wrangler.toml"), toml);
-  fs.copyFileSync(envFile, path.join(dir, ".dev.vars"));
+  const extra = Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join("");
+  fs.writeFileSync(path.join(dir, ".dev.vars"), fs.readFileSync(envFile, "utf8") + extra);
   return path.join(dir, "wrangler.toml");
 }
 

@@ -8,6 +8,7 @@ use edgeprompt::manifest::{self, ManifestError};
 use edgeprompt::ops::{self, history, OpError, PromptSource, RouteChange, Sources};
 use edgeprompt_shell::http::{respond, ApiError};
 mod store;
+mod sync;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -20,6 +21,9 @@ use worker::{
 /// Largest stored value: a revision's skeleton (without version bodies), or one
 /// version's body; a SQLite value in a Durable Object holds at most 2 MB.
 const MAX_SKELETON_BYTES: usize = 2_000_000;
+/// Revisions per page of `GET /admin/v1/history` by default, and at most.
+const HISTORY_PAGE: u64 = 100;
+const HISTORY_PAGE_MAX: u64 = 1_000;
 /// First retry of a failed KV write, then doubling up to a minute.
 const KV_RETRY_MS: u64 = 2_000;
 
@@ -28,6 +32,8 @@ const KV_RETRY_MS: u64 = 2_000;
 pub struct Control {
     state: State,
     env: Env,
+    sync: sync::SyncState,
+    faults: sync::DevFaults,
 }
 
 #[derive(Deserialize)]
@@ -56,7 +62,13 @@ impl DurableObject for Control {
                 console_error!("edgeprompt control: schema: {e}");
             }
         }
-        Control { state, env }
+        let faults = sync::DevFaults::from_env(&env);
+        Control {
+            state,
+            env,
+            sync: sync::SyncState::default(),
+            faults,
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
@@ -171,6 +183,7 @@ impl Control {
         actor: &str,
     ) -> std::result::Result<Response, ApiError> {
         self.adopt_kv().await?;
+        self.check_sync_on_start().await;
         let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
         match (method, segs.as_slice()) {
             (Method::Get, ["manifest"]) => {
@@ -179,7 +192,28 @@ impl Control {
                     .unwrap_or_else(history::empty_manifest);
                 Ok(respond(200, &doc))
             }
-            (Method::Get, ["history"]) => Ok(respond(200, &json!({"revisions": self.audit()?}))),
+            (Method::Get, ["history"]) => {
+                let num = |k: &str| -> std::result::Result<Option<u64>, ApiError> {
+                    match query.iter().find(|(n, _)| n == k) {
+                        None => Ok(None),
+                        Some((_, v)) => v.parse().map(Some).map_err(|_| {
+                            ApiError::new(
+                                400,
+                                "invalid_request",
+                                format!("\"{k}\" must be a whole number, not \"{v}\""),
+                            )
+                        }),
+                    }
+                };
+                let limit = num("limit")?
+                    .unwrap_or(HISTORY_PAGE)
+                    .clamp(1, HISTORY_PAGE_MAX);
+                let (revisions, next) = self.audit(num("before")?, limit)?;
+                Ok(respond(
+                    200,
+                    &json!({"revisions": revisions, "next_before": next}),
+                ))
+            }
             (Method::Get, ["history", rev]) => {
                 let n: u64 = rev.parse().map_err(|_| {
                     ApiError::new(
@@ -342,11 +376,18 @@ impl Control {
                 )?;
             }
             "rollback" => {
-                let history = self.all_documents()?;
+                let (prompt, label) = (need("prompt")?, need("label")?);
                 let to = body.get("to_revision").and_then(Value::as_u64);
+                if live["prompts"][prompt]["labels"].get(label).is_none() {
+                    return Err(op_error(OpError::UnknownLabel {
+                        prompt: prompt.into(),
+                        label: label.into(),
+                    }));
+                }
+                let (from, route) = self.rollback_source(prompt, label, current, to)?;
                 push(
                     &mut changes,
-                    ops::rollback(&live, &history, need("prompt")?, need("label")?, to),
+                    ops::restore_route(&live, prompt, label, from, route),
                     "rollback",
                 )?;
             }
@@ -377,11 +418,14 @@ impl Control {
         }
         // One change, however many revisions (a publish and its label): all or none.
         let revision = self.store_all(&live, &changes, actor).await?;
+        if self.faults.after_store {
+            panic!("injected fault (control_after_store): revision {revision} is stored, KV is not written");
+        }
         let summaries: Vec<String> = changes.iter().map(|(s, _, _)| s.clone()).collect();
-        self.sync_kv().await;
+        let in_kv = self.sync_kv().await;
         Ok(respond(
             200,
-            &json!({"revision": revision, "changed": true, "summaries": summaries}),
+            &json!({"revision": revision, "changed": true, "summaries": summaries, "kv_written": in_kv}),
         ))
     }
 }

@@ -1,15 +1,23 @@
 //! The object's storage: revisions and version bodies in SQLite, the audit log, and the
 //! write-through to KV that an alarm retries until KV matches.
 
-use super::{storage, Control, RevisionRow, Row, KV_RETRY_MS, MAX_SKELETON_BYTES};
+use super::{op_error, storage, Control, RevisionRow, Row, KV_RETRY_MS, MAX_SKELETON_BYTES};
 use edgeprompt::manifest;
 use edgeprompt::ops::{self, history};
 use edgeprompt_shell::http::ApiError;
 use edgeprompt_shell::platform::now_ms;
 use edgeprompt_shell::{KV_BINDING, POINTER_KEY};
 use serde_json::{json, Value};
-use std::time::Duration;
 use worker::{console_error, console_log, Result, SqlStorageValue};
+
+/// Revisions read per step of a rollback's search.
+const ROLLBACK_PAGE: i64 = 200;
+
+#[derive(serde::Deserialize)]
+struct RouteRow {
+    revision: u64,
+    route: Option<String>,
+}
 
 impl Control {
     /// With no history yet, adopts the manifest KV already serves (e.g. one seeded by
@@ -107,37 +115,103 @@ impl Control {
         }
     }
 
-    pub(super) fn all_documents(&self) -> std::result::Result<Vec<Value>, ApiError> {
-        let revs: Vec<Row<f64>> = self
-            .sql()
-            .exec(
-                "SELECT revision AS v FROM revisions ORDER BY revision",
-                None,
-            )
-            .and_then(|c| c.to_array())
-            .map_err(storage)?;
-        let mut docs = Vec::with_capacity(revs.len());
-        for r in revs {
-            if let Some(d) = self.load(r.v as u64)? {
-                docs.push(d);
-            }
-        }
-        Ok(docs)
-    }
-
-    pub(super) fn audit(&self) -> std::result::Result<Vec<Value>, ApiError> {
+    /// A page of the audit log, newest first: revisions below `before` (all when
+    /// `None`), at most `limit`, and the `before` of the next page if there is one.
+    pub(super) fn audit(
+        &self,
+        before: Option<u64>,
+        limit: u64,
+    ) -> std::result::Result<(Vec<Value>, Option<u64>), ApiError> {
+        let before = before.unwrap_or(i64::MAX as u64).min(i64::MAX as u64);
         let rows: Vec<RevisionRow> = self
             .sql()
             .exec(
-                "SELECT revision, actor, at, action, summary FROM revisions ORDER BY revision DESC",
-                None,
+                "SELECT revision, actor, at, action, summary FROM revisions WHERE revision < ? ORDER BY revision DESC LIMIT ?",
+                vec![SqlStorageValue::from(before as i64), SqlStorageValue::from(limit as i64 + 1)],
             )
             .and_then(|c| c.to_array())
             .map_err(storage)?;
-        Ok(rows
+        let more = rows.len() as u64 > limit;
+        let page: Vec<Value> = rows
             .into_iter()
+            .take(limit as usize)
             .map(|r| json!({"revision": r.revision, "actor": r.actor, "at_ms": r.at as u64, "action": r.action, "summary": r.summary}))
-            .collect())
+            .collect();
+        let next = if more {
+            page.last().and_then(|r| r["revision"].as_u64())
+        } else {
+            None
+        };
+        Ok((page, next))
+    }
+
+    /// Where a rollback takes the label's route from: revision `to`, or else the
+    /// newest revision before `live` in which the label served one version. Reads only
+    /// the route out of each stored skeleton (no version bodies), a page at a time,
+    /// newest first, so the emergency path stays cheap however long the history.
+    pub(super) fn rollback_source(
+        &self,
+        prompt: &str,
+        label: &str,
+        live: u64,
+        to: Option<u64>,
+    ) -> std::result::Result<(u64, Option<Value>), ApiError> {
+        // Validated names never hold these; refusing them keeps the JSON path well-formed.
+        if [prompt, label].iter().any(|n| n.contains(['"', '\\'])) {
+            return Err(op_error(ops::OpError::UnknownLabel {
+                prompt: prompt.into(),
+                label: label.into(),
+            }));
+        }
+        let path = format!("$.prompts.\"{prompt}\".labels.\"{label}\"");
+        let routes = |sql: &str,
+                      args: Vec<SqlStorageValue>|
+         -> std::result::Result<Vec<(u64, Option<Value>)>, ApiError> {
+            let rows: Vec<RouteRow> = self
+                .sql()
+                .exec(sql, args)
+                .and_then(|c| c.to_array())
+                .map_err(storage)?;
+            Ok(rows
+                .into_iter()
+                .map(|r| {
+                    (
+                        r.revision,
+                        r.route.and_then(|t| serde_json::from_str(&t).ok()),
+                    )
+                })
+                .collect())
+        };
+        if let Some(n) = to {
+            return routes(
+                "SELECT revision, json_extract(skeleton, ?) AS route FROM revisions WHERE revision = ?",
+                vec![path.into(), SqlStorageValue::from(n as i64)],
+            )?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                op_error(ops::OpError::NoRollbackTarget(format!(
+                    "revision {n} is not in the history"
+                )))
+            });
+        }
+        let mut below = live;
+        loop {
+            let page = routes(
+                "SELECT revision, json_extract(skeleton, ?) AS route FROM revisions WHERE revision < ? ORDER BY revision DESC LIMIT ?",
+                vec![path.clone().into(), SqlStorageValue::from(below as i64), SqlStorageValue::from(ROLLBACK_PAGE)],
+            )?;
+            let Some(last) = page.last().map(|(r, _)| *r) else {
+                return Err(op_error(ops::no_single_version(prompt, label)));
+            };
+            if let Some(found) = page
+                .into_iter()
+                .find(|(_, r)| r.as_ref().is_some_and(ops::serves_one_version))
+            {
+                return Ok(found);
+            }
+            below = last;
+        }
     }
 
     /// Stores revisions (one change, possibly several revisions: a publish and its
@@ -189,80 +263,21 @@ impl Control {
             ));
         }
         let sql = self.sql();
+        let alarms = self.state.storage();
         self.state
             .storage()
             .transaction(move |_| async move {
                 for (q, args) in statements {
                     sql.exec(q, args)?;
                 }
-                Ok(())
+                // The write-through's safety net commits with the revision: a reset
+                // between this commit and the KV write (a deploy) still ends in a sync.
+                alarms
+                    .set_alarm(std::time::Duration::from_millis(KV_RETRY_MS))
+                    .await
             })
             .await
             .map_err(storage)?;
         Ok(revision)
-    }
-
-    /// Writes the newest revision to KV (document, then pointer) unless KV already has
-    /// it; on failure schedules an alarm to try again, backing off to a minute.
-    pub(super) async fn sync_kv(&self) {
-        let Ok(current) = self.current_revision() else {
-            return;
-        };
-        let written: Vec<Row<f64>> = self
-            .sql()
-            .exec("SELECT written AS v FROM kv_state WHERE id = 1", None)
-            .and_then(|c| c.to_array())
-            .unwrap_or_default();
-        if current == 0 || written.first().is_some_and(|w| w.v as u64 >= current) {
-            return;
-        }
-        match self.write_kv(current).await {
-            Ok(()) => {
-                let _ = self.sql().exec(
-                    "INSERT INTO kv_state (id, written, retry_ms) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET written = excluded.written, retry_ms = excluded.retry_ms",
-                    vec![SqlStorageValue::from(current as i64), SqlStorageValue::from(KV_RETRY_MS as i64)],
-                );
-                console_log!("edgeprompt control: KV now serves revision {current}");
-            }
-            Err(e) => {
-                let retry: Vec<Row<f64>> = self
-                    .sql()
-                    .exec("SELECT retry_ms AS v FROM kv_state WHERE id = 1", None)
-                    .and_then(|c| c.to_array())
-                    .unwrap_or_default();
-                let delay = retry.first().map(|r| r.v as u64).unwrap_or(KV_RETRY_MS);
-                let _ = self.sql().exec(
-                    "INSERT INTO kv_state (id, written, retry_ms) VALUES (1, 0, ?) ON CONFLICT (id) DO UPDATE SET retry_ms = excluded.retry_ms",
-                    vec![SqlStorageValue::from((delay * 2).min(60_000) as i64)],
-                );
-                console_error!("edgeprompt control: writing revision {current} to KV failed ({e}); retrying in {delay} ms");
-                if let Err(e) = self
-                    .state
-                    .storage()
-                    .set_alarm(Duration::from_millis(delay))
-                    .await
-                {
-                    console_error!("edgeprompt control: cannot set the retry alarm: {e}");
-                }
-            }
-        }
-    }
-
-    pub(super) async fn write_kv(&self, revision: u64) -> std::result::Result<(), String> {
-        let doc = self
-            .load(revision)
-            .map_err(|e| format!("{e:?}"))?
-            .ok_or("revision vanished")?;
-        let kv = self.env.kv(KV_BINDING).map_err(|e| e.to_string())?;
-        kv.put(&format!("manifest/{revision}"), doc.to_string())
-            .map_err(|e| e.to_string())?
-            .execute()
-            .await
-            .map_err(|e| e.to_string())?;
-        kv.put(POINTER_KEY, revision.to_string())
-            .map_err(|e| e.to_string())?
-            .execute()
-            .await
-            .map_err(|e| e.to_string())
     }
 }

@@ -1,0 +1,175 @@
+//! The write-through to KV: the newest revision's document, then the pointer. One sync
+//! runs at a time per object; the alarm set with every stored change, and again after
+//! each failure (backing off to a minute), retries until KV holds the newest revision.
+
+use super::{Control, Row, KV_RETRY_MS};
+use edgeprompt_shell::{KV_BINDING, POINTER_KEY};
+use std::cell::Cell;
+use std::time::Duration;
+use worker::{console_error, console_log, Env, SqlStorageValue};
+
+/// Longest wait between retries of a failed KV write.
+const KV_RETRY_MAX_MS: u64 = 60_000;
+
+/// The variable that switches test faults on; never set in the wrangler files.
+const FAULTS_VAR: &str = "EDGEPROMPT_DEV_FAULTS";
+
+/// Faults injected for tests, from `EDGEPROMPT_DEV_FAULTS` (comma-separated).
+#[derive(Debug, Default)]
+pub(super) struct DevFaults {
+    /// `control_after_store`: a change panics right after its transaction commits,
+    /// before any KV write (a reset in the middle of a publish).
+    pub after_store: bool,
+    /// `control_kv_fail=N`: the first N KV writes of this instance fail.
+    pub kv_failures: Cell<u32>,
+}
+
+impl DevFaults {
+    /// Reads the switch from the control Worker's own variables.
+    pub fn from_env(env: &Env) -> DevFaults {
+        let text = env
+            .var(FAULTS_VAR)
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        let mut f = DevFaults::default();
+        for item in text.split(',').map(str::trim) {
+            match item.split_once('=') {
+                None if item == "control_after_store" => f.after_store = true,
+                Some(("control_kv_fail", n)) => f.kv_failures.set(n.trim().parse().unwrap_or(0)),
+                _ => {}
+            }
+        }
+        f
+    }
+}
+
+/// What an object instance knows about its syncs.
+#[derive(Default)]
+pub(super) struct SyncState {
+    /// A sync is running: another caller leaves the work to it (it re-reads the newest
+    /// revision until KV holds it).
+    running: Cell<bool>,
+    /// The start-up check has run in this instance.
+    checked: Cell<bool>,
+}
+
+impl Control {
+    /// The revision KV is known to serve (0 before the first write).
+    pub(super) fn kv_written(&self) -> u64 {
+        let rows: Vec<Row<f64>> = self
+            .sql()
+            .exec("SELECT written AS v FROM kv_state WHERE id = 1", None)
+            .and_then(|c| c.to_array())
+            .unwrap_or_default();
+        rows.first().map(|r| r.v as u64).unwrap_or(0)
+    }
+
+    /// Once per instance: a revision stored but not yet in KV (the object was reset
+    /// mid-sync) gets an alarm now, whatever happened to the one set with it.
+    pub(super) async fn check_sync_on_start(&self) {
+        if self.sync.checked.replace(true) {
+            return;
+        }
+        let Ok(current) = self.current_revision() else {
+            return;
+        };
+        if current > self.kv_written() {
+            console_log!("edgeprompt control: revision {current} is not in KV yet; syncing");
+            if let Err(e) = self.state.storage().set_alarm(Duration::ZERO).await {
+                console_error!("edgeprompt control: cannot set the sync alarm: {e}");
+            }
+        }
+    }
+
+    /// Brings KV to the newest revision unless a sync is already running; on failure
+    /// sets the alarm to try again. Returns whether KV holds the newest revision.
+    pub(super) async fn sync_kv(&self) -> bool {
+        if self.sync.running.replace(true) {
+            return false;
+        }
+        let result = self.write_through().await;
+        self.sync.running.set(false);
+        match result {
+            Ok(_) => true,
+            Err((revision, e)) => {
+                let delay = self.next_retry_ms();
+                console_error!("edgeprompt control: writing revision {revision} to KV failed ({e}); retrying in {delay} ms");
+                if let Err(e) = self
+                    .state
+                    .storage()
+                    .set_alarm(Duration::from_millis(delay))
+                    .await
+                {
+                    console_error!("edgeprompt control: cannot set the retry alarm: {e}");
+                }
+                false
+            }
+        }
+    }
+
+    /// Writes documents and the pointer until KV holds the newest revision; a change
+    /// stored meanwhile is written before the pointer moves, and the pointer only ever
+    /// moves up.
+    async fn write_through(&self) -> Result<Option<u64>, (u64, String)> {
+        let mut done = None;
+        loop {
+            let current = self.current_revision().map_err(|e| (0, format!("{e:?}")))?;
+            if current == 0 || self.kv_written() >= current {
+                return Ok(done);
+            }
+            let fail = |e: String| (current, e);
+            let doc = self
+                .load(current)
+                .map_err(|e| fail(format!("{e:?}")))?
+                .ok_or_else(|| fail("revision vanished".into()))?;
+            self.kv_put(&format!("manifest/{current}"), doc.to_string())
+                .await
+                .map_err(fail)?;
+            if self
+                .current_revision()
+                .map_err(|e| fail(format!("{e:?}")))?
+                != current
+            {
+                continue;
+            }
+            self.kv_put(POINTER_KEY, current.to_string())
+                .await
+                .map_err(fail)?;
+            let _ = self.sql().exec(
+                "INSERT INTO kv_state (id, written, retry_ms) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET written = MAX(written, excluded.written), retry_ms = excluded.retry_ms",
+                vec![SqlStorageValue::from(current as i64), SqlStorageValue::from(KV_RETRY_MS as i64)],
+            );
+            console_log!("edgeprompt control: KV now serves revision {current}");
+            done = Some(current);
+        }
+    }
+
+    /// The delay before the next retry, doubling the stored one (2 s, 4 s, ... 60 s).
+    fn next_retry_ms(&self) -> u64 {
+        let rows: Vec<Row<f64>> = self
+            .sql()
+            .exec("SELECT retry_ms AS v FROM kv_state WHERE id = 1", None)
+            .and_then(|c| c.to_array())
+            .unwrap_or_default();
+        let delay = rows.first().map(|r| r.v as u64).unwrap_or(KV_RETRY_MS);
+        let _ = self.sql().exec(
+            "INSERT INTO kv_state (id, written, retry_ms) VALUES (1, 0, ?) ON CONFLICT (id) DO UPDATE SET retry_ms = excluded.retry_ms",
+            vec![SqlStorageValue::from((delay * 2).min(KV_RETRY_MAX_MS) as i64)],
+        );
+        delay
+    }
+
+    async fn kv_put(&self, key: &str, value: String) -> Result<(), String> {
+        let left = self.faults.kv_failures.get();
+        if left > 0 {
+            self.faults.kv_failures.set(left - 1);
+            return Err(format!("injected fault (control_kv_fail, {left} left)"));
+        }
+        let kv = self.env.kv(KV_BINDING).map_err(|e| e.to_string())?;
+        kv.put(key, value)
+            .map_err(|e| e.to_string())?
+            .execute()
+            .await
+            .map_err(|e| e.to_string())
+    }
+}
