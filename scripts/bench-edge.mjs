@@ -31,6 +31,9 @@ try {
   }
 }
 
+// The server key /v1/resolve requires: the bench pays for its check like any caller.
+const SERVER_KEY = randomBytes(32).toString("hex");
+
 async function startEdge(manifest) {
   const persist = fs.mkdtempSync(path.join(os.tmpdir(), "edgeprompt-bench-"));
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
@@ -44,7 +47,7 @@ async function startEdge(manifest) {
     modulesRoot: path.join(ROOT, "build"),
     host: "127.0.0.1",
     port: 0,
-    bindings: { ...workerOptions.bindings, EDGEPROMPT_DEV_PANIC: "1", EVENT_SIGNING_KEY: randomBytes(32).toString("hex"), UNIT_HASH_KEY: randomBytes(32).toString("hex") },
+    bindings: { ...workerOptions.bindings, EDGEPROMPT_DEV_PANIC: "1", EVENT_SIGNING_KEY: randomBytes(32).toString("hex"), UNIT_HASH_KEY: randomBytes(32).toString("hex"), EDGE_KEYS: `bench:${SERVER_KEY}` },
     kvPersist: path.join(persist, "kv"),
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
     durableObjectsPersist: path.join(persist, "do"),
@@ -78,7 +81,7 @@ function workerCompatibilityDate() {
 
 function luaPost(body) {
   const file = path.join(os.tmpdir(), `wrk-${randomBytes(4).toString("hex")}.lua`);
-  fs.writeFileSync(file, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(JSON.stringify(body))}\nwrk.headers["content-type"] = "application/json"\n`);
+  fs.writeFileSync(file, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(JSON.stringify(body))}\nwrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Bearer ${SERVER_KEY}"\n`);
   return file;
 }
 
@@ -94,7 +97,7 @@ console.log(`worker Wasm: ${wasm.length} bytes raw, ${gz} bytes gzipped (-9)`);
 const demo = JSON.parse(fs.readFileSync(path.join(ROOT, "examples/demo.json"), "utf8"));
 const { mf, url } = await startEdge(demo);
 const body = { prompt: "support", unit: "user-42", variables: { question: "Where is my order?", plan: "pro" } };
-await fetch(url + "/v1/resolve", { method: "POST", body: JSON.stringify(body) }); // load the manifest
+await fetch(url + "/v1/resolve", { method: "POST", headers: { authorization: `Bearer ${SERVER_KEY}` }, body: JSON.stringify(body) }); // load the manifest
 const jsWorker = new Miniflare({
   modules: true,
   host: "127.0.0.1",

@@ -15,7 +15,7 @@ scripts/build-worker.sh edge
 scripts/build-worker.sh control
 
 current=$(npx wrangler kv key get manifest/current --binding MANIFESTS --local --text 2>/dev/null || true)
-if ! [[ "$current" =~ ^[0-9]+$ ]]; then
+if ! [[ "$current" =~ ^[0-9]+( [0-9]+)?$ ]]; then
   rev=$(node -p 'require("./examples/demo.json").revision')
   npx wrangler kv key put "manifest/$rev" --path examples/demo.json --binding MANIFESTS --local
   npx wrangler kv key put manifest/current "$rev" --binding MANIFESTS --local
@@ -24,13 +24,18 @@ else
   echo "run: local KV already serves revision $current (delete .wrangler/state to start over)"
 fi
 
+# The server key (EDGE_KEYS, name:key) that /v1/resolve, /v1/prompts and /v1/metrics
+# require, from the local secrets setup.sh wrote.
+key=$(sed -n 's/^EDGE_KEYS="\{0,1\}[^:]*:\([^,"]*\).*/\1/p' .dev.vars | head -n 1)
 cat <<MSG
 
 The local edge starts on http://127.0.0.1:$PORT. Try, from another terminal:
 
-  curl -s http://127.0.0.1:$PORT/v1/resolve \\
+  curl -s http://127.0.0.1:$PORT/v1/resolve -H "authorization: Bearer $key" \\
     -d '{"prompt": "support", "unit": "user-42", "variables": {"question": "Where is my order?"}}'
-  curl -s http://127.0.0.1:$PORT/v1/metrics/support
+  curl -s http://127.0.0.1:$PORT/v1/metrics/support -H "authorization: Bearer $key"
+
+The server key is EDGE_KEYS in .dev.vars; admin tokens (ADMIN_TOKENS) are there too.
 
 MSG
 # The edge serves the port; the control plane (admin API) runs beside it, reached

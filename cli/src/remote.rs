@@ -381,14 +381,7 @@ pub fn status(a: StatusArgs) -> Result<(), Failure> {
     let mut out = Vec::new();
     for (name, p) in live["prompts"].as_object().into_iter().flatten() {
         for (label, route) in p["labels"].as_object().into_iter().flatten() {
-            let metrics = ureq::get(&format!(
-                "{}/v1/metrics/{name}?label={label}",
-                a.remote.remote.trim_end_matches('/')
-            ))
-            .call()
-            .ok()
-            .and_then(|r| r.into_json::<Value>().ok())
-            .unwrap_or(Value::Null);
+            let metrics = a.remote.get(&format!("metrics/{name}?label={label}"))?;
             // Walk back (at most 50 revisions) to the first one with this same route.
             let live_rev = live["revision"].as_u64().unwrap_or(0);
             let mut since = live_rev;

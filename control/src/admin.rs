@@ -3,17 +3,18 @@
 //! audit log.
 //!
 //! Tokens come from the secret `ADMIN_TOKENS`: comma-separated `name:scope:token`
-//! entries, scope `rw` (read and write) or `ro` (read only). Tokens are compared in
-//! constant time (SHA-256 of each side, then a constant-time equality).
+//! entries, scope `rw` (read and write) or `ro` (read only), each token at least 32
+//! characters; they are compared in constant time (`edgeprompt_shell::access`).
 
+use edgeprompt_shell::access::{bearer, credentials, find};
 use edgeprompt_shell::http::ApiError;
-use edgeprompt_shell::secrets::secret;
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 use worker::{Env, Headers, Method, Request, RequestInit, Response};
 
 /// The secret holding the admin tokens.
 pub const ADMIN_TOKENS: &str = "ADMIN_TOKENS";
+/// The largest admin request body: a publish carries the prompt sources (a manifest
+/// is at most 25 MiB in KV).
+const MAX_ADMIN_BODY_BYTES: usize = 32 << 20;
 /// The Durable Object binding.
 pub const CONTROL_BINDING: &str = "CONTROL";
 
@@ -23,39 +24,20 @@ struct Caller {
 }
 
 fn authenticate(req: &Request, env: &Env) -> Result<Caller, ApiError> {
-    let secret = secret(env, ADMIN_TOKENS).map_err(ApiError::missing_secret)?;
-    let given = req
-        .headers()
-        .get("authorization")
-        .ok()
-        .flatten()
-        .and_then(|h| h.strip_prefix("Bearer ").map(|t| t.trim().to_string()))
-        .ok_or_else(|| {
-            ApiError::new(
-                401,
-                "unauthorized",
-                "an admin token is required: Authorization: Bearer TOKEN",
-            )
-        })?;
-    let given_digest = Sha256::digest(given.as_bytes());
-    let text = String::from_utf8_lossy(&secret);
-    let mut found: Option<Caller> = None;
-    // Every entry is compared, so the time taken does not reveal which one matched.
-    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let mut parts = entry.splitn(3, ':');
-        let (Some(name), Some(scope), Some(token)) = (parts.next(), parts.next(), parts.next())
-        else {
-            continue;
-        };
-        let digest = Sha256::digest(token.as_bytes());
-        if bool::from(digest.as_slice().ct_eq(given_digest.as_slice())) && found.is_none() {
-            found = Some(Caller {
-                name: name.to_string(),
-                can_write: scope == "rw",
-            });
-        }
-    }
-    found.ok_or_else(|| ApiError::new(401, "unauthorized", "unknown admin token"))
+    let list = credentials(env, ADMIN_TOKENS, true)?;
+    let given = bearer(req).ok_or_else(|| {
+        ApiError::new(
+            401,
+            "unauthorized",
+            "an admin token is required: Authorization: Bearer TOKEN",
+        )
+    })?;
+    let found = find(&list, &given)
+        .ok_or_else(|| ApiError::new(401, "unauthorized", "unknown admin token"))?;
+    Ok(Caller {
+        name: found.name.clone(),
+        can_write: found.scope.as_deref() == Some("rw"),
+    })
 }
 
 /// Authenticates, checks the scope, and forwards to the control plane.
@@ -75,6 +57,9 @@ pub async fn handle(mut req: Request, env: &Env, rest: &str) -> Result<Response,
     if let Some(which) = rest.strip_prefix("aggregates/") {
         return aggregates_storage(env, which).await;
     }
+    if let Some(prompt) = rest.strip_prefix("metrics/") {
+        return metrics(&req, env, prompt).await;
+    }
     let url = req.inner().url();
     let query = url
         .split_once('?')
@@ -92,10 +77,7 @@ pub async fn handle(mut req: Request, env: &Env, rest: &str) -> Result<Response,
     let mut init = RequestInit::new();
     init.with_method(method.clone()).with_headers(headers);
     if method == Method::Post {
-        let body = req
-            .text()
-            .await
-            .map_err(|e| ApiError::new(400, "unreadable_body", e.to_string()))?;
+        let body = edgeprompt_shell::http::body_text(&mut req, MAX_ADMIN_BODY_BYTES).await?;
         init.with_body(Some(body.into()));
     }
     let inner = Request::new_with_init(&format!("https://control/{rest}{query}"), &init)
@@ -195,4 +177,32 @@ async fn aggregates_storage(env: &Env, which: &str) -> Result<Response, ApiError
         200,
         &serde_json::json!({"prompt": prompt, "label": label, "periods": out}),
     ))
+}
+
+/// `GET /admin/v1/metrics/{prompt}?label=&period=&series=`: what the edge's
+/// `/v1/metrics` answers, for the live revision, with an admin token (the console and
+/// the CLI read results here, not with a server key).
+async fn metrics(req: &Request, env: &Env, prompt: &str) -> Result<Response, ApiError> {
+    use edgeprompt_shell::metrics::{metrics, MetricsQuery};
+    let q = MetricsQuery::parse(&edgeprompt_shell::http::query_pairs(req))?;
+    let internal =
+        |e: worker::Error| ApiError::new(500, "control_unavailable", format!("control plane: {e}"));
+    let stub = env
+        .durable_object(CONTROL_BINDING)
+        .and_then(|ns| ns.get_by_name("global"))
+        .map_err(internal)?;
+    let mut live = stub
+        .fetch_with_str("https://control/manifest")
+        .await
+        .map_err(internal)?;
+    let doc: serde_json::Value = live.json().await.map_err(internal)?;
+    let m = edgeprompt::manifest::compile_value(doc).map_err(|e| {
+        ApiError::new(
+            500,
+            "invalid_live_manifest",
+            format!("the live manifest: {e}"),
+        )
+    })?;
+    let body = metrics(env, &m, prompt, &q).await?;
+    Ok(edgeprompt_shell::http::respond(200, &body))
 }

@@ -2,22 +2,30 @@
 //! revalidated in the background after the refresh interval, swapped atomically, never
 //! replaced by a lower revision or by a document that fails validation.
 //!
-//! KV layout: `manifest/current` holds the live revision as decimal text and
-//! `manifest/<revision>` the immutable documents. A few recently used revisions stay
-//! compiled so that decisions reported by npm clients can be re-derived.
+//! KV layout: `manifest/current` holds the live revision as decimal text, optionally
+//! followed by a space and the revision KV served before it (the control plane writes
+//! both), and `manifest/<revision>` the immutable documents. KV propagates the pointer
+//! and a document separately, so a cold isolate that cannot read the pointer's document
+//! yet serves the previous one (named, or else the revision below) and keeps checking.
+//! A few recently used revisions stay compiled so that decisions reported by npm
+//! clients can be re-derived.
 
 use edgeprompt::manifest::{self, CompiledManifest};
 use edgeprompt_shell::http::ApiError;
 use edgeprompt_shell::platform::now_ms;
-use edgeprompt_shell::{KV_BINDING, POINTER_KEY};
+use edgeprompt_shell::{Pointer, KV_BINDING, POINTER_KEY};
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use worker::{console_log, console_warn, Context, Env};
 
-/// Revisions kept compiled besides the current one.
-const RECENT: usize = 4;
+/// Revisions kept compiled besides the current one; also how far back a decision
+/// reported by an npm client may be (`/v1/exposures`).
+pub const RECENT: usize = 4;
 /// KV's minimum read cache, in seconds (the pointer is read with it).
 const POINTER_CACHE_TTL_S: u64 = 30;
+/// A background revalidation not settled after this long is given up on: the next
+/// request due starts another (one that never settles must not stop updates for good).
+pub const REFRESH_TIMEOUT_MS: u64 = 10_000;
 
 /// A compiled manifest and what is derived from it once.
 pub struct Loaded {
@@ -54,7 +62,12 @@ impl Loaded {
 struct State {
     current: Option<Rc<Loaded>>,
     checked_ms: u64,
-    refreshing: bool,
+    /// When the running background revalidation started, if one runs.
+    refreshing_since: Option<u64>,
+    /// Background revalidations started, for the `refresh_hang` dev fault.
+    refreshes: u32,
+    /// Documents read from KV and compiled by this isolate.
+    loads: u64,
     recent: Vec<Rc<Loaded>>,
     last_problem: Option<(u64, String)>,
 }
@@ -69,17 +82,35 @@ pub async fn current(env: &Env, ctx: &Context, refresh_ms: u64) -> Result<Rc<Loa
     let now = now_ms();
     let (held, due) = STATE.with(|s| {
         let mut s = s.borrow_mut();
-        let due =
-            s.current.is_some() && !s.refreshing && now.saturating_sub(s.checked_ms) >= refresh_ms;
+        let idle = s
+            .refreshing_since
+            .is_none_or(|t| now.saturating_sub(t) >= REFRESH_TIMEOUT_MS);
+        let due = s.current.is_some() && idle && now.saturating_sub(s.checked_ms) >= refresh_ms;
+        let mut started = None;
         if due {
-            s.refreshing = true;
+            if s.refreshing_since.is_some() {
+                s.last_problem = Some((
+                    now,
+                    format!("a revalidation did not settle within {REFRESH_TIMEOUT_MS} ms; started another"),
+                ));
+            }
+            s.refreshing_since = Some(now);
+            s.refreshes += 1;
+            started = Some((now, s.refreshes));
         }
-        (s.current.clone(), due)
+        (s.current.clone(), started)
     });
     if let Some(held) = held {
-        if due {
+        if let Some((started, nth)) = due {
             let env = env.clone();
-            ctx.wait_until(async move { revalidate(&env).await });
+            let hang = crate::config::Settings::get(&env).faults.refresh_hang >= nth;
+            ctx.wait_until(async move {
+                if hang {
+                    // The dev fault: a revalidation that never settles.
+                    worker::Delay::from(std::time::Duration::from_secs(3600)).await;
+                }
+                revalidate(&env, started).await
+            });
         }
         return Ok(held);
     }
@@ -123,6 +154,8 @@ pub struct Status {
     pub recent: Vec<u64>,
     /// The last refusal or failure to update: when, and why.
     pub last_problem: Option<(u64, String)>,
+    /// Documents read from KV and compiled by this isolate.
+    pub loads: u64,
 }
 
 /// The isolate's manifest status.
@@ -134,6 +167,7 @@ pub fn status() -> Status {
             checked_ms: s.checked_ms,
             recent: s.recent.iter().map(|l| l.manifest.revision()).collect(),
             last_problem: s.last_problem.clone(),
+            loads: s.loads,
         }
     })
 }
@@ -147,7 +181,6 @@ fn install(loaded: Loaded) -> Rc<Loaded> {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.checked_ms = now_ms();
-        s.refreshing = false;
         match &s.current {
             // Another request may have installed something newer meanwhile.
             Some(cur) if cur.manifest.revision() >= loaded.manifest.revision() => cur.clone(),
@@ -163,19 +196,25 @@ fn install(loaded: Loaded) -> Rc<Loaded> {
     })
 }
 
-async fn revalidate(env: &Env) {
+/// Checks KV for a newer revision and installs it; `started` identifies this run, so
+/// that one given up on (timed out) does not clear the mark of its successor.
+async fn revalidate(env: &Env, started: u64) {
     let held = held_revision().unwrap_or(0);
     let outcome = match read_pointer(env).await {
-        Ok(rev) if rev > held => match fetch_revision(env, rev).await {
+        Ok(p) if p.revision > held => match fetch_revision(env, p.revision).await {
             Ok(loaded) => {
                 install(loaded);
-                console_log!("edgeprompt: now serving manifest revision {rev} (was {held})");
+                console_log!(
+                    "edgeprompt: now serving manifest revision {} (was {held})",
+                    p.revision
+                );
                 Ok(())
             }
             Err(reason) => Err(reason),
         },
-        Ok(rev) if rev < held => Err(format!(
-            "{POINTER_KEY} points at revision {rev}, lower than the held {held}; keeping {held}"
+        Ok(p) if p.revision < held => Err(format!(
+            "{POINTER_KEY} points at revision {}, lower than the held {held}; keeping {held}",
+            p.revision
         )),
         Ok(_) => Ok(()),
         Err(reason) => Err(reason),
@@ -186,19 +225,41 @@ async fn revalidate(env: &Env) {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.checked_ms = now_ms();
-        s.refreshing = false;
+        if s.refreshing_since == Some(started) {
+            s.refreshing_since = None;
+        }
         if let Err(reason) = outcome {
             s.last_problem = Some((now_ms(), reason));
         }
     });
 }
 
+/// A cold load: the pointer's revision, or when its document cannot be read yet (KV
+/// propagates keys separately), the previous one, with the reason kept for
+/// `/v1/status`; the next revalidation tries the pointer's revision again.
 async fn load_current(env: &Env) -> Result<Loaded, String> {
-    let rev = read_pointer(env).await?;
-    fetch_revision(env, rev).await
+    let p = read_pointer(env).await?;
+    let newest = match fetch_revision(env, p.revision).await {
+        Ok(loaded) => return Ok(loaded),
+        Err(reason) => reason,
+    };
+    let previous = p.previous.unwrap_or(p.revision.saturating_sub(1));
+    if previous == 0 || previous >= p.revision {
+        return Err(newest);
+    }
+    let loaded = fetch_revision(env, previous)
+        .await
+        .map_err(|e| format!("{newest}; and the previous revision: {e}"))?;
+    let reason = format!(
+        "serving revision {previous} until revision {} can be read: {newest}",
+        p.revision
+    );
+    console_warn!("edgeprompt: {reason}");
+    STATE.with(|s| s.borrow_mut().last_problem = Some((now_ms(), reason)));
+    Ok(loaded)
 }
 
-async fn read_pointer(env: &Env) -> Result<u64, String> {
+async fn read_pointer(env: &Env) -> Result<Pointer, String> {
     let kv = env
         .kv(KV_BINDING)
         .map_err(|e| format!("KV binding {KV_BINDING}: {e}"))?;
@@ -209,15 +270,16 @@ async fn read_pointer(env: &Env) -> Result<u64, String> {
         .await
         .map_err(|e| format!("reading {POINTER_KEY}: {e}"))?
         .ok_or_else(|| format!("{POINTER_KEY} is missing"))?;
-    text.trim().parse::<u64>().map_err(|_| {
+    Pointer::parse(&text).ok_or_else(|| {
         format!(
-            "{POINTER_KEY} holds {:?}, not a revision number",
+            "{POINTER_KEY} holds {:?}, not a revision number (optionally followed by the previous one)",
             text.trim()
         )
     })
 }
 
 async fn fetch_revision(env: &Env, rev: u64) -> Result<Loaded, String> {
+    STATE.with(|s| s.borrow_mut().loads += 1);
     let key = format!("manifest/{rev}");
     let kv = env
         .kv(KV_BINDING)

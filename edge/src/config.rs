@@ -1,7 +1,7 @@
 //! Settings (plain vars with documented defaults) and the keys events need.
 
 use edgeprompt::events::token::MacKey;
-use edgeprompt_shell::secrets::{once_per_isolate, secret, NamedCache};
+use edgeprompt_shell::secrets::{key_secret, once_per_isolate, NamedCache, SecretError};
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use worker::Env;
@@ -48,6 +48,9 @@ pub struct Faults {
     /// writing units and aggregates but before the batch ids, inside its transaction
     /// (which must roll back).
     pub aggregator: f64,
+    /// `refresh_hang=N`: the first N background revalidations of an isolate never
+    /// settle (a KV read that hangs).
+    pub refresh_hang: u32,
 }
 
 impl Faults {
@@ -58,6 +61,10 @@ impl Faults {
             let Some((name, p)) = item.trim().split_once('=') else {
                 continue;
             };
+            if name == "refresh_hang" {
+                f.refresh_hang = p.trim().parse().unwrap_or(0);
+                continue;
+            }
             let p = p.trim().parse::<f64>().unwrap_or(0.0).clamp(0.0, 1.0);
             match name {
                 "consumer" => f.consumer = p,
@@ -145,7 +152,7 @@ pub struct Keys {
 
 impl Keys {
     /// Reads both secrets.
-    pub fn from_env(env: &Env) -> Result<Keys, &'static str> {
+    pub fn from_env(env: &Env) -> Result<Keys, SecretError> {
         Ok(Keys {
             signing: mac_key(env, EVENT_SIGNING_KEY)?,
             unit_hash: mac_key(env, UNIT_HASH_KEY)?,
@@ -157,12 +164,13 @@ thread_local! {
     static MAC_KEYS: NamedCache<Rc<MacKey>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A secret prepared as an HMAC key, once per isolate; an error naming a missing secret.
-pub fn mac_key(env: &Env, name: &'static str) -> Result<Rc<MacKey>, &'static str> {
+/// A secret prepared as an HMAC key, once per isolate; an error naming a missing or
+/// short secret.
+pub fn mac_key(env: &Env, name: &'static str) -> Result<Rc<MacKey>, SecretError> {
     once_per_isolate(&MAC_KEYS, name, || {
-        // `secret` refuses an empty value, the only key MacKey::new refuses.
-        MacKey::new(&secret(env, name)?)
+        // `key_secret` refuses an empty value, the only key MacKey::new refuses.
+        MacKey::new(&key_secret(env, name)?)
             .map(Rc::new)
-            .map_err(|_| name)
+            .map_err(|_| SecretError::Missing(name))
     })
 }

@@ -38,14 +38,15 @@ impl ApiError {
         ApiError::new(404, "not_found", format!("no route for {what}"))
     }
 
-    /// 500 naming a missing secret.
-    pub fn missing_secret(name: &str) -> ApiError {
-        ApiError::new(
-            500,
-            "missing_secret",
-            format!("the secret {name} is not set: add it to .dev.vars locally or with `wrangler secret put {name}`"),
-        )
-        .details(json!({"secret": name}))
+    /// 500 naming a secret that is missing, too short or malformed.
+    pub fn secret(e: crate::secrets::SecretError) -> ApiError {
+        use crate::secrets::SecretError;
+        let code = match e {
+            SecretError::Missing(_) => "missing_secret",
+            SecretError::TooShort { .. } => "weak_secret",
+            SecretError::Malformed { .. } => "malformed_secret",
+        };
+        ApiError::new(500, code, e.to_string()).details(json!({"secret": e.name()}))
     }
 
     /// 503: no manifest could be loaded yet.
@@ -101,11 +102,9 @@ pub fn text_response(status: u16, body: String, content_type: &str) -> Response 
         .fixed(body.into_bytes())
 }
 
-/// Reads a JSON body of at most `limit` bytes.
-pub async fn json_body<T: DeserializeOwned>(
-    req: &mut Request,
-    limit: usize,
-) -> Result<T, ApiError> {
+/// Reads a body as text, at most `limit` bytes, declared (`Content-Length`) or not:
+/// 413 past the limit.
+pub async fn body_text(req: &mut Request, limit: usize) -> Result<String, ApiError> {
     let declared = req
         .headers()
         .get("content-length")
@@ -115,15 +114,76 @@ pub async fn json_body<T: DeserializeOwned>(
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large(limit));
     }
-    // text() costs the runtime less than arrayBuffer() plus a copy (BENCHMARKS.md);
-    // invalid UTF-8 becomes U+FFFD, as in any JavaScript Worker.
-    let text = req
-        .text()
-        .await
-        .map_err(|e| ApiError::new(400, "unreadable_body", format!("cannot read the body: {e}")))?;
+    let text = if declared.is_some() {
+        // text() costs the runtime less than arrayBuffer() plus a copy (BENCHMARKS.md);
+        // invalid UTF-8 becomes U+FFFD, as in any JavaScript Worker. The length was
+        // declared within the limit, and the runtime holds a body to it.
+        req.text().await.map_err(|e| {
+            ApiError::new(400, "unreadable_body", format!("cannot read the body: {e}"))
+        })?
+    } else {
+        bounded_text(req, limit)
+            .await
+            .map_err(|e| e.unwrap_or_else(|| too_large(limit)))?
+    };
     if text.len() > limit {
         return Err(too_large(limit));
     }
+    Ok(text)
+}
+
+/// How much of an oversized body of undeclared length is read and dropped before the
+/// answer is sent regardless.
+const MAX_DRAIN_BYTES: usize = 16 << 20;
+
+/// Reads a body of undeclared length (chunked) chunk by chunk and keeps nothing past
+/// the limit (`Err(None)`), instead of buffering whatever the client sends into Wasm
+/// memory, which never shrinks.
+async fn bounded_text(req: &mut Request, limit: usize) -> Result<String, Option<ApiError>> {
+    use futures_util::StreamExt;
+    let Ok(mut stream) = req.stream() else {
+        return Ok(String::new()); // no body at all
+    };
+    let mut bytes = Vec::new();
+    let mut over = false;
+    let mut drained = 0;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            Some(ApiError::new(
+                400,
+                "unreadable_body",
+                format!("cannot read the body: {e}"),
+            ))
+        })?;
+        if over || bytes.len() + chunk.len() > limit {
+            // Past the limit nothing more is kept. The rest is read and dropped (up to
+            // a bound), since a response sent before the request's body ends broke the
+            // connection for the requests after it in workerd.
+            over = true;
+            bytes = Vec::new();
+            drained += chunk.len();
+            if drained > MAX_DRAIN_BYTES {
+                break;
+            }
+            continue;
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    if over {
+        return Err(None);
+    }
+    Ok(match String::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}
+
+/// Reads a JSON body of at most `limit` bytes, declared (`Content-Length`) or not.
+pub async fn json_body<T: DeserializeOwned>(
+    req: &mut Request,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let text = body_text(req, limit).await?;
     serde_json::from_str(&text).map_err(|e| {
         let code = if e.is_data() {
             "invalid_request"
@@ -153,4 +213,10 @@ pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
     worker::url::form_urlencoded::parse(query.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
+}
+
+impl From<crate::secrets::SecretError> for ApiError {
+    fn from(e: crate::secrets::SecretError) -> ApiError {
+        ApiError::secret(e)
+    }
 }

@@ -192,8 +192,8 @@ test("exposures of decisions made by npm clients are re-derived at their revisio
   assert.equal(e.status, 202, e.text);
 });
 
-test("the raw-template API returns the sources of the unit's version", async () => {
-  const r = await edge.fetch("/v1/prompts/support?unit=qa-alice&attr.country=DE&track=false");
+test("the raw-template API returns the sources of the unit's version, the unit in the body (not the URL)", async () => {
+  const r = await edge.post("/v1/prompts/support", { unit: "qa-alice", attributes: { country: "DE" }, track: false });
   assert.equal(r.status, 200, r.text);
   assert.equal(r.json.version, 2);
   assert.equal(r.json.rule, "qa");
@@ -202,10 +202,14 @@ test("the raw-template API returns the sources of the unit's version", async () 
   assert.equal(r.json.variables.question.required, true);
   assert.equal(r.json.model.name, "gpt-4o");
   assert.ok(r.json.token);
-  const old = await edge.fetch("/v1/prompts/support?unit=u1&attr.app_version=1.0.0");
+  const old = await edge.post("/v1/prompts/support", { unit: "u1", attributes: { app_version: "1.0.0" } });
   assert.equal(old.json.rule, "old-apps");
-  assert.equal((await edge.fetch("/v1/prompts/support")).status, 400);
-  assert.equal((await edge.fetch("/v1/prompts/nope?unit=u")).status, 404);
+  const missing = await edge.post("/v1/prompts/support", {});
+  assert.equal(missing.status, 400);
+  assert.match(missing.json.error.message, /unit/);
+  assert.equal((await edge.post("/v1/prompts/nope", { unit: "u" })).status, 404);
+  // The old form, with the unit in the query, is refused by method.
+  assert.equal((await edge.fetch("/v1/prompts/support?unit=u1")).status, 405);
 });
 
 test("the manifest API serves the client projection with an ETag", async () => {

@@ -14,6 +14,8 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 const ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1", FORCE_COLOR: "0" };
 const START_TIMEOUT_MS = Number(process.env.EDGE_TEST_START_TIMEOUT_MS ?? 300_000);
 const groups = new Set();
+/** The endpoints that need a server key (EDGE_KEYS). */
+export const PROTECTED = /^\/v1\/(resolve|prompts\/|metrics\/)/;
 
 process.on("exit", () => {
   for (const pid of groups) {
@@ -94,17 +96,24 @@ export async function startEdge({ manifest, secrets = true, vars = {}, controlVa
   const envFile = path.join(persist, "test.env");
   const admin = randomBytes(32).toString("hex");
   const viewer = randomBytes(32).toString("hex");
+  const serverKey = randomBytes(32).toString("hex");
   const keys = {
+    EDGE_KEYS: `tests:${serverKey}`,
     EVENT_SIGNING_KEY: randomBytes(32).toString("hex"),
     UNIT_HASH_KEY: randomBytes(32).toString("hex"),
     ADMIN_TOKENS: `admin:rw:${admin},viewer:ro:${viewer}`,
   };
+  // `secrets` may also be an object: these values over the generated ones (an empty
+  // string leaves one out).
+  if (typeof secrets === "object") Object.assign(keys, secrets);
   // --env-file replaces .dev.vars: each edge gets its own keys (or none).
-  fs.writeFileSync(envFile, secrets ? Object.entries(keys).map(([k, v]) => `${k}=${v}`).join("\n") + "\n" : "\n");
+  const lines = Object.entries(keys).filter(([, v]) => v !== "").map(([k, v]) => `${k}=${v}`);
+  fs.writeFileSync(envFile, secrets ? lines.join("\n") + "\n" : "\n");
   const edge = {
     persist,
     keys,
     tokens: { admin, viewer },
+    serverKey,
     url: null,
     log: [],
     async kvPut(key, value) {
@@ -116,17 +125,22 @@ export async function startEdge({ manifest, secrets = true, vars = {}, controlVa
       await edge.kvPut(`manifest/${doc.revision}`, doc);
       await edge.kvPut("manifest/current", String(doc.revision));
     },
-    async fetch(p, init = {}) {
-      const res = await fetch(edge.url + p, { ...init, signal: AbortSignal.timeout(30_000) });
+    // The endpoints behind a server key get this edge's, unless the caller sets its own
+    // Authorization (or `auth: false` to send none).
+    async fetch(p, { auth = true, ...init } = {}) {
+      const headers = new Headers(init.headers);
+      if (auth && PROTECTED.test(p) && !headers.has("authorization")) headers.set("authorization", `Bearer ${serverKey}`);
+      const res = await fetch(edge.url + p, { ...init, headers, signal: AbortSignal.timeout(30_000) });
       const text = await res.text();
       let json;
       try { json = JSON.parse(text); } catch { json = undefined; }
       return { status: res.status, headers: res.headers, text, json };
     },
-    post(p, body) {
-      return edge.fetch(p, { method: "POST", headers: { "content-type": "application/json" }, body: typeof body === "string" ? body : JSON.stringify(body) });
+    post(p, body, init = {}) {
+      return edge.fetch(p, { ...init, method: "POST", headers: { "content-type": "application/json", ...init.headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
     },
-    async stop() {
+    /** Stops the processes and keeps what they persisted (for inspection). */
+    async halt() {
       const pid = edge.child?.pid;
       if (!pid) return;
       const kill = (sig) => { try { process.kill(-pid, sig); } catch { /* gone */ } };
@@ -134,6 +148,9 @@ export async function startEdge({ manifest, secrets = true, vars = {}, controlVa
       await Promise.race([edge.exited, sleep(10_000)]);
       kill("SIGKILL");
       groups.delete(pid);
+    },
+    async stop() {
+      await edge.halt();
       fs.rmSync(persist, { recursive: true, force: true });
     },
   };

@@ -6,7 +6,7 @@ use edgeprompt::manifest;
 use edgeprompt::ops::{self, history};
 use edgeprompt_shell::http::ApiError;
 use edgeprompt_shell::platform::now_ms;
-use edgeprompt_shell::{KV_BINDING, POINTER_KEY};
+use edgeprompt_shell::{Pointer, KV_BINDING, POINTER_KEY};
 use serde_json::{json, Value};
 use worker::{console_error, console_log, Result, SqlStorageValue};
 
@@ -31,7 +31,7 @@ impl Control {
             return Ok(());
         };
         let pointer = kv.get(POINTER_KEY).text().await.ok().flatten();
-        let Some(rev) = pointer.and_then(|p| p.trim().parse::<u64>().ok()) else {
+        let Some(rev) = pointer.and_then(|p| Pointer::parse(&p)).map(|p| p.revision) else {
             return Ok(());
         };
         let text = kv

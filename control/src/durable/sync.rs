@@ -3,7 +3,7 @@
 //! each failure (backing off to a minute), retries until KV holds the newest revision.
 
 use super::{Control, Row, KV_RETRY_MS};
-use edgeprompt_shell::{KV_BINDING, POINTER_KEY};
+use edgeprompt_shell::{Pointer, KV_BINDING, POINTER_KEY};
 use std::cell::Cell;
 use std::time::Duration;
 use worker::{console_error, console_log, Env, SqlStorageValue};
@@ -132,7 +132,14 @@ impl Control {
             {
                 continue;
             }
-            self.kv_put(POINTER_KEY, current.to_string())
+            // Naming the revision KV served before lets a cold edge that cannot read
+            // this document yet serve that one instead of nothing.
+            let previous = Some(self.kv_written()).filter(|p| *p > 0 && *p < current);
+            let pointer = Pointer {
+                revision: current,
+                previous,
+            };
+            self.kv_put(POINTER_KEY, pointer.text())
                 .await
                 .map_err(fail)?;
             let _ = self.sql().exec(

@@ -47,8 +47,7 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
         )
         .details(json!({"limit": MAX_EVENTS})));
     }
-    let key =
-        config::mac_key(&call.env, config::EVENT_SIGNING_KEY).map_err(ApiError::missing_secret)?;
+    let key = config::mac_key(&call.env, config::EVENT_SIGNING_KEY).map_err(ApiError::secret)?;
     let loaded = cache::current(&call.env, &call.ctx, call.settings.refresh_ms).await?;
     let now = platform::now_ms();
     let mut errors = Vec::new();

@@ -9,10 +9,21 @@ use edgeprompt::resolve::{self, Request};
 use edgeprompt_shell::http::{json_body, respond, ApiError};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::rc::Rc;
 use worker::Response;
 
 /// Most exposures per request.
 pub const MAX_ITEMS: usize = 100;
+/// How many revisions before the one this isolate serves a decision may be from: the
+/// revisions kept compiled. Older ones are refused without reading KV.
+const WINDOW_BACK: u64 = cache::RECENT as u64;
+/// How many after it: this isolate may not have seen the newest revision yet.
+const WINDOW_AHEAD: u64 = 1;
+
+/// Whether a reported decision's revision is one this edge re-derives.
+fn in_window(revision: u64, held: u64) -> bool {
+    revision + WINDOW_BACK >= held && revision <= held + WINDOW_AHEAD
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -45,13 +56,34 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
             ),
         ));
     }
-    let keys = Keys::from_env(&call.env).map_err(ApiError::missing_secret)?;
+    let keys = Keys::from_env(&call.env).map_err(ApiError::secret)?;
     // Loading the current manifest first makes a cold isolate answer 503 when there is none.
-    cache::current(&call.env, &call.ctx, call.settings.refresh_ms).await?;
+    let held = cache::current(&call.env, &call.ctx, call.settings.refresh_ms)
+        .await?
+        .manifest
+        .revision();
     let mut results = Vec::with_capacity(body.exposures.len());
     let mut events = Vec::new();
+    // Each distinct revision is looked up (and at worst read and compiled) once.
+    let mut revisions: Vec<(u64, Result<Rc<cache::Loaded>, String>)> = Vec::new();
     for item in &body.exposures {
-        let loaded = match cache::at_revision(&call.env, item.revision).await {
+        let found = match revisions.iter().find(|(r, _)| *r == item.revision) {
+            Some((_, found)) => found.clone(),
+            None => {
+                let found = if in_window(item.revision, held) {
+                    cache::at_revision(&call.env, item.revision).await
+                } else {
+                    Err(format!(
+                        "only revisions {} to {} are accepted here",
+                        held.saturating_sub(WINDOW_BACK),
+                        held + WINDOW_AHEAD
+                    ))
+                };
+                revisions.push((item.revision, found.clone()));
+                found
+            }
+        };
+        let loaded = match found {
             Ok(l) => l,
             Err(reason) => {
                 let e = ApiError::new(

@@ -10,6 +10,7 @@ mod resolve;
 mod token;
 
 use super::config::Settings;
+use edgeprompt_shell::access::{bearer, credentials, find};
 use edgeprompt_shell::http::{respond, text_response, ApiError};
 use serde_json::json;
 use worker::{Context, Env, Method, Request, Response};
@@ -31,10 +32,10 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Response {
     let settings = Settings::get(&env);
     let method = req.method();
     let path = req.path();
-    // Browsers call the public API from other origins (the npm package); it uses no
-    // cookies, and tokens are signed, so any origin may read it. The admin API is not
-    // opened to browsers.
-    let cors = path.starts_with("/v1/") && req.headers().has("origin").unwrap_or(false);
+    // Browsers call the public endpoints from other origins (the npm package); they use
+    // no cookies, and tokens are signed, so any origin may read them. Endpoints behind a
+    // server key or an admin token are not opened to browsers.
+    let cors = is_public(&path) && req.headers().has("origin").unwrap_or(false);
     if cors && method == Method::Options {
         return with_cors(text_response(204, String::new(), "text/plain"), true);
     }
@@ -78,24 +79,62 @@ async fn route(call: Call, method: &Method, path: &str) -> Result<Response, ApiE
     match (method, segments.as_slice()) {
         (Method::Get, ["healthz"]) => Ok(text_response(200, "ok".into(), "text/plain")),
         (Method::Get, ["v1", "status"]) => status(call).await,
-        (Method::Post, ["v1", "resolve"]) => resolve::post(call).await,
-        (Method::Get, ["v1", "prompts", name]) => prompts::get(call, name).await,
+        (Method::Post, ["v1", "resolve"]) => {
+            server_key(&call)?;
+            resolve::post(call).await
+        }
+        (Method::Post, ["v1", "prompts", name]) => {
+            server_key(&call)?;
+            prompts::post(call, name).await
+        }
         (Method::Get, ["v1", "manifest"]) => manifest::get(call).await,
         (Method::Post, ["v1", "exposures"]) => exposures::post(call).await,
         (Method::Post, ["v1", "events"]) => events::post(call).await,
-        (Method::Get, ["v1", "metrics", prompt]) => metrics::get(call, prompt).await,
+        (Method::Get, ["v1", "metrics", prompt]) => {
+            server_key(&call)?;
+            metrics::get(call, prompt).await
+        }
         (Method::Get, ["__dev", "panic"]) if call.settings.dev_panic => dev_panic(),
         (Method::Post, ["__dev", "echo"]) if call.settings.dev_panic => dev_echo(call).await,
         (Method::Post, ["__dev", "queue", q]) if call.settings.dev_panic => {
             dev_queue(call, q).await
         }
-        (_, ["v1", "resolve" | "exposures" | "events"]) => Err(wrong_method(path, "POST")),
-        (_, ["v1", "prompts" | "metrics", _] | ["v1", "manifest" | "status"] | ["healthz"]) => {
+        (_, ["v1", "resolve" | "exposures" | "events"] | ["v1", "prompts", _]) => {
+            Err(wrong_method(path, "POST"))
+        }
+        (_, ["v1", "metrics", _] | ["v1", "manifest" | "status"] | ["healthz"]) => {
             Err(wrong_method(path, "GET"))
         }
         (_, ["admin", "v1", _, ..]) => admin::forward(call.req, &call.env).await,
         _ => Err(ApiError::not_found(&format!("{method:?} {path}"))),
     }
+}
+
+/// The secret holding the server keys: comma-separated `name:key` entries.
+pub const EDGE_KEYS: &str = "EDGE_KEYS";
+
+/// The endpoints anyone may call, from any origin: the client projection, what clients
+/// report (authorised by signed tokens), and health.
+fn is_public(path: &str) -> bool {
+    matches!(
+        path,
+        "/v1/manifest" | "/v1/exposures" | "/v1/events" | "/v1/status" | "/healthz"
+    )
+}
+
+/// The endpoints that serve full prompt text or results need a server key.
+fn server_key(call: &Call) -> Result<(), ApiError> {
+    let keys = credentials(&call.env, EDGE_KEYS, false)?;
+    let given = bearer(&call.req).ok_or_else(|| {
+        ApiError::new(
+            401,
+            "unauthorized",
+            format!("a server key is required: Authorization: Bearer KEY (a key from {EDGE_KEYS})"),
+        )
+    })?;
+    find(&keys, &given)
+        .map(|_| ())
+        .ok_or_else(|| ApiError::new(401, "unauthorized", "unknown server key"))
 }
 
 /// `GET /v1/status`: the conformance spec version the edge implements, which revision
@@ -114,6 +153,7 @@ async fn status(call: Call) -> Result<Response, ApiError> {
             "checked_ms_ago": s.revision.map(|_| now.saturating_sub(s.checked_ms)),
             "refresh_interval_ms": call.settings.refresh_ms,
             "recent_revisions": s.recent,
+            "manifest_loads": s.loads,
             "last_problem": s.last_problem.map(|(at, reason)| json!({"ms_ago": now.saturating_sub(at), "reason": reason})),
             "events": {"queued": sent, "unsent": unsent},
         }),

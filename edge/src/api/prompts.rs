@@ -1,51 +1,48 @@
-//! `GET /v1/prompts/{name}?label=&unit=&attr.KEY=VALUE`: the raw template(s) and model
-//! settings of the version this unit gets, for clients that render themselves.
+//! `POST /v1/prompts/{name}` with `{unit, label?, attributes?, track?}`: the raw
+//! template(s) and model settings of the version this unit gets, for clients that
+//! render themselves. The unit is in the body, not the URL, because request logs keep
+//! URLs and the raw unit id must not reach them.
 
 use super::token::{issue, Nonce};
 use super::Call;
 use crate::config::Keys;
 use crate::{cache, outbox};
 use edgeprompt::resolve::{self, Request};
-use edgeprompt_shell::http::{query_pairs, respond, ApiError};
+use edgeprompt_shell::http::{json_body, respond, ApiError};
 use edgeprompt_shell::platform;
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use worker::Response;
 
+/// The request body.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Body {
+    #[serde(default)]
+    label: Option<String>,
+    unit: String,
+    #[serde(default)]
+    attributes: Option<Value>,
+    #[serde(default = "yes")]
+    track: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
 /// Answers with the version's sources.
-pub async fn get(call: Call, name: &str) -> Result<Response, ApiError> {
-    let (mut label, mut unit, mut track) = (None, None, true);
-    let mut attrs = Map::new();
-    for (k, v) in query_pairs(&call.req) {
-        match k.as_ref() {
-            "label" => label = Some(v),
-            "unit" => unit = Some(v),
-            "track" => track = v != "false",
-            other => match other.strip_prefix("attr.") {
-                Some(key) if !key.is_empty() => {
-                    attrs.insert(key.to_string(), Value::String(v));
-                }
-                _ => {
-                    return Err(ApiError::new(400, "invalid_request", format!("unknown query parameter \"{other}\" (expected label, unit, track or attr.KEY)")))
-                }
-            },
-        }
-    }
-    let unit = unit.ok_or_else(|| {
-        ApiError::new(
-            400,
-            "invalid_request",
-            "query parameter \"unit\" is required",
-        )
-    })?;
-    let keys = Keys::from_env(&call.env).map_err(ApiError::missing_secret)?;
+pub async fn post(mut call: Call, name: &str) -> Result<Response, ApiError> {
+    let body: Body = json_body(&mut call.req, call.settings.max_body_bytes).await?;
+    let (label, unit, track) = (body.label, body.unit, body.track);
+    let keys = Keys::from_env(&call.env).map_err(ApiError::secret)?;
     let loaded = cache::current(&call.env, &call.ctx, call.settings.refresh_ms).await?;
     let m = &loaded.manifest;
-    let attrs = Value::Object(attrs);
     let req = Request {
         prompt: name,
         label: label.as_deref(),
         unit: &unit,
-        attributes: Some(&attrs),
+        attributes: body.attributes.as_ref(),
         variables: None,
     };
     let a = resolve::assign(m, &req)?;

@@ -43,7 +43,7 @@ struct Answer<'a> {
 /// Resolves and answers; the exposure leaves after the response.
 pub async fn post(mut call: Call) -> Result<Response, ApiError> {
     let body: Body = json_body(&mut call.req, call.settings.max_body_bytes).await?;
-    let keys = Keys::from_env(&call.env).map_err(ApiError::missing_secret)?;
+    let keys = Keys::from_env(&call.env).map_err(ApiError::secret)?;
     let loaded = cache::current(&call.env, &call.ctx, call.settings.refresh_ms).await?;
     let m = &loaded.manifest;
     let req = Request {

@@ -1,0 +1,103 @@
+//! Bearer credentials from a list secret: `name:key` entries (`EDGE_KEYS`) or
+//! `name:scope:token` entries (`ADMIN_TOKENS`), comma-separated, so that a key can be
+//! rotated with two valid at once. Each is checked once per isolate (shape, length) and
+//! kept as a digest; a presented key is compared with every entry in constant time.
+
+use crate::secrets::{once_per_isolate, secret, NamedCache, SecretError, MIN_SECRET_LEN};
+use sha2::{Digest, Sha256};
+use std::cell::RefCell;
+use std::rc::Rc;
+use subtle::ConstantTimeEq;
+use worker::{Env, Request};
+
+/// One credential of a list.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    /// Who holds it (audit logs name it; never the key).
+    pub name: String,
+    /// Its scope, for lists that have one (`rw`, `ro`).
+    pub scope: Option<String>,
+    digest: [u8; 32],
+}
+
+thread_local! {
+    static LISTS: NamedCache<Rc<[Credential]>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The credentials of a list secret; `scoped` lists have a middle `scope` field.
+pub fn credentials(
+    env: &Env,
+    name: &'static str,
+    scoped: bool,
+) -> Result<Rc<[Credential]>, SecretError> {
+    once_per_isolate(&LISTS, name, || {
+        let text = secret(env, name)?;
+        parse(name, &String::from_utf8_lossy(&text), scoped).map(Rc::from)
+    })
+}
+
+/// Parses and checks a list secret.
+pub fn parse(name: &'static str, text: &str, scoped: bool) -> Result<Vec<Credential>, SecretError> {
+    let expected = if scoped {
+        "name:scope:token"
+    } else {
+        "name:key"
+    };
+    let mut out = Vec::new();
+    for (i, entry) in text
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .enumerate()
+    {
+        let malformed = SecretError::Malformed {
+            name,
+            entry: i + 1,
+            expected,
+        };
+        let mut parts = entry.splitn(if scoped { 3 } else { 2 }, ':');
+        let who = parts.next().unwrap_or_default();
+        let scope = if scoped { parts.next() } else { None };
+        let key = parts.next().ok_or_else(|| malformed.clone())?;
+        if who.is_empty() || (scoped && scope.is_none_or(str::is_empty)) {
+            return Err(malformed);
+        }
+        if key.len() < MIN_SECRET_LEN {
+            return Err(SecretError::TooShort {
+                name,
+                entry: Some(who.to_string()),
+            });
+        }
+        out.push(Credential {
+            name: who.to_string(),
+            scope: scope.map(str::to_string),
+            digest: Sha256::digest(key.as_bytes()).into(),
+        });
+    }
+    if out.is_empty() {
+        return Err(SecretError::Missing(name));
+    }
+    Ok(out)
+}
+
+/// The token of an `Authorization: Bearer` header, if there is one.
+pub fn bearer(req: &Request) -> Option<String> {
+    req.headers()
+        .get("authorization")
+        .ok()
+        .flatten()
+        .and_then(|h| h.strip_prefix("Bearer ").map(|t| t.trim().to_string()))
+}
+
+/// The credential a presented key belongs to. Every entry is compared, so the time
+/// taken does not reveal which one matched, or how much of a key did.
+pub fn find<'a>(list: &'a [Credential], given: &str) -> Option<&'a Credential> {
+    let given: [u8; 32] = Sha256::digest(given.as_bytes()).into();
+    let mut found = None;
+    for c in list {
+        if bool::from(c.digest.ct_eq(&given)) && found.is_none() {
+            found = Some(c);
+        }
+    }
+    found
+}
