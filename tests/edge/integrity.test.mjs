@@ -65,6 +65,25 @@ test("failed KV writes are retried by the alarm, backing off, until the edge ser
   }
 });
 
+test("changes that overlap a slow KV write end with KV on the newest revision, never moved back", async () => {
+  const edge = await startEdge({ vars: { REFRESH_INTERVAL_MS: 200 }, controlVars: { EDGEPROMPT_DEV_FAULTS: "control_kv_delay_ms=1500" } });
+  try {
+    // The first change's sync is still writing (slowly) when the second is stored.
+    const first = admin(edge, "publish", { base_revision: 0, sources: sources("Hi") });
+    await waitFor("revision 1 to be stored", async () => (await admin(edge, "history")).json?.revisions?.length === 1, 10_000, 50);
+    const second = await admin(edge, "publish", { base_revision: 1, sources: sources("Hi", "Hello") });
+    assert.equal(second.status, 200, second.text);
+    assert.equal(second.json.kv_written, false, "the running sync takes it over");
+    assert.equal((await first).status, 200);
+    await waitFor("the edge to serve revision 2", async () => (await servedRevision(edge)) === 2, 30_000, 100);
+    await new Promise((r) => setTimeout(r, 4_000));
+    assert.equal(await servedRevision(edge), 2, "and it stays there");
+    assert.equal(edge.log.join("").match(/KV now serves revision 1\b/g), null, "the older revision's pointer was never written after a newer one was stored");
+  } finally {
+    await edge.stop();
+  }
+});
+
 test("rollback finds its target behind 1,000 revisions, and history pages through all of them", async () => {
   const edge = await startEdge({ vars: { REFRESH_INTERVAL_MS: 200 } });
   try {

@@ -22,6 +22,9 @@ pub(super) struct DevFaults {
     pub after_store: bool,
     /// `control_kv_fail=N`: the first N KV writes of this instance fail.
     pub kv_failures: Cell<u32>,
+    /// `control_kv_delay_ms=N`: every KV write waits N ms first (a slow KV, so that
+    /// syncs would overlap).
+    pub kv_delay_ms: u64,
 }
 
 impl DevFaults {
@@ -36,6 +39,7 @@ impl DevFaults {
             match item.split_once('=') {
                 None if item == "control_after_store" => f.after_store = true,
                 Some(("control_kv_fail", n)) => f.kv_failures.set(n.trim().parse().unwrap_or(0)),
+                Some(("control_kv_delay_ms", n)) => f.kv_delay_ms = n.trim().parse().unwrap_or(0),
                 _ => {}
             }
         }
@@ -171,6 +175,9 @@ impl Control {
         if left > 0 {
             self.faults.kv_failures.set(left - 1);
             return Err(format!("injected fault (control_kv_fail, {left} left)"));
+        }
+        if self.faults.kv_delay_ms > 0 {
+            worker::Delay::from(Duration::from_millis(self.faults.kv_delay_ms)).await;
         }
         let kv = self.env.kv(KV_BINDING).map_err(|e| e.to_string())?;
         kv.put(key, value)
