@@ -381,7 +381,17 @@ pub fn status(a: StatusArgs) -> Result<(), Failure> {
     let mut out = Vec::new();
     for (name, p) in live["prompts"].as_object().into_iter().flatten() {
         for (label, route) in p["labels"].as_object().into_iter().flatten() {
-            let metrics = a.remote.get(&format!("metrics/{name}?label={label}"))?;
+            // One label's results being unavailable does not hide the others' routes.
+            let metrics = a
+                .remote
+                .get(&format!("metrics/{name}?label={label}"))
+                .unwrap_or_else(|e| {
+                    let reason = match e {
+                        Failure::Fail(lines) => lines.join("; "),
+                        Failure::Usage(u) => u,
+                    };
+                    json!({"error": reason})
+                });
             // Walk back (at most 50 revisions) to the first one with this same route.
             let live_rev = live["revision"].as_u64().unwrap_or(0);
             let mut since = live_rev;

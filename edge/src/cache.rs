@@ -26,6 +26,8 @@ const POINTER_CACHE_TTL_S: u64 = 30;
 /// A background revalidation not settled after this long is given up on: the next
 /// request due starts another (one that never settles must not stop updates for good).
 pub const REFRESH_TIMEOUT_MS: u64 = 10_000;
+/// How long a revision that could not be loaded is not asked for again.
+const MISSING_TTL_MS: u64 = 5_000;
 
 /// A compiled manifest and what is derived from it once.
 pub struct Loaded {
@@ -68,6 +70,8 @@ struct State {
     refreshes: u32,
     /// Documents read from KV and compiled by this isolate.
     loads: u64,
+    /// Revisions that could not be loaded lately, and when: not read again for a while.
+    missing: Vec<(u64, u64)>,
     recent: Vec<Rc<Loaded>>,
     last_problem: Option<(u64, String)>,
 }
@@ -124,18 +128,43 @@ pub async fn current(env: &Env, ctx: &Context, refresh_ms: u64) -> Result<Rc<Loa
 
 /// The manifest at a given revision (for decisions made by npm clients).
 pub async fn at_revision(env: &Env, revision: u64) -> Result<Rc<Loaded>, String> {
+    let now = now_ms();
     let held = STATE.with(|s| {
-        let s = s.borrow();
-        s.current
+        let mut s = s.borrow_mut();
+        if let Some(l) = s
+            .current
+            .as_ref()
+            .filter(|l| l.manifest.revision() == revision)
+        {
+            return Ok(Some(l.clone()));
+        }
+        // The most recently used stays longest.
+        if let Some(i) = s
+            .recent
             .iter()
-            .chain(s.recent.iter())
-            .find(|l| l.manifest.revision() == revision)
-            .cloned()
-    });
+            .position(|l| l.manifest.revision() == revision)
+        {
+            let l = s.recent.remove(i);
+            s.recent.insert(0, l.clone());
+            return Ok(Some(l));
+        }
+        s.missing
+            .retain(|(_, at)| now.saturating_sub(*at) < MISSING_TTL_MS);
+        match s.missing.iter().find(|(r, _)| *r == revision) {
+            Some(_) => Err(format!("manifest/{revision} was not readable moments ago")),
+            None => Ok(None),
+        }
+    })?;
     if let Some(l) = held {
         return Ok(l);
     }
-    let loaded = Rc::new(fetch_revision(env, revision).await?);
+    let loaded = match fetch_revision(env, revision).await {
+        Ok(l) => Rc::new(l),
+        Err(e) => {
+            STATE.with(|s| s.borrow_mut().missing.push((revision, now)));
+            return Err(e);
+        }
+    };
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         s.recent.insert(0, loaded.clone());

@@ -39,7 +39,7 @@ pub fn credentials(
 /// Parses and checks a list secret.
 pub fn parse(name: &'static str, text: &str, scoped: bool) -> Result<Vec<Credential>, SecretError> {
     let expected = if scoped {
-        "name:scope:token"
+        "name:scope:token with scope rw or ro"
     } else {
         "name:key"
     };
@@ -55,11 +55,11 @@ pub fn parse(name: &'static str, text: &str, scoped: bool) -> Result<Vec<Credent
             entry: i + 1,
             expected,
         };
-        let mut parts = entry.splitn(if scoped { 3 } else { 2 }, ':');
+        let mut parts = entry.splitn(if scoped { 3 } else { 2 }, ':').map(str::trim);
         let who = parts.next().unwrap_or_default();
         let scope = if scoped { parts.next() } else { None };
         let key = parts.next().ok_or_else(|| malformed.clone())?;
-        if who.is_empty() || (scoped && scope.is_none_or(str::is_empty)) {
+        if who.is_empty() || (scoped && !matches!(scope, Some("rw" | "ro"))) {
             return Err(malformed);
         }
         if key.len() < MIN_SECRET_LEN {
@@ -86,7 +86,13 @@ pub fn bearer(req: &Request) -> Option<String> {
         .get("authorization")
         .ok()
         .flatten()
-        .and_then(|h| h.strip_prefix("Bearer ").map(|t| t.trim().to_string()))
+        .and_then(|h| {
+            // The scheme's name is case-insensitive (RFC 9110).
+            let (scheme, token) = h.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_string())
+        })
 }
 
 /// The credential a presented key belongs to. Every entry is compared, so the time
@@ -100,4 +106,45 @@ pub fn find<'a>(list: &'a [Credential], given: &str) -> Option<&'a Credential> {
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const K1: &str = "0123456789abcdef0123456789abcdef";
+    const K2: &str = "fedcba9876543210fedcba9876543210";
+
+    #[test]
+    fn entries_are_trimmed_and_both_keys_of_a_rotation_match() {
+        let list = parse("EDGE_KEYS", &format!(" old : {K1} ,new:{K2}\n"), false).unwrap();
+        assert_eq!(find(&list, K1).map(|c| c.name.as_str()), Some("old"));
+        assert_eq!(find(&list, K2).map(|c| c.name.as_str()), Some("new"));
+        assert!(find(&list, &K1[1..]).is_none());
+    }
+
+    #[test]
+    fn a_short_key_an_unknown_scope_or_a_missing_part_is_refused_by_name() {
+        assert_eq!(
+            parse("EDGE_KEYS", &format!("a:{K1},b:short"), false).unwrap_err(),
+            SecretError::TooShort {
+                name: "EDGE_KEYS",
+                entry: Some("b".into())
+            }
+        );
+        assert!(matches!(
+            parse("ADMIN_TOKENS", &format!("admin:RW:{K1}"), true),
+            Err(SecretError::Malformed { entry: 1, .. })
+        ));
+        assert!(matches!(
+            parse("EDGE_KEYS", K1, false),
+            Err(SecretError::Malformed { .. })
+        ));
+        assert_eq!(
+            parse("EDGE_KEYS", " , ", false).unwrap_err(),
+            SecretError::Missing("EDGE_KEYS")
+        );
+        let admin = parse("ADMIN_TOKENS", &format!("viewer:ro:{K1}"), true).unwrap();
+        assert_eq!(admin[0].scope.as_deref(), Some("ro"));
+    }
 }

@@ -99,7 +99,8 @@ pub fn secret(env: &Env, name: &'static str) -> Result<Rc<[u8]>, SecretError> {
 /// Reads a secret used whole as a key: it must be at least [`MIN_SECRET_LEN`] long.
 pub fn key_secret(env: &Env, name: &'static str) -> Result<Rc<[u8]>, SecretError> {
     let key = secret(env, name)?;
-    if key.len() < MIN_SECRET_LEN {
+    // Whitespace (a newline from `echo ... | wrangler secret put`) adds no strength.
+    if String::from_utf8_lossy(&key).trim().len() < MIN_SECRET_LEN {
         return Err(SecretError::TooShort { name, entry: None });
     }
     Ok(key)

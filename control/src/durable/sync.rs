@@ -10,6 +10,9 @@ use worker::{console_error, console_log, Env, SqlStorageValue};
 
 /// Longest wait between retries of a failed KV write.
 const KV_RETRY_MAX_MS: u64 = 60_000;
+/// A sync still running after this long is presumed stuck (a KV call that never
+/// settles) and no longer keeps others from starting.
+const SYNC_STALE_MS: u64 = 30_000;
 
 /// The variable that switches test faults on; never set in the wrangler files.
 const FAULTS_VAR: &str = "EDGEPROMPT_DEV_FAULTS";
@@ -50,9 +53,9 @@ impl DevFaults {
 /// What an object instance knows about its syncs.
 #[derive(Default)]
 pub(super) struct SyncState {
-    /// A sync is running: another caller leaves the work to it (it re-reads the newest
-    /// revision until KV holds it).
-    running: Cell<bool>,
+    /// When the running sync started, if one runs: another caller leaves the work to it
+    /// (it re-reads the newest revision until KV holds it), unless it has run too long.
+    running_since: Cell<Option<u64>>,
     /// The start-up check has run in this instance.
     checked: Cell<bool>,
 }
@@ -88,11 +91,27 @@ impl Control {
     /// Brings KV to the newest revision unless a sync is already running; on failure
     /// sets the alarm to try again. Returns whether KV holds the newest revision.
     pub(super) async fn sync_kv(&self) -> bool {
-        if self.sync.running.replace(true) {
-            return false;
+        let now = edgeprompt_shell::platform::now_ms();
+        if let Some(since) = self.sync.running_since.get() {
+            if now.saturating_sub(since) < SYNC_STALE_MS {
+                // If the running one misses this change, the alarm will not.
+                if let Err(e) = self
+                    .state
+                    .storage()
+                    .set_alarm(Duration::from_millis(KV_RETRY_MS))
+                    .await
+                {
+                    console_error!("edgeprompt control: cannot set the sync alarm: {e}");
+                }
+                return false;
+            }
+            console_error!("edgeprompt control: a KV sync has not settled for {SYNC_STALE_MS} ms; starting another");
         }
+        self.sync.running_since.set(Some(now));
         let result = self.write_through().await;
-        self.sync.running.set(false);
+        if self.sync.running_since.get() == Some(now) {
+            self.sync.running_since.set(None);
+        }
         match result {
             Ok(_) => true,
             Err((revision, e)) => {
@@ -146,10 +165,13 @@ impl Control {
             self.kv_put(POINTER_KEY, pointer.text())
                 .await
                 .map_err(fail)?;
-            let _ = self.sql().exec(
-                "INSERT INTO kv_state (id, written, retry_ms) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET written = MAX(written, excluded.written), retry_ms = excluded.retry_ms",
-                vec![SqlStorageValue::from(current as i64), SqlStorageValue::from(KV_RETRY_MS as i64)],
-            );
+            // Without this record the loop would write the same revision again at once.
+            self.sql()
+                .exec(
+                    "INSERT INTO kv_state (id, written, retry_ms) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET written = MAX(written, excluded.written), retry_ms = excluded.retry_ms",
+                    vec![SqlStorageValue::from(current as i64), SqlStorageValue::from(KV_RETRY_MS as i64)],
+                )
+                .map_err(|e| fail(format!("recording the write: {e}")))?;
             console_log!("edgeprompt control: KV now serves revision {current}");
             done = Some(current);
         }

@@ -14,15 +14,17 @@ use worker::Response;
 
 /// Most exposures per request.
 pub const MAX_ITEMS: usize = 100;
-/// How many revisions before the one this isolate serves a decision may be from: the
-/// revisions kept compiled. Older ones are refused without reading KV.
-const WINDOW_BACK: u64 = cache::RECENT as u64;
+/// How many revisions before the one this isolate serves a decision may be from: with
+/// the one ahead, as many as are kept compiled besides the current one, so cycling
+/// through the window cannot evict what it needs. Older ones are refused without
+/// reading KV.
+const WINDOW_BACK: u64 = cache::RECENT as u64 - WINDOW_AHEAD;
 /// How many after it: this isolate may not have seen the newest revision yet.
 const WINDOW_AHEAD: u64 = 1;
 
 /// Whether a reported decision's revision is one this edge re-derives.
 fn in_window(revision: u64, held: u64) -> bool {
-    revision + WINDOW_BACK >= held && revision <= held + WINDOW_AHEAD
+    revision >= held.saturating_sub(WINDOW_BACK) && revision <= held.saturating_add(WINDOW_AHEAD)
 }
 
 #[derive(Deserialize)]
