@@ -82,9 +82,7 @@ impl Control {
         };
         if current > self.kv_written() {
             console_log!("edgeprompt control: revision {current} is not in KV yet; syncing");
-            if let Err(e) = self.state.storage().set_alarm(Duration::ZERO).await {
-                console_error!("edgeprompt control: cannot set the sync alarm: {e}");
-            }
+            self.arm_sync(0).await;
         }
     }
 
@@ -95,14 +93,7 @@ impl Control {
         if let Some(since) = self.sync.running_since.get() {
             if now.saturating_sub(since) < SYNC_STALE_MS {
                 // If the running one misses this change, the alarm will not.
-                if let Err(e) = self
-                    .state
-                    .storage()
-                    .set_alarm(Duration::from_millis(KV_RETRY_MS))
-                    .await
-                {
-                    console_error!("edgeprompt control: cannot set the sync alarm: {e}");
-                }
+                self.arm_sync(KV_RETRY_MS).await;
                 return false;
             }
             console_error!("edgeprompt control: a KV sync has not settled for {SYNC_STALE_MS} ms; starting another");
@@ -117,16 +108,21 @@ impl Control {
             Err((revision, e)) => {
                 let delay = self.next_retry_ms();
                 console_error!("edgeprompt control: writing revision {revision} to KV failed ({e}); retrying in {delay} ms");
-                if let Err(e) = self
-                    .state
-                    .storage()
-                    .set_alarm(Duration::from_millis(delay))
-                    .await
-                {
-                    console_error!("edgeprompt control: cannot set the retry alarm: {e}");
-                }
+                self.arm_sync(delay).await;
                 false
             }
+        }
+    }
+
+    /// Sets the alarm that runs a sync, `delay_ms` from now.
+    async fn arm_sync(&self, delay_ms: u64) {
+        if let Err(e) = self
+            .state
+            .storage()
+            .set_alarm(Duration::from_millis(delay_ms))
+            .await
+        {
+            console_error!("edgeprompt control: cannot set the sync alarm: {e}");
         }
     }
 
