@@ -4,6 +4,7 @@
 //! sees all of them at once. The format is specified in docs/manifest.md.
 
 mod error;
+pub mod layout;
 pub mod limits;
 mod model;
 mod projection;
@@ -21,6 +22,7 @@ pub use versions::content_hash;
 
 use crate::doc::{as_int, as_map, check_name, key_path, short, Obj, Problems};
 use serde_json::Value;
+use std::sync::Arc;
 
 /// The schema this engine reads.
 pub const SCHEMA: u64 = 1;
@@ -50,10 +52,10 @@ pub fn compile_value(doc: Value) -> Result<CompiledManifest, ManifestError> {
         Some(parts) if p.is_empty() => Ok(CompiledManifest {
             schema: parts.schema,
             revision: parts.revision,
-            prompts: parts.prompts,
-            snippets: parts.snippets,
-            metrics: parts.metrics,
-            source: doc,
+            prompts: Arc::new(parts.prompts),
+            snippets: Arc::new(parts.snippets),
+            metrics: parts.metrics.into(),
+            source: Arc::new(doc),
         }),
         _ => Err(ManifestError::Invalid(p.into_vec())),
     }

@@ -4,16 +4,18 @@ pub use crate::assign::{Matcher, Route, Rule, Target};
 pub use crate::names::{NameMap, NameSet};
 use crate::render::{Partials, Template};
 use serde_json::Value;
+use std::sync::Arc;
 
-/// A validated, compiled manifest. Built once, shared read-only by every resolve.
+/// A validated, compiled manifest. Built once, shared read-only by every resolve; its
+/// parts are shared, so a clone (or [`CompiledManifest::with_head`]) copies no prompt.
 #[derive(Debug, Clone)]
 pub struct CompiledManifest {
     pub(crate) schema: u64,
     pub(crate) revision: u64,
-    pub(crate) prompts: NameMap<Prompt>,
-    pub(crate) snippets: NameMap<Vec<Template>>,
-    pub(crate) metrics: Vec<(String, Metric)>,
-    pub(crate) source: Value,
+    pub(crate) prompts: Arc<NameMap<Prompt>>,
+    pub(crate) snippets: Arc<NameMap<Vec<Template>>>,
+    pub(crate) metrics: Arc<[(String, Metric)]>,
+    pub(crate) source: Arc<Value>,
 }
 
 /// One prompt: its versions and labelled routes.
@@ -148,6 +150,20 @@ impl CompiledManifest {
     /// The document the manifest was compiled from.
     pub fn source(&self) -> &Value {
         &self.source
+    }
+
+    /// This manifest's prompts and snippets under `head`'s revision and metrics: how a
+    /// per-prompt entry (`layout`) is served at the revision whose index names it,
+    /// without compiling it again when a new revision leaves it unchanged.
+    pub fn with_head(&self, head: &CompiledManifest) -> CompiledManifest {
+        CompiledManifest {
+            schema: head.schema,
+            revision: head.revision,
+            prompts: self.prompts.clone(),
+            snippets: self.snippets.clone(),
+            metrics: head.metrics.clone(),
+            source: self.source.clone(),
+        }
     }
 
     /// The partial resolver for one version.

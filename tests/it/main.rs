@@ -12,6 +12,7 @@
 
 mod assignment;
 mod conformance;
+mod layout;
 mod manifest_validation;
 mod metrics;
 mod mustache_spec;
