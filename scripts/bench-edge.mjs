@@ -1,10 +1,13 @@
-// Measures the local edge: wrk on loopback against the worker's own socket in workerd
-// (Miniflare's direct socket: neither wrangler's proxy nor Miniflare's entry worker in
-// front, both of which would add their own per-request cost to every route),
-// /v1/resolve with and without tracking versus /healthz in the same run; the Wasm size;
-// the cold load of a 1,000-prompt manifest. Prints figures for BENCHMARKS.md.
+// Measures the local edge against the JavaScript a user would deploy instead (the peer
+// Worker, benches/peer-worker/: GrowthBook + mustache + WebCrypto) in the same run:
+// wrk on loopback against each worker's own socket in workerd (Miniflare's direct
+// socket: neither wrangler's proxy nor Miniflare's entry worker in front), routes
+// interleaved over rounds; the Wasm size; a cold isolate's first /v1/resolve with 2,
+// 10, 1,000 and 10,000 prompts (fresh workerd each time, KV seeded beforehand) and the
+// isolate's memory. Prints figures for BENCHMARKS.md.
 //
-//   scripts/build-worker.sh && node scripts/bench-edge.mjs [seconds per run, default 10] [rounds, default 3]
+//   scripts/build-worker.sh && cargo build --release --bin edgeprompt && \
+//     node scripts/bench-edge.mjs [seconds per run, default 10] [rounds, default 3] [cold runs, default 5]
 //   WRK_CPU=1 taskset -c 0 node scripts/bench-edge.mjs   (wrk on core 1, workerd on core 0)
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
@@ -19,6 +22,8 @@ process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SECONDS = Number(process.argv[2] ?? 10);
 const ROUNDS = Number(process.argv[3] ?? 3);
+const COLD_RUNS = Number(process.argv[4] ?? 5);
+const { startPeer } = await import("../benches/peer-worker/start.mjs");
 const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
 const { Miniflare } = await import("miniflare");
 
@@ -34,7 +39,28 @@ try {
 // The server key /v1/resolve requires: the bench pays for its check like any caller.
 const SERVER_KEY = randomBytes(32).toString("hex");
 
-async function startEdge(manifest) {
+/** The CLI (release build preferred): writes a manifest's per-prompt KV pairs. */
+function kvBulk(manifest) {
+  const target = process.env.CARGO_TARGET_DIR ?? path.join(ROOT, "target");
+  const bin = ["release", "debug"].map((p) => path.join(target, p, "edgeprompt")).find((p) => fs.existsSync(p));
+  if (!bin) throw new Error("build the CLI first: cargo build --release --bin edgeprompt");
+  const file = path.join(os.tmpdir(), `bench-manifest-${randomBytes(4).toString("hex")}.json`);
+  fs.writeFileSync(file, JSON.stringify(manifest));
+  const out = execFileSync(bin, ["kv-bulk", file, "--current"], { encoding: "utf8", maxBuffer: 1 << 30 });
+  fs.rmSync(file);
+  return JSON.parse(out);
+}
+
+/** KV pairs of a manifest: the per-prompt layout (kv-bulk) or one document. */
+function pairsOf(manifest, layout) {
+  if (layout === "document") {
+    return [{ key: `manifest/${manifest.revision}`, value: JSON.stringify(manifest) }, { key: "manifest/current", value: String(manifest.revision) }];
+  }
+  return kvBulk(manifest);
+}
+
+/** Starts our edge; with `pairs`, writes them to its KV first (else reuses `kvPersist`). */
+async function startEdge({ pairs, kvPersist } = {}) {
   const persist = fs.mkdtempSync(path.join(os.tmpdir(), "edgeprompt-bench-"));
   const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
   // The admin API's service binding is not benchmarked (its Worker is not started).
@@ -48,7 +74,7 @@ async function startEdge(manifest) {
     host: "127.0.0.1",
     port: 0,
     bindings: { ...workerOptions.bindings, EDGEPROMPT_DEV_PANIC: "1", EVENT_SIGNING_KEY: randomBytes(32).toString("hex"), UNIT_HASH_KEY: randomBytes(32).toString("hex"), EDGE_KEYS: `bench:${SERVER_KEY}` },
-    kvPersist: path.join(persist, "kv"),
+    kvPersist: kvPersist ?? path.join(persist, "kv"),
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
     durableObjectsPersist: path.join(persist, "do"),
   });
@@ -56,9 +82,8 @@ async function startEdge(manifest) {
   // The worker's own socket: no Miniflare entry worker (a JavaScript proxy) in between.
   const url = (await mf.unsafeGetDirectURL("edgeprompt")).origin;
   const kv = await mf.getKVNamespace("MANIFESTS");
-  await kv.put(`manifest/${manifest.revision}`, JSON.stringify(manifest));
-  await kv.put("manifest/current", String(manifest.revision));
-  return { mf, url, persist };
+  for (const { key, value } of pairs ?? []) await kv.put(key, value);
+  return { mf, url, persist, async dispose() { await mf.dispose(); fs.rmSync(persist, { recursive: true, force: true }); } };
 }
 
 function wrk(url, script) {
@@ -90,14 +115,20 @@ const wasm = fs.readFileSync(path.join(ROOT, "build/index_bg.wasm"));
 const gz = zlib.gzipSync(wasm, { level: 9 }).length;
 console.log(`worker Wasm: ${wasm.length} bytes raw, ${gz} bytes gzipped (-9)`);
 
-// Throughput on the demo manifest, next to a plain JavaScript worker with the same two
-// no-op routes (GET, and a POST that parses the same body): the platform's own cost of
-// a request body, measured in the same run. Routes are interleaved over ROUNDS rounds
-// and each figure is the median, so that drift on this shared machine hits all alike.
+// Throughput on the demo manifest: ours and the peer, each on its own workerd socket,
+// next to a plain JavaScript worker with two no-op routes (GET, and a POST that parses
+// the same body): the platform's own cost of a request body. Routes are interleaved
+// over ROUNDS rounds and each figure is the median, so that drift on this shared
+// machine hits all alike.
 const demo = JSON.parse(fs.readFileSync(path.join(ROOT, "examples/demo.json"), "utf8"));
-const { mf, url } = await startEdge(demo);
+const ours = await startEdge({ pairs: pairsOf(demo) });
+const url = ours.url;
+const peer = await startPeer({ manifest: demo, serverKey: SERVER_KEY });
 const body = { prompt: "support", unit: "user-42", variables: { question: "Where is my order?", plan: "pro" } };
-await fetch(url + "/v1/resolve", { method: "POST", headers: { authorization: `Bearer ${SERVER_KEY}` }, body: JSON.stringify(body) }); // load the manifest
+for (const u of [url, peer.url]) {
+  const r = await fetch(u + "/v1/resolve", { method: "POST", headers: { authorization: `Bearer ${SERVER_KEY}` }, body: JSON.stringify(body) }); // load the manifest
+  if (r.status !== 200) throw new Error(`${u}: ${r.status} ${await r.text()}`);
+}
 const jsWorker = new Miniflare({
   modules: true,
   host: "127.0.0.1",
@@ -113,66 +144,127 @@ const jsWorker = new Miniflare({
 await jsWorker.ready;
 const jsUrl = (await jsWorker.unsafeGetDirectURL("plain")).origin;
 const untrackedBody = luaPost({ ...body, track: false });
+const trackedBody = luaPost(body);
 const routes = [
-  ["GET /healthz", url + "/healthz"],
-  ["POST /__dev/echo (reads the same body, answers ok)", url + "/__dev/echo", untrackedBody],
-  ["POST /v1/resolve, track: false", url + "/v1/resolve", untrackedBody],
+  ["ours: GET /healthz", url + "/healthz"],
+  ["ours: POST /__dev/echo (reads the same body, answers ok)", url + "/__dev/echo", untrackedBody],
+  ["ours: POST /v1/resolve, track: false", url + "/v1/resolve", untrackedBody],
+  ["peer: GET /healthz", peer.url + "/healthz"],
+  ["peer: POST /echo", peer.url + "/echo", untrackedBody],
+  ["peer: POST /v1/resolve, track: false", peer.url + "/v1/resolve", untrackedBody],
   ["plain JS worker: GET", jsUrl + "/healthz"],
   ["plain JS worker: POST reading the same body", jsUrl + "/echo", untrackedBody],
 ];
-wrk(url + "/healthz"); // warm-up
-wrk(jsUrl + "/healthz");
+for (const u of [url, peer.url, jsUrl]) wrk(u + "/healthz"); // warm-up
 const runs = routes.map(() => []);
 for (let round = 0; round < ROUNDS; round++) {
   routes.forEach(([, u, script], i) => runs[i].push(wrk(u, script)));
 }
-// Tracked runs last: the queue consumer's aggregation goes on after each run and would
-// slow whatever ran next.
-const tracked = ["POST /v1/resolve, tracked", url + "/v1/resolve", luaPost(body)];
-const trackedRuns = [];
+// Tracked runs last, interleaved ours/peer: the queue consumer's aggregation goes on
+// after each run and would slow whatever ran next.
+const tracked = [
+  ["ours: POST /v1/resolve, tracked", url + "/v1/resolve", trackedBody],
+  ["peer: POST /v1/resolve, tracked (its own queue send)", peer.url + "/v1/resolve", trackedBody],
+];
+const trackedRuns = tracked.map(() => []);
 for (let round = 0; round < ROUNDS; round++) {
-  trackedRuns.push(wrk(tracked[1], tracked[2]));
+  tracked.forEach(([, u, script], i) => trackedRuns[i].push(wrk(u, script)));
   await new Promise((r) => setTimeout(r, 3000));
 }
-routes.push(tracked);
-runs.push(trackedRuns);
-await mf.dispose();
+routes.push(...tracked);
+runs.push(...trackedRuns);
+await ours.dispose();
+await peer.dispose();
 await jsWorker.dispose();
 const median = (rs) => [...rs].sort((a, b) => a.rps - b.rps)[Math.floor(rs.length / 2)];
 const results = runs.map(median);
-const [health, , , jsHealth] = results;
+const byName = (n) => results[routes.findIndex(([name]) => name.startsWith(n))];
 console.log(`\nwrk -t1 -c16 -d${SECONDS}s, median of ${ROUNDS} interleaved rounds, on each worker's own socket in workerd (Miniflare's direct socket: no entry worker, no wrangler proxy)`);
 console.log("| route | requests/s (median) | all rounds | p50 | p90 | p99 | ratio to its GET no-op | non-2xx |");
 console.log("|---|---|---|---|---|---|---|---|");
 routes.forEach(([name], i) => {
   const r = results[i];
-  const base = name.startsWith("plain") ? jsHealth : health;
+  const base = byName(name.split(":")[0] + ": GET");
   const all = runs[i].map((x) => x.rps.toFixed(0)).join(", ");
   console.log(`| ${name} | ${r.rps.toFixed(0)} | ${all} | ${r.p50} | ${r.p90} | ${r.p99} | ${(r.rps / base.rps).toFixed(2)} | ${runs[i].reduce((n, x) => n + x.non2xx, 0)} |`);
 });
+const ratio = (a, b) => (byName(a).rps / byName(b).rps).toFixed(2);
+console.log(`\nours / peer, requests per second (medians): resolve untracked ${ratio("ours: POST /v1/resolve, track: false", "peer: POST /v1/resolve, track: false")}, tracked ${ratio("ours: POST /v1/resolve, tracked", "peer: POST /v1/resolve, tracked")}, GET no-op ${ratio("ours: GET", "peer: GET")}; ours resolve / ours GET ${ratio("ours: POST /v1/resolve, track: false", "ours: GET")}, echo / GET ${ratio("ours: POST /__dev/echo", "ours: GET")}`);
 
-// Cold load of a 1,000-prompt manifest inside the worker.
-const big = { schema: 1, revision: 1, prompts: {} };
-for (let i = 0; i < 1000; i++) {
-  const v = (n) => ({ version: n, messages: [
-    { role: "system", content: `You are assistant number ${i} of {{company}}. Answer concisely and politely; never invent facts. Version ${n}.` },
-    { role: "user", content: "{{question}}" }],
-    model: { provider: "openai", name: "gpt-4o-mini", params: { temperature: 0.2 } },
-    variables: { company: { default: "Acme" }, question: { required: true } } });
-  big.prompts[`prompt-${i}`] = { versions: [v(1), v(2)], labels: { production: { default: { split: [{ version: 1, weight: 90 }, { version: 2, weight: 10 }] } } } };
+// Cold isolates: the first /v1/resolve of a fresh workerd, KV seeded beforehand (a
+// template KV directory per worker and manifest, copied for each run).
+function manifestOf(n) {
+  const m = { schema: 1, revision: 1, prompts: {} };
+  for (let i = 0; i < n; i++) {
+    const v = (k) => ({ version: k, messages: [
+      { role: "system", content: `You are assistant number ${i} of {{company}}. Answer concisely and politely; never invent facts. Version ${k}.` },
+      { role: "user", content: "{{question}}" }],
+      model: { provider: "openai", name: "gpt-4o-mini", params: { temperature: 0.2 } },
+      variables: { company: { default: "Acme" }, question: { required: true } } });
+    m.prompts[`prompt-${i}`] = { versions: [v(1), v(2)], labels: { production: { default: { split: [{ version: 1, weight: 90 }, { version: 2, weight: 10 }] } } } };
+  }
+  return m;
 }
-const text = JSON.stringify(big);
-const cold = [];
-for (let run = 0; run < 5; run++) {
-  const e = await startEdge(big);
-  const t0 = performance.now();
-  const first = await fetch(e.url + "/v1/status");
-  const t1 = performance.now();
-  await fetch(e.url + "/v1/status");
-  const t2 = performance.now();
-  if (first.status !== 200) throw new Error(`cold status ${first.status}`);
-  cold.push({ first: t1 - t0, warm: t2 - t1 });
-  await e.mf.dispose();
+async function template(start, pairs) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edgeprompt-kv-"));
+  const w = await start(path.join(dir, "kv"));
+  const kv = await w.mf.getKVNamespace("MANIFESTS");
+  for (const { key, value } of pairs) await kv.put(key, value);
+  await w.dispose();
+  return dir;
 }
-const med = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`\n1,000-prompt manifest (${text.length} bytes): first request after start (KV read + parse + validate + compile) median ${med(cold.map((c) => c.first)).toFixed(1)} ms, next request ${med(cold.map((c) => c.warm)).toFixed(1)} ms (5 fresh isolates)`);
+async function coldRun(start, dir, request) {
+  {
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), "edgeprompt-kv-run-"));
+    fs.cpSync(dir, copy, { recursive: true });
+    const w = await start(path.join(copy, "kv"));
+    const send = () => fetch(w.url + "/v1/resolve", { method: "POST", headers: { authorization: `Bearer ${SERVER_KEY}` }, body: JSON.stringify(request) });
+    const t0 = performance.now();
+    const first = await send();
+    const t1 = performance.now();
+    const text = await first.text();
+    if (first.status !== 200) throw new Error(`cold resolve ${first.status}: ${text}`);
+    await (await send()).text();
+    const t2 = performance.now();
+    const status = w.isOurs ? await (await fetch(w.url + "/v1/status")).json() : null;
+    await w.dispose();
+    fs.rmSync(copy, { recursive: true, force: true });
+    return { first: t1 - t0, warm: t2 - t1, memory: status?.memory_bytes };
+  }
+}
+const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const startOurs = async (kvPersist) => ({ ...(await startEdge({ kvPersist })), isOurs: true });
+const startThePeer = (kvPersist) => startPeer({ serverKey: SERVER_KEY, kvPersist });
+const coldRequest = (prompt, variables) => ({ prompt, unit: "user-42", variables, track: false });
+const cases = [
+  ["demo (2 prompts)", demo, coldRequest("support", body.variables)],
+  ["10 prompts", manifestOf(10), coldRequest("prompt-7", { question: "Q" })],
+  ["1,000 prompts", manifestOf(1000), coldRequest("prompt-777", { question: "Q" })],
+  ["10,000 prompts", manifestOf(10000), coldRequest("prompt-7777", { question: "Q" })],
+];
+const coldRows = [];
+for (const [name, manifest, request] of cases) {
+  const size = JSON.stringify(manifest).length;
+  const perPrompt = await template(startOurs, pairsOf(manifest));
+  const document = await template(startOurs, pairsOf(manifest, "document"));
+  const peerKv = await template(startThePeer, pairsOf(manifest, "document"));
+  // Interleaved: one run of each in turn.
+  const rows = { ours: [], document: [], peer: [] };
+  for (let run = 0; run < COLD_RUNS; run++) {
+    rows.ours.push(await coldRun(startOurs, perPrompt, request));
+    rows.document.push(await coldRun(startOurs, document, request));
+    rows.peer.push(await coldRun(startThePeer, peerKv, request));
+  }
+  for (const d of [perPrompt, document, peerKv]) fs.rmSync(d, { recursive: true, force: true });
+  coldRows.push({ name, size, rows });
+}
+console.log(`\nCold isolates: wall time of the first POST /v1/resolve of a fresh workerd (median of ${COLD_RUNS}, interleaved), then of the next request; memory = our isolate's Wasm linear memory after both`);
+console.log("| manifest | JSON bytes | ours, per-prompt layout: first / next | ours, document layout: first / next | peer: first / next | ours per-prompt / peer | memory (per-prompt / document) |");
+console.log("|---|---|---|---|---|---|---|");
+for (const { name, size, rows } of coldRows) {
+  const f = (rs) => `${med(rs.map((r) => r.first)).toFixed(1)} / ${med(rs.map((r) => r.warm)).toFixed(1)} ms`;
+  const mem = (rs) => `${(med(rs.map((r) => r.memory)) / 1048576).toFixed(1)} MiB`;
+  console.log(`| ${name} | ${size} | ${f(rows.ours)} | ${f(rows.document)} | ${f(rows.peer)} | ${(med(rows.ours.map((r) => r.first)) / med(rows.peer.map((r) => r.first))).toFixed(2)} | ${mem(rows.ours)} / ${mem(rows.document)} |`);
+}
+const firstOf = (n) => med(coldRows.find((c) => c.name === n).rows.ours.map((r) => r.first));
+console.log(`\nours per-prompt, 10,000 prompts / 10 prompts, first request: ${(firstOf("10,000 prompts") / firstOf("10 prompts")).toFixed(2)}`);

@@ -14,12 +14,13 @@ bin=${CARGO_TARGET_DIR:-target}/release/edgeprompt
 scripts/build-worker.sh edge
 scripts/build-worker.sh control
 
-current=$(npx wrangler kv key get manifest/current --binding MANIFESTS --local --text 2>/dev/null || true)
+current=$(npx wrangler kv key get manifest/current --binding MANIFESTS --local --text 2>/dev/null | head -n 1 || true)
 if ! [[ "$current" =~ ^[0-9]+( [0-9]+)?$ ]]; then
-  rev=$(node -p 'require("./examples/demo.json").revision')
-  npx wrangler kv key put "manifest/$rev" --path examples/demo.json --binding MANIFESTS --local
-  npx wrangler kv key put manifest/current "$rev" --binding MANIFESTS --local
-  echo "run: seeded examples/demo.json as revision $rev"
+  # The per-prompt layout (docs/kv-layout.md), uploaded as ops upload any manifest.
+  mkdir -p .wrangler
+  "$bin" kv-bulk examples/demo.json --current -o .wrangler/demo-kv.json
+  npx wrangler kv bulk put .wrangler/demo-kv.json --binding MANIFESTS --local
+  echo "run: seeded examples/demo.json (edgeprompt kv-bulk | wrangler kv bulk put)"
 else
   echo "run: local KV already serves revision $current (delete .wrangler/state to start over)"
 fi

@@ -1,6 +1,7 @@
 //! The edgeprompt ops CLI: validate manifests, preview templates, resolve locally.
 
 mod input;
+mod kv_cmd;
 mod remote;
 mod render_cmd;
 mod resolve_cmd;
@@ -57,6 +58,8 @@ enum Command {
     Build(sources_cmd::BuildArgs),
     /// Render a Mustache template with JSON data; prints exactly the rendered bytes.
     Render(render_cmd::Args),
+    /// A manifest's KV entries in the per-prompt layout, for `wrangler kv bulk put FILE --binding MANIFESTS`.
+    KvBulk(kv_cmd::Args),
     /// Resolve a prompt for a unit (or for every unit of a file) against a manifest.
     Resolve(resolve_cmd::Args),
     /// Publish a sources directory to the control plane (new versions only).
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
         Command::Build(a) => sources_cmd::build(a),
         Command::Render(a) => render_cmd::run(a),
         Command::Resolve(a) => resolve_cmd::run(a),
+        Command::KvBulk(a) => kv_cmd::run(a),
         Command::Publish(a) => remote::publish(a),
         Command::Promote(a) => remote::promote(a),
         Command::Split(a) => remote::split(a),

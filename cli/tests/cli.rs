@@ -282,3 +282,39 @@ fn validate_json_reports_problems_as_data() {
         (serde_json::json!(true), serde_json::json!(2))
     );
 }
+
+#[test]
+fn kv_bulk_writes_every_pair_of_the_per_prompt_layout_and_the_pointer_last() {
+    let o = run(&["kv-bulk", DEMO, "--current"], "");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let pairs: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let keys: Vec<&str> = pairs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 5, "{keys:?}");
+    assert!(keys[0].starts_with("prompt/summarize/") && keys[1].starts_with("prompt/support/"));
+    assert!(keys[2].starts_with("client/"));
+    assert_eq!(&keys[3..], ["manifest/1", "manifest/current"]);
+    let index = pairs[3]["value"].as_str().unwrap();
+    assert_eq!(pairs[4]["value"].as_str().unwrap(), format!("1\n{index}"));
+    // Without --current the pointer is left alone.
+    let o = run(&["kv-bulk", DEMO], "");
+    let pairs: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(pairs.as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn kv_bulk_refuses_an_invalid_manifest_and_writes_nothing() {
+    let bad = r#"{"schema": 1, "revision": 1, "prompts": {"p": {"versions": []}}}"#;
+    let o = run(&["kv-bulk", "-", "--current"], bad);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    assert!(
+        text(&o.stderr).contains("-: prompts.p"),
+        "{}",
+        text(&o.stderr)
+    );
+}

@@ -59,6 +59,58 @@ pub enum LayoutError {
     Head(ManifestError),
 }
 
+/// The pointer key: the live revision, and in the per-prompt layout its index.
+pub const POINTER_KEY: &str = "manifest/current";
+
+/// What the pointer says: the live revision and, when the writer knew it, the revision
+/// KV served before it (first line `"12"` or `"12 11"`), which a cold edge serves while
+/// the live one's document has not reached its location yet. In the per-prompt layout
+/// the revision's index follows on the next lines, so that a cold edge reads the
+/// pointer and then only the entry it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pointer {
+    /// The live revision.
+    pub revision: u64,
+    /// The revision before it, if named.
+    pub previous: Option<u64>,
+}
+
+impl Pointer {
+    /// Parses the pointer's first line; `None` when it is not one or two revision numbers.
+    pub fn parse(text: &str) -> Option<Pointer> {
+        let first = text.split('\n').next().unwrap_or_default();
+        let mut parts = first.split_ascii_whitespace();
+        let revision = parts.next()?.parse().ok()?;
+        let previous = match parts.next() {
+            Some(p) => Some(p.parse().ok()?),
+            None => None,
+        };
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(Pointer { revision, previous })
+    }
+
+    /// The index that follows the first line, if any (the per-prompt layout).
+    pub fn index(text: &str) -> Option<&str> {
+        let (_, rest) = text.split_once('\n')?;
+        (!rest.trim().is_empty()).then_some(rest)
+    }
+
+    /// The pointer's text, followed by `index` when given.
+    pub fn text(&self, index: Option<&str>) -> String {
+        let mut out = match self.previous {
+            Some(p) => format!("{} {p}", self.revision),
+            None => self.revision.to_string(),
+        };
+        if let Some(index) = index {
+            out.push('\n');
+            out.push_str(index);
+        }
+        out
+    }
+}
+
 /// One prompt's entry: its KV value and hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -376,4 +428,60 @@ pub fn compile_entry(name: &str, hash: &str, text: &str) -> Result<CompiledManif
         });
     }
     Ok(m)
+}
+
+/// Puts a revision laid out per prompt back together as one whole manifest (for a
+/// control plane adopting what KV serves): each entry checked and validated as the edge
+/// does, then the whole validated again.
+pub fn assemble<'a>(
+    index: &Index,
+    entries: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Result<CompiledManifest, LayoutError> {
+    let head = index.head()?;
+    let mut prompts = Map::new();
+    let mut snippets = Map::new();
+    for (name, text) in entries {
+        let hash = index.find(name).ok_or_else(|| LayoutError::NotAnEntry {
+            name: name.to_string(),
+        })?;
+        let entry = compile_entry(name, hash, text)?;
+        let src = entry.source();
+        if let Some(p) = src.get("prompts").and_then(|p| p.get(name)) {
+            prompts.insert(name.to_string(), p.clone());
+        }
+        for (k, v) in src
+            .get("snippets")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            snippets.insert(k.clone(), v.clone());
+        }
+    }
+    if prompts.len() != index.len() {
+        return Err(LayoutError::Index {
+            line: 5,
+            reason: format!(
+                "{} prompts listed, {} entries given",
+                index.len(),
+                prompts.len()
+            ),
+        });
+    }
+    let mut doc = Map::new();
+    doc.insert("schema".into(), Value::from(SCHEMA));
+    doc.insert("revision".into(), Value::from(head.revision()));
+    if let Some(m) = head.source().get("metrics") {
+        if m.as_object().is_some_and(|m| !m.is_empty()) {
+            doc.insert("metrics".into(), m.clone());
+        }
+    }
+    if !snippets.is_empty() {
+        doc.insert("snippets".into(), Value::Object(snippets));
+    }
+    doc.insert("prompts".into(), Value::Object(prompts));
+    compile_value(Value::Object(doc)).map_err(|error| LayoutError::Entry {
+        name: "*".into(),
+        error,
+    })
 }

@@ -121,6 +121,15 @@ export async function startEdge({ manifest, secrets = true, vars = {}, controlVa
       fs.writeFileSync(file, typeof value === "string" ? value : JSON.stringify(value));
       await wrangler("kv", "key", "put", key, "--path", file, "--binding", "MANIFESTS", "--local", "--persist-to", persist, ...(config ? ["-c", config] : []));
     },
+    /** Writes `doc` in the per-prompt layout as ops do: `edgeprompt kv-bulk` then `wrangler kv bulk put` (with the pointer unless `current: false`). Returns the pairs written. */
+    async publishPerPrompt(doc, { current = true } = {}) {
+      const src = path.join(persist, `manifest-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
+      const bulk = `${src}.kv.json`;
+      fs.writeFileSync(src, JSON.stringify(doc));
+      await cli(["kv-bulk", src, ...(current ? ["--current"] : []), "-o", bulk]);
+      await wrangler("kv", "bulk", "put", bulk, "--binding", "MANIFESTS", "--local", "--persist-to", persist, ...(config ? ["-c", config] : []));
+      return JSON.parse(fs.readFileSync(bulk, "utf8"));
+    },
     async publish(doc) {
       await edge.kvPut(`manifest/${doc.revision}`, doc);
       await edge.kvPut("manifest/current", String(doc.revision));

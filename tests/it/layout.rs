@@ -207,3 +207,25 @@ proptest! {
         prop_assert_eq!(listed, names.iter().map(String::as_str).collect::<Vec<_>>());
     }
 }
+
+#[test]
+fn a_laid_out_revision_assembles_back_into_the_same_manifest() {
+    let (whole, l, index) = laid_out(demo());
+    let entries: Vec<(&str, &str)> = l
+        .entries
+        .iter()
+        .map(|e| (e.name.as_str(), e.text.as_str()))
+        .collect();
+    let back = layout::assemble(&index, entries.clone()).unwrap();
+    assert_eq!(layout::split(&back).index, l.index);
+    assert_eq!(back.client_projection(), whole.client_projection());
+    // One entry missing, or one tampered with, is refused.
+    assert!(layout::assemble(&index, entries[1..].to_vec()).is_err());
+    let bad = format!("{} ", l.entries[0].text);
+    let mut tampered = entries.clone();
+    tampered[0].1 = &bad;
+    assert!(matches!(
+        layout::assemble(&index, tampered),
+        Err(LayoutError::Integrity { .. })
+    ));
+}

@@ -56,6 +56,7 @@ impl DurableObject for Control {
         for ddl in [
             "CREATE TABLE IF NOT EXISTS versions (kind TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (kind, name, version))",
             "CREATE TABLE IF NOT EXISTS revisions (revision INTEGER PRIMARY KEY, skeleton TEXT NOT NULL, actor TEXT NOT NULL, at REAL NOT NULL, action TEXT NOT NULL, summary TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS kv_entries (key TEXT PRIMARY KEY)",
             "CREATE TABLE IF NOT EXISTS kv_state (id INTEGER PRIMARY KEY CHECK (id = 1), written INTEGER NOT NULL, retry_ms INTEGER NOT NULL)",
         ] {
             if let Err(e) = sql.exec(ddl, None) {

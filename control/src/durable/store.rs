@@ -3,6 +3,7 @@
 
 use super::{op_error, storage, Control, RevisionRow, Row, KV_RETRY_MS, MAX_SKELETON_BYTES};
 use edgeprompt::manifest;
+use edgeprompt::manifest::layout;
 use edgeprompt::ops::{self, history};
 use edgeprompt_shell::http::ApiError;
 use edgeprompt_shell::platform::now_ms;
@@ -31,17 +32,13 @@ impl Control {
             return Ok(());
         };
         let pointer = kv.get(POINTER_KEY).text().await.ok().flatten();
-        let Some(rev) = pointer.and_then(|p| Pointer::parse(&p)).map(|p| p.revision) else {
+        let Some(pointer) = pointer else {
             return Ok(());
         };
-        let text = kv
-            .get(&format!("manifest/{rev}"))
-            .text()
-            .await
-            .ok()
-            .flatten();
-        let Some(doc) = text.and_then(|t| manifest::compile(&t).ok().map(|m| m.source().clone()))
-        else {
+        let Some(rev) = Pointer::parse(&pointer).map(|p| p.revision) else {
+            return Ok(());
+        };
+        let Some(doc) = read_revision(&kv, rev, Pointer::index(&pointer)).await else {
             console_error!("edgeprompt control: KV points at revision {rev}, which cannot be adopted; starting empty");
             return Ok(());
         };
@@ -280,4 +277,26 @@ impl Control {
             .map_err(storage)?;
         Ok(revision)
     }
+}
+
+/// The whole manifest KV holds for a revision, validated: a document, or an index (from
+/// the pointer or `manifest/<rev>`) and every entry it lists.
+async fn read_revision(kv: &worker::kv::KvStore, rev: u64, index: Option<&str>) -> Option<Value> {
+    let text = match index {
+        Some(i) => i.to_string(),
+        None => kv.get(&layout::revision_key(rev)).text().await.ok()??,
+    };
+    if !text.starts_with(layout::INDEX_HEADER) {
+        return manifest::compile(&text).ok().map(|m| m.source().clone());
+    }
+    let index = layout::Index::parse(text).ok()?;
+    let mut entries = Vec::with_capacity(index.len());
+    for (name, hash) in index.prompts() {
+        let text = kv.get(&layout::entry_key(name, hash)).text().await.ok()??;
+        entries.push((name.to_string(), text));
+    }
+    let pairs = entries.iter().map(|(n, t)| (n.as_str(), t.as_str()));
+    layout::assemble(&index, pairs)
+        .ok()
+        .map(|m| m.source().clone())
 }

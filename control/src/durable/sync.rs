@@ -1,13 +1,19 @@
-//! The write-through to KV: the newest revision's document, then the pointer. One sync
+//! The write-through to KV: the newest revision's entries and index (the per-prompt
+//! layout, docs/kv-layout.md), then the pointer. One sync
 //! runs at a time per object; the alarm set with every stored change, and again after
 //! each failure (backing off to a minute), retries until KV holds the newest revision.
 
 use super::{Control, Row, KV_RETRY_MS};
+use edgeprompt::manifest::layout;
 use edgeprompt_shell::{Pointer, KV_BINDING, POINTER_KEY};
 use std::cell::Cell;
 use std::time::Duration;
 use worker::{console_error, console_log, Env, SqlStorageValue};
 
+/// Most entries written to KV in one run of the sync (a Worker invocation may make
+/// 1,000 KV calls on the paid plan): a manifest with more prompts is written over
+/// several alarm runs before its pointer moves.
+const MAX_PUTS_PER_RUN: usize = 400;
 /// Longest wait between retries of a failed KV write.
 const KV_RETRY_MAX_MS: u64 = 60_000;
 /// A sync still running after this long is presumed stuck (a KV call that never
@@ -104,7 +110,7 @@ impl Control {
             self.sync.running_since.set(None);
         }
         match result {
-            Ok(_) => true,
+            Ok(complete) => complete,
             Err((revision, e)) => {
                 let delay = self.next_retry_ms();
                 console_error!("edgeprompt control: writing revision {revision} to KV failed ({e}); retrying in {delay} ms");
@@ -126,22 +132,52 @@ impl Control {
         }
     }
 
-    /// Writes documents and the pointer until KV holds the newest revision; a change
-    /// stored meanwhile is written before the pointer moves, and the pointer only ever
-    /// moves up.
-    async fn write_through(&self) -> Result<Option<u64>, (u64, String)> {
-        let mut done = None;
+    /// Writes the newest revision to KV in the per-prompt layout (docs/kv-layout.md):
+    /// the entries KV does not hold yet, the client projection, the index, then the
+    /// pointer carrying the index. A change stored meanwhile is written before the
+    /// pointer moves, and the pointer only ever moves up. At most [`MAX_PUTS_PER_RUN`]
+    /// entries are written per run (a Worker invocation's limit on KV operations); the
+    /// alarm continues at once, and `Ok(false)` says KV is not there yet.
+    async fn write_through(&self) -> Result<bool, (u64, String)> {
         loop {
             let current = self.current_revision().map_err(|e| (0, format!("{e:?}")))?;
             if current == 0 || self.kv_written() >= current {
-                return Ok(done);
+                return Ok(true);
             }
             let fail = |e: String| (current, e);
             let doc = self
                 .load(current)
                 .map_err(|e| fail(format!("{e:?}")))?
                 .ok_or_else(|| fail("revision vanished".into()))?;
-            self.kv_put(&format!("manifest/{current}"), doc.to_string())
+            let compiled = edgeprompt::manifest::compile_value(doc)
+                .map_err(|e| fail(format!("revision {current} does not compile: {e}")))?;
+            let l = layout::split(&compiled);
+            let mut puts = 0;
+            let mut pairs: Vec<(String, &str)> = l
+                .entries
+                .iter()
+                .map(|e| (e.key(), e.text.as_str()))
+                .collect();
+            pairs.push((layout::client_key(&l.client.1), &l.client.0));
+            for (key, text) in pairs {
+                if self.in_kv(&key) {
+                    continue;
+                }
+                if puts == MAX_PUTS_PER_RUN {
+                    console_log!("edgeprompt control: revision {current}: {puts} entries written, continuing");
+                    self.arm_sync(0).await;
+                    return Ok(false);
+                }
+                self.kv_put(&key, text.to_string()).await.map_err(fail)?;
+                self.sql()
+                    .exec(
+                        "INSERT OR IGNORE INTO kv_entries (key) VALUES (?)",
+                        vec![SqlStorageValue::from(key)],
+                    )
+                    .map_err(|e| fail(format!("recording an entry: {e}")))?;
+                puts += 1;
+            }
+            self.kv_put(&layout::revision_key(current), l.index.clone())
                 .await
                 .map_err(fail)?;
             if self
@@ -158,7 +194,7 @@ impl Control {
                 revision: current,
                 previous,
             };
-            self.kv_put(POINTER_KEY, pointer.text())
+            self.kv_put(POINTER_KEY, pointer.text(Some(&l.index)))
                 .await
                 .map_err(fail)?;
             // Without this record the loop would write the same revision again at once.
@@ -169,8 +205,20 @@ impl Control {
                 )
                 .map_err(|e| fail(format!("recording the write: {e}")))?;
             console_log!("edgeprompt control: KV now serves revision {current}");
-            done = Some(current);
         }
+    }
+
+    /// Whether an immutable key (an entry, a projection) is known to be in KV.
+    fn in_kv(&self, key: &str) -> bool {
+        let rows: Vec<Row<f64>> = self
+            .sql()
+            .exec(
+                "SELECT 1 AS v FROM kv_entries WHERE key = ?",
+                vec![SqlStorageValue::from(key.to_string())],
+            )
+            .and_then(|c| c.to_array())
+            .unwrap_or_default();
+        !rows.is_empty()
     }
 
     /// The delay before the next retry, doubling the stored one (2 s, 4 s, ... 60 s).

@@ -75,7 +75,7 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
             );
             continue;
         }
-        let kind = loaded.manifest.metric(&item.metric).map(|m| m.kind);
+        let kind = loaded.metric(&item.metric).map(|m| m.kind);
         let value = match outcome_value(&item.metric, kind, &item.value, item.id.is_some()) {
             Ok(v) => v,
             Err(e) => {

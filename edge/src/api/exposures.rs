@@ -62,7 +62,6 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
     // Loading the current manifest first makes a cold isolate answer 503 when there is none.
     let held = cache::current(&call.env, &call.ctx, call.settings.refresh_ms)
         .await?
-        .manifest
         .revision();
     let mut results = Vec::with_capacity(body.exposures.len());
     let mut events = Vec::new();
@@ -100,7 +99,14 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
                 continue;
             }
         };
-        let m = &loaded.manifest;
+        let m = match loaded.serving(&call.env, &item.prompt).await {
+            Ok(m) => m,
+            Err(e) => {
+                results.push(json!({"error": e.object()}));
+                continue;
+            }
+        };
+        let m = &m;
         let req = Request {
             prompt: &item.prompt,
             label: item.label.as_deref(),

@@ -8,7 +8,8 @@ use worker::{Response, ResponseBuilder};
 /// Answers with the projection, or 304 when the client's ETag is current.
 pub async fn get(call: Call) -> Result<Response, ApiError> {
     let loaded = cache::current(&call.env, &call.ctx, call.settings.refresh_ms).await?;
-    let (body, etag) = loaded.projection();
+    let projection = loaded.projection(&call.env).await?;
+    let (body, etag) = (&projection.0, projection.1.as_str());
     let matches = call
         .req
         .headers()

@@ -22,7 +22,7 @@ thread_local! {
 pub async fn get(call: Call, prompt_name: &str) -> Result<Response, ApiError> {
     let q = MetricsQuery::parse(&query_pairs(&call.req))?;
     let loaded = cache::current(&call.env, &call.ctx, call.settings.refresh_ms).await?;
-    let m = &loaded.manifest;
+    let m = &loaded.serving(&call.env, prompt_name).await?;
     let key = serde_json::json!([prompt_name, q.label, q.all, q.hourly, m.revision()]).to_string();
     let now = edgeprompt_shell::platform::now_ms();
     let hit = CACHED.with(|c| {

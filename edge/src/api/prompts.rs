@@ -37,7 +37,7 @@ pub async fn post(mut call: Call, name: &str) -> Result<Response, ApiError> {
     let (label, unit, track) = (body.label, body.unit, body.track);
     let keys = Keys::from_env(&call.env).map_err(ApiError::secret)?;
     let loaded = cache::current(&call.env, &call.ctx, call.settings.refresh_ms).await?;
-    let m = &loaded.manifest;
+    let m = &loaded.serving(&call.env, name).await?;
     let req = Request {
         prompt: name,
         label: label.as_deref(),

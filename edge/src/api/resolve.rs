@@ -45,7 +45,7 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
     let body: Body = json_body(&mut call.req, call.settings.max_body_bytes).await?;
     let keys = Keys::from_env(&call.env).map_err(ApiError::secret)?;
     let loaded = cache::current(&call.env, &call.ctx, call.settings.refresh_ms).await?;
-    let m = &loaded.manifest;
+    let m = &loaded.serving(&call.env, &body.prompt).await?;
     let req = Request {
         prompt: &body.prompt,
         label: body.label.as_deref(),

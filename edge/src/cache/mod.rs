@@ -1,24 +1,33 @@
-//! The compiled manifest in isolate memory: loaded cold on the first request,
-//! revalidated in the background after the refresh interval, swapped atomically, never
-//! replaced by a lower revision or by a document that fails validation.
+//! The manifest in isolate memory: loaded cold on the first request, revalidated in the
+//! background after the refresh interval, swapped atomically, never replaced by a lower
+//! revision or by anything that fails validation.
 //!
-//! KV layout: `manifest/current` holds the live revision as decimal text, optionally
-//! followed by a space and the revision KV served before it (the control plane writes
-//! both), and `manifest/<revision>` the immutable documents. KV propagates the pointer
-//! and a document separately, so a cold isolate that cannot read the pointer's document
-//! yet serves the previous one (named, or else the revision below) and keeps checking.
-//! A few recently used revisions stay compiled so that decisions reported by npm
-//! clients can be re-derived.
+//! KV layout (docs/kv-layout.md): `manifest/current` holds the live revision as decimal
+//! text, optionally followed by a space and the revision KV served before it; in the
+//! per-prompt layout the revision's index follows on the next lines, so a cold request
+//! reads the pointer and then only its prompt's entry ([`entries`]). `manifest/<rev>`
+//! holds either that index or a whole manifest document (the document layout, which
+//! `wrangler kv key put` users keep writing): both are served. KV propagates keys
+//! separately, so a cold isolate that cannot read the pointer's document yet serves the
+//! previous one (named, or else the revision below) and keeps checking. A few recently
+//! used revisions stay loaded so that decisions reported by npm clients can be
+//! re-derived.
 
-use edgeprompt::manifest::{self, CompiledManifest};
+mod entries;
+mod loaded;
+
+pub use loaded::Loaded;
+
+use edgeprompt::manifest::layout::{revision_key, Index, INDEX_HEADER};
+use edgeprompt::manifest::{self};
 use edgeprompt_shell::http::ApiError;
 use edgeprompt_shell::platform::now_ms;
 use edgeprompt_shell::{Pointer, KV_BINDING, POINTER_KEY};
-use std::cell::{OnceCell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 use worker::{console_log, console_warn, Context, Env};
 
-/// Revisions kept compiled besides the current one; also how far back a decision
+/// Revisions kept loaded besides the current one; also how far back a decision
 /// reported by an npm client may be (`/v1/exposures`).
 pub const RECENT: usize = 4;
 /// KV's minimum read cache, in seconds (the pointer is read with it).
@@ -28,37 +37,6 @@ const POINTER_CACHE_TTL_S: u64 = 30;
 pub const REFRESH_TIMEOUT_MS: u64 = 10_000;
 /// How long a revision that could not be loaded is not asked for again.
 const MISSING_TTL_MS: u64 = 5_000;
-
-/// A compiled manifest and what is derived from it once.
-pub struct Loaded {
-    /// The compiled manifest.
-    pub manifest: CompiledManifest,
-    projection: OnceCell<(String, String)>,
-}
-
-impl Loaded {
-    fn new(manifest: CompiledManifest) -> Loaded {
-        Loaded {
-            manifest,
-            projection: OnceCell::new(),
-        }
-    }
-
-    /// The client projection as JSON text and its ETag, built on first use.
-    pub fn projection(&self) -> (&str, &str) {
-        let (body, etag) = self.projection.get_or_init(|| {
-            let body = self.manifest.client_projection().to_string();
-            let digest = edgeprompt::value::canonical::sha256_hex(body.as_bytes());
-            let etag = format!(
-                "\"{}-{}\"",
-                self.manifest.revision(),
-                digest.get(..16).unwrap_or_default()
-            );
-            (body, etag)
-        });
-        (body, etag)
-    }
-}
 
 #[derive(Default)]
 struct State {
@@ -131,19 +109,11 @@ pub async fn at_revision(env: &Env, revision: u64) -> Result<Rc<Loaded>, String>
     let now = now_ms();
     let held = STATE.with(|s| {
         let mut s = s.borrow_mut();
-        if let Some(l) = s
-            .current
-            .as_ref()
-            .filter(|l| l.manifest.revision() == revision)
-        {
+        if let Some(l) = s.current.as_ref().filter(|l| l.revision() == revision) {
             return Ok(Some(l.clone()));
         }
         // The most recently used stays longest.
-        if let Some(i) = s
-            .recent
-            .iter()
-            .position(|l| l.manifest.revision() == revision)
-        {
+        if let Some(i) = s.recent.iter().position(|l| l.revision() == revision) {
             let l = s.recent.remove(i);
             s.recent.insert(0, l.clone());
             return Ok(Some(l));
@@ -185,6 +155,12 @@ pub struct Status {
     pub last_problem: Option<(u64, String)>,
     /// Documents read from KV and compiled by this isolate.
     pub loads: u64,
+    /// Whether the held revision uses the per-prompt layout.
+    pub per_prompt: bool,
+    /// Prompts of the held revision whose entry failed to load, and why.
+    pub failed: Vec<(Box<str>, String)>,
+    /// Prompt entries held compiled, their text in bytes, and entries read so far.
+    pub entries: (usize, usize, u64),
 }
 
 /// The isolate's manifest status.
@@ -192,18 +168,36 @@ pub fn status() -> Status {
     STATE.with(|s| {
         let s = s.borrow();
         Status {
-            revision: s.current.as_ref().map(|l| l.manifest.revision()),
+            revision: s.current.as_ref().map(|l| l.revision()),
             checked_ms: s.checked_ms,
-            recent: s.recent.iter().map(|l| l.manifest.revision()).collect(),
+            recent: s.recent.iter().map(|l| l.revision()).collect(),
             last_problem: s.last_problem.clone(),
             loads: s.loads,
+            per_prompt: s.current.as_ref().is_some_and(|l| l.index().is_some()),
+            failed: s.current.as_ref().map(|l| l.failed()).unwrap_or_default(),
+            entries: {
+                let e = entries::stats();
+                (e.held, e.bytes, e.loads)
+            },
         }
     })
 }
 
+/// The isolate's Wasm linear memory, in bytes: what its heap has grown to.
+pub fn memory_bytes() -> usize {
+    #[cfg(target_arch = "wasm32")]
+    {
+        core::arch::wasm32::memory_size::<0>() * 65_536
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
+    }
+}
+
 /// The held revision, if any.
 pub fn held_revision() -> Option<u64> {
-    STATE.with(|s| s.borrow().current.as_ref().map(|l| l.manifest.revision()))
+    STATE.with(|s| s.borrow().current.as_ref().map(|l| l.revision()))
 }
 
 fn install(loaded: Loaded) -> Rc<Loaded> {
@@ -212,7 +206,7 @@ fn install(loaded: Loaded) -> Rc<Loaded> {
         s.checked_ms = now_ms();
         match &s.current {
             // Another request may have installed something newer meanwhile.
-            Some(cur) if cur.manifest.revision() >= loaded.manifest.revision() => cur.clone(),
+            Some(cur) if cur.revision() >= loaded.revision() => cur.clone(),
             _ => {
                 let new = Rc::new(loaded);
                 if let Some(old) = s.current.replace(new.clone()) {
@@ -230,18 +224,21 @@ fn install(loaded: Loaded) -> Rc<Loaded> {
 async fn revalidate(env: &Env, started: u64) {
     let held = held_revision().unwrap_or(0);
     let outcome = match read_pointer(env).await {
-        Ok(p) if p.revision > held => match fetch_revision(env, p.revision).await {
-            Ok(loaded) => {
-                install(loaded);
-                console_log!(
-                    "edgeprompt: now serving manifest revision {} (was {held})",
-                    p.revision
-                );
-                Ok(())
-            }
+        Ok((p, text)) if p.revision > held => match from_pointer(env, p, &text).await {
+            Ok(loaded) => match warm(env, &loaded).await {
+                Ok(()) => {
+                    install(loaded);
+                    console_log!(
+                        "edgeprompt: now serving manifest revision {} (was {held})",
+                        p.revision
+                    );
+                    Ok(())
+                }
+                Err(reason) => Err(reason),
+            },
             Err(reason) => Err(reason),
         },
-        Ok(p) if p.revision < held => Err(format!(
+        Ok((p, _)) if p.revision < held => Err(format!(
             "{POINTER_KEY} points at revision {}, lower than the held {held}; keeping {held}",
             p.revision
         )),
@@ -263,12 +260,40 @@ async fn revalidate(env: &Env, started: u64) {
     });
 }
 
+/// Before a new revision in the per-prompt layout is served, compiles the entries it
+/// changed among the prompts the held revision serves from memory, so that requests
+/// never wait on them; one that fails keeps the held revision serving.
+async fn warm(env: &Env, new: &Loaded) -> Result<(), String> {
+    let Some(new_index) = new.index() else {
+        return Ok(());
+    };
+    let current = STATE.with(|s| s.borrow().current.clone());
+    let Some(old_index) = current.as_ref().and_then(|c| c.index()) else {
+        return Ok(());
+    };
+    let now = now_ms();
+    for (name, hash) in entries::held() {
+        if old_index.find(&name) != Some(&*hash) {
+            continue;
+        }
+        match new_index.find(&name) {
+            Some(h) if !entries::holds(h) => {
+                entries::load(env, &name, h, now).await.map_err(|e| {
+                    format!("revision {} changes prompt {name}: {e}", new.revision())
+                })?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// A cold load: the pointer's revision, or when its document cannot be read yet (KV
 /// propagates keys separately), the previous one, with the reason kept for
 /// `/v1/status`; the next revalidation tries the pointer's revision again.
 async fn load_current(env: &Env) -> Result<Loaded, String> {
-    let p = read_pointer(env).await?;
-    let newest = match fetch_revision(env, p.revision).await {
+    let (p, text) = read_pointer(env).await?;
+    let newest = match from_pointer(env, p, &text).await {
         Ok(loaded) => return Ok(loaded),
         Err(reason) => reason,
     };
@@ -288,7 +313,7 @@ async fn load_current(env: &Env) -> Result<Loaded, String> {
     Ok(loaded)
 }
 
-async fn read_pointer(env: &Env) -> Result<Pointer, String> {
+async fn read_pointer(env: &Env) -> Result<(Pointer, String), String> {
     let kv = env
         .kv(KV_BINDING)
         .map_err(|e| format!("KV binding {KV_BINDING}: {e}"))?;
@@ -299,17 +324,41 @@ async fn read_pointer(env: &Env) -> Result<Pointer, String> {
         .await
         .map_err(|e| format!("reading {POINTER_KEY}: {e}"))?
         .ok_or_else(|| format!("{POINTER_KEY} is missing"))?;
-    Pointer::parse(&text).ok_or_else(|| {
+    let p = Pointer::parse(&text).ok_or_else(|| {
         format!(
             "{POINTER_KEY} holds {:?}, not a revision number (optionally followed by the previous one)",
-            text.trim()
+            text.lines().next().unwrap_or_default().trim()
         )
-    })
+    })?;
+    Ok((p, text))
+}
+
+/// The revision a pointer names: from the index it carries, else from its document.
+async fn from_pointer(env: &Env, p: Pointer, text: &str) -> Result<Loaded, String> {
+    match Pointer::index(text) {
+        Some(index) => {
+            STATE.with(|s| s.borrow_mut().loads += 1);
+            from_index(index.to_string(), p.revision, POINTER_KEY)
+        }
+        None => fetch_revision(env, p.revision).await,
+    }
+}
+
+fn from_index(text: String, rev: u64, key: &str) -> Result<Loaded, String> {
+    let index = Index::parse(text).map_err(|e| format!("{key} is invalid: {e}"))?;
+    if index.revision() != rev {
+        return Err(format!(
+            "{key} holds the index of revision {}, not {rev}",
+            index.revision()
+        ));
+    }
+    let head = index.head().map_err(|e| format!("{key} is invalid: {e}"))?;
+    Ok(Loaded::indexed(index, head))
 }
 
 async fn fetch_revision(env: &Env, rev: u64) -> Result<Loaded, String> {
     STATE.with(|s| s.borrow_mut().loads += 1);
-    let key = format!("manifest/{rev}");
+    let key = revision_key(rev);
     let kv = env
         .kv(KV_BINDING)
         .map_err(|e| format!("KV binding {KV_BINDING}: {e}"))?;
@@ -319,6 +368,9 @@ async fn fetch_revision(env: &Env, rev: u64) -> Result<Loaded, String> {
         .await
         .map_err(|e| format!("reading {key}: {e}"))?
         .ok_or_else(|| format!("{key} is missing"))?;
+    if text.starts_with(INDEX_HEADER) {
+        return from_index(text, rev, &key);
+    }
     let compiled = manifest::compile(&text).map_err(|e| {
         let lines = e.lines();
         let shown: Vec<&String> = lines.iter().take(5).collect();
@@ -330,5 +382,5 @@ async fn fetch_revision(env: &Env, rev: u64) -> Result<Loaded, String> {
             compiled.revision()
         ));
     }
-    Ok(Loaded::new(compiled))
+    Ok(Loaded::whole(compiled))
 }
