@@ -39,10 +39,13 @@ try {
 // The server key /v1/resolve requires: the bench pays for its check like any caller.
 const SERVER_KEY = randomBytes(32).toString("hex");
 
-/** The CLI (release build preferred): writes a manifest's per-prompt KV pairs. */
+/** The CLI (the newer of its release and debug builds): a manifest's per-prompt KV pairs. */
 function kvBulk(manifest) {
   const target = process.env.CARGO_TARGET_DIR ?? path.join(ROOT, "target");
-  const bin = ["release", "debug"].map((p) => path.join(target, p, "edgeprompt")).find((p) => fs.existsSync(p));
+  const bin = ["release", "debug"]
+    .map((p) => path.join(target, p, "edgeprompt"))
+    .filter((p) => fs.existsSync(p))
+    .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
   if (!bin) throw new Error("build the CLI first: cargo build --release --bin edgeprompt");
   const file = path.join(os.tmpdir(), `bench-manifest-${randomBytes(4).toString("hex")}.json`);
   fs.writeFileSync(file, JSON.stringify(manifest));
@@ -69,8 +72,8 @@ async function startEdge({ pairs, kvPersist } = {}) {
     ...workerOptions,
     name: "edgeprompt",
     modules: true,
-    scriptPath: path.join(ROOT, "build/index.js"),
-    modulesRoot: path.join(ROOT, "build"),
+    scriptPath: path.join(ROOT, "build/entry.mjs"),
+    modulesRoot: path.join(ROOT, "build"), modulesRules: [{ type: "ESModule", include: ["**/*.js", "**/*.mjs"] }, { type: "CompiledWasm", include: ["**/*.wasm"] }],
     host: "127.0.0.1",
     port: 0,
     bindings: { ...workerOptions.bindings, EDGEPROMPT_DEV_PANIC: "1", EVENT_SIGNING_KEY: randomBytes(32).toString("hex"), UNIT_HASH_KEY: randomBytes(32).toString("hex"), EDGE_KEYS: `bench:${SERVER_KEY}` },

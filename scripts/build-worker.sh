@@ -27,6 +27,7 @@ done
 # changed since the last build (EDGEPROMPT_FORCE_BUILD=1 forces a build).
 if [ -z "${EDGEPROMPT_FORCE_BUILD:-}" ] && [ -f "$out/index_bg.wasm" ] && [ -f "$out/index.js" ] \
    && [ -z "$(find src shell "$crate" Cargo.toml Cargo.lock scripts/build-worker.sh -newer "$out/index_bg.wasm" -print -quit)" ]; then
+  [ "$crate" != edge ] || cp edge/js/entry.mjs "$out/entry.mjs"
   echo "build-worker.sh: $out/ is up to date"
   exit 0
 fi
@@ -39,6 +40,10 @@ if [ "${EDGEPROMPT_KEEP_NAMES:-0}" != 1 ]; then
   "$WASM_OPT_BIN" "$out/index_bg.wasm" --strip-debug -o "$out/index_bg.wasm" \
     --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
     --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling
+fi
+# The edge's entry is JavaScript around the generated module (edge/js/entry.mjs).
+if [ "$crate" = edge ]; then
+  cp edge/js/entry.mjs "$out/entry.mjs"
 fi
 wasm_bytes=$(wc -c < "$out/index_bg.wasm")
 gz_bytes=$(gzip -9 -c "$out/index_bg.wasm" | wc -c)

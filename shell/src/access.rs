@@ -82,17 +82,16 @@ pub fn parse(name: &'static str, text: &str, scoped: bool) -> Result<Vec<Credent
 
 /// The token of an `Authorization: Bearer` header, if there is one.
 pub fn bearer(req: &Request) -> Option<String> {
-    req.headers()
-        .get("authorization")
-        .ok()
-        .flatten()
-        .and_then(|h| {
-            // The scheme's name is case-insensitive (RFC 9110).
-            let (scheme, token) = h.trim().split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| token.trim().to_string())
-        })
+    bearer_in(&req.headers().get("authorization").ok().flatten()?)
+}
+
+/// The token of an `Authorization: Bearer TOKEN` header's value.
+pub fn bearer_in(header: &str) -> Option<String> {
+    // The scheme's name is case-insensitive (RFC 9110).
+    let (scheme, token) = header.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
 }
 
 /// The credential a presented key belongs to. Every entry is compared, so the time

@@ -64,6 +64,16 @@ impl ApiError {
         json!({"code": self.code, "message": self.message, "details": self.details})
     }
 
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The error's response body as JSON text.
+    pub fn body_text(&self) -> String {
+        json!({"error": self.object()}).to_string()
+    }
+
     /// The error as a response.
     pub fn into_response(self) -> Response {
         respond(self.status, &json!({"error": self.object()}))
@@ -184,7 +194,12 @@ pub async fn json_body<T: DeserializeOwned>(
     limit: usize,
 ) -> Result<T, ApiError> {
     let text = body_text(req, limit).await?;
-    serde_json::from_str(&text).map_err(|e| {
+    parse_json(&text)
+}
+
+/// Parses a JSON request body: 400 `malformed_json` or `invalid_request` with where.
+pub fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(|e| {
         let code = if e.is_data() {
             "invalid_request"
         } else {
@@ -195,7 +210,8 @@ pub async fn json_body<T: DeserializeOwned>(
     })
 }
 
-fn too_large(limit: usize) -> ApiError {
+/// 413 for a body over `limit` bytes.
+pub fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         413,
         "body_too_large",

@@ -6,13 +6,15 @@ mod exposures;
 mod manifest;
 mod metrics;
 mod prompts;
-mod resolve;
+pub(crate) mod resolve;
 mod token;
 
 use super::config::Settings;
-use edgeprompt_shell::access::{bearer, credentials, find};
+use edgeprompt_shell::access::{bearer_in, credentials, find};
 use edgeprompt_shell::http::{respond, text_response, ApiError};
 use serde_json::json;
+use std::future::Future;
+use std::pin::Pin;
 use worker::{Context, Env, Method, Request, Response};
 
 /// Everything a handler needs.
@@ -74,40 +76,51 @@ fn with_cors(mut response: Response, preflight: bool) -> Response {
     response
 }
 
+/// A handler's future behind a pointer: each route's state machine stays a function of
+/// its own instead of being inlined into one poll function for all of them (89 KB of
+/// Wasm that a cold isolate compiled before answering anything; BENCHMARKS.md "The
+/// edge at its floor").
+type Handler<'a> = Pin<Box<dyn Future<Output = Result<Response, ApiError>> + 'a>>;
+
+fn boxed<'a>(f: impl Future<Output = Result<Response, ApiError>> + 'a) -> Handler<'a> {
+    Box::pin(f)
+}
+
 async fn route(call: Call, method: &Method, path: &str) -> Result<Response, ApiError> {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    match (method, segments.as_slice()) {
-        (Method::Get, ["healthz"]) => Ok(text_response(200, "ok".into(), "text/plain")),
-        (Method::Get, ["v1", "status"]) => status(call).await,
+    let handler: Handler<'_> = match (method, segments.as_slice()) {
+        (Method::Get, ["healthz"]) => return Ok(text_response(200, "ok".into(), "text/plain")),
+        (Method::Get, ["v1", "status"]) => boxed(status(call)),
         (Method::Post, ["v1", "resolve"]) => {
             server_key(&call)?;
-            resolve::post(call).await
+            boxed(resolve::post(call))
         }
         (Method::Post, ["v1", "prompts", name]) => {
             server_key(&call)?;
-            prompts::post(call, name).await
+            boxed(prompts::post(call, name))
         }
-        (Method::Get, ["v1", "manifest"]) => manifest::get(call).await,
-        (Method::Post, ["v1", "exposures"]) => exposures::post(call).await,
-        (Method::Post, ["v1", "events"]) => events::post(call).await,
+        (Method::Get, ["v1", "manifest"]) => boxed(manifest::get(call)),
+        (Method::Post, ["v1", "exposures"]) => boxed(exposures::post(call)),
+        (Method::Post, ["v1", "events"]) => boxed(events::post(call)),
         (Method::Get, ["v1", "metrics", prompt]) => {
             server_key(&call)?;
-            metrics::get(call, prompt).await
+            boxed(metrics::get(call, prompt))
         }
-        (Method::Get, ["__dev", "panic"]) if call.settings.dev_panic => dev_panic(),
-        (Method::Post, ["__dev", "echo"]) if call.settings.dev_panic => dev_echo(call).await,
+        (Method::Get, ["__dev", "panic"]) if call.settings.dev_panic => return dev_panic(),
+        (Method::Post, ["__dev", "echo"]) if call.settings.dev_panic => boxed(dev_echo(call)),
         (Method::Post, ["__dev", "queue", q]) if call.settings.dev_panic => {
-            dev_queue(call, q).await
+            boxed(dev_queue(call, q))
         }
         (_, ["v1", "resolve" | "exposures" | "events"] | ["v1", "prompts", _]) => {
-            Err(wrong_method(path, "POST"))
+            return Err(wrong_method(path, "POST"))
         }
         (_, ["v1", "metrics", _] | ["v1", "manifest" | "status"] | ["healthz"]) => {
-            Err(wrong_method(path, "GET"))
+            return Err(wrong_method(path, "GET"))
         }
-        (_, ["admin", "v1", _, ..]) => admin::forward(call.req, &call.env).await,
-        _ => Err(ApiError::not_found(&format!("{method:?} {path}"))),
-    }
+        (_, ["admin", "v1", _, ..]) => boxed(admin::forward(call.req, &call.env)),
+        _ => return Err(ApiError::not_found(&format!("{method:?} {path}"))),
+    };
+    handler.await
 }
 
 /// The secret holding the server keys: comma-separated `name:key` entries.
@@ -124,8 +137,14 @@ fn is_public(path: &str) -> bool {
 
 /// The endpoints that serve full prompt text or results need a server key.
 fn server_key(call: &Call) -> Result<(), ApiError> {
-    let keys = credentials(&call.env, EDGE_KEYS, false)?;
-    let given = bearer(&call.req).ok_or_else(|| {
+    let header = call.req.headers().get("authorization").ok().flatten();
+    check_server_key(&call.env, header.as_deref())
+}
+
+/// Checks an `Authorization` header's value against `EDGE_KEYS`.
+pub(crate) fn check_server_key(env: &Env, authorization: Option<&str>) -> Result<(), ApiError> {
+    let keys = credentials(env, EDGE_KEYS, false)?;
+    let given = authorization.and_then(bearer_in).ok_or_else(|| {
         ApiError::new(
             401,
             "unauthorized",

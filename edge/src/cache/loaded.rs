@@ -99,6 +99,18 @@ impl Loaded {
         }
     }
 
+    /// The manifest to decide `prompt` with when nothing needs loading: as
+    /// [`Loaded::serving`], but `None` when the prompt's entry is not compiled yet.
+    pub fn held(&self, prompt: &str) -> Option<CompiledManifest> {
+        let Some(index) = &self.index else {
+            return Some(self.head.clone());
+        };
+        match index.find(prompt) {
+            None => Some(self.head.clone()),
+            Some(hash) => entries::get(hash).map(|e| e.with_head(&self.head)),
+        }
+    }
+
     /// The client projection as JSON text and its ETag: derived once from a whole
     /// manifest, or read once and checked against the index's hash.
     pub async fn projection(&self, env: &Env) -> Result<Rc<(String, String)>, ApiError> {

@@ -104,6 +104,17 @@ pub async fn current(env: &Env, ctx: &Context, refresh_ms: u64) -> Result<Rc<Loa
     Ok(install(loaded))
 }
 
+/// The held manifest when no revalidation is due: what the synchronous path
+/// (`api::resolve::fast`) serves from; `None` sends a request the loading way.
+pub fn held(refresh_ms: u64) -> Option<Rc<Loaded>> {
+    let now = now_ms();
+    STATE.with(|s| {
+        let s = s.borrow();
+        let fresh = now.saturating_sub(s.checked_ms) < refresh_ms;
+        s.current.clone().filter(|_| fresh)
+    })
+}
+
 /// The manifest at a given revision (for decisions made by npm clients).
 pub async fn at_revision(env: &Env, revision: u64) -> Result<Rc<Loaded>, String> {
     let now = now_ms();
