@@ -229,3 +229,32 @@ fn a_laid_out_revision_assembles_back_into_the_same_manifest() {
         Err(LayoutError::Integrity { .. })
     ));
 }
+
+#[test]
+fn the_pointer_reads_its_first_line_and_carries_the_index_after_it() {
+    use edgeprompt::manifest::layout::Pointer;
+    let (_, l, _) = laid_out(demo());
+    for previous in [None, Some(0u64)] {
+        let p = Pointer {
+            revision: 1,
+            previous,
+        };
+        let text = p.text(Some(&l.index));
+        assert_eq!(Pointer::parse(&text), Some(p));
+        assert_eq!(Pointer::index(&text), Some(l.index.as_str()));
+        // The document layout's pointer: a bare number (or two), no index.
+        assert_eq!(Pointer::parse(&p.text(None)), Some(p));
+        assert_eq!(Pointer::index(&p.text(None)), None);
+    }
+    assert_eq!(
+        Pointer::parse("12 11\n"),
+        Some(Pointer {
+            revision: 12,
+            previous: Some(11)
+        })
+    );
+    assert_eq!(Pointer::index("12 11\n"), None);
+    for bad in ["", "x", "12 11 10", "-1", "12 x\nedgeprompt-index 1"] {
+        assert_eq!(Pointer::parse(bad), None, "{bad:?}");
+    }
+}
