@@ -246,6 +246,7 @@ const cases = [
   ["10,000 prompts", manifestOf(10000), coldRequest("prompt-7777", { question: "Q" })],
 ];
 const coldRows = [];
+let allServed = null;
 for (const [name, manifest, request] of cases) {
   const size = JSON.stringify(manifest).length;
   const perPrompt = await template(startOurs, pairsOf(manifest));
@@ -257,6 +258,23 @@ for (const [name, manifest, request] of cases) {
     rows.ours.push(await coldRun(startOurs, perPrompt, request));
     rows.document.push(await coldRun(startOurs, document, request));
     rows.peer.push(await coldRun(startThePeer, peerKv, request));
+  }
+  if (name.startsWith("10,000")) {
+    // Memory once every prompt has been served (all compiled, within the entry budget).
+    const copy = fs.mkdtempSync(path.join(os.tmpdir(), "edgeprompt-kv-run-"));
+    fs.cpSync(perPrompt, copy, { recursive: true });
+    const w = await startOurs(path.join(copy, "kv"));
+    const names = Object.keys(manifest.prompts);
+    for (let i = 0; i < names.length; i += 32) {
+      await Promise.all(names.slice(i, i + 32).map(async (prompt) => {
+        const r = await fetch(w.url + "/v1/resolve", { method: "POST", headers: { authorization: `Bearer ${SERVER_KEY}` }, body: JSON.stringify({ ...request, prompt }) });
+        if (r.status !== 200) throw new Error(`${prompt}: ${r.status} ${await r.text()}`);
+      }));
+    }
+    const s = await (await fetch(w.url + "/v1/status")).json();
+    allServed = { prompts: names.length, held: s.prompts_compiled, entryBytes: s.prompt_entry_bytes, memory: s.memory_bytes };
+    await w.dispose();
+    fs.rmSync(copy, { recursive: true, force: true });
   }
   for (const d of [perPrompt, document, peerKv]) fs.rmSync(d, { recursive: true, force: true });
   coldRows.push({ name, size, rows });
@@ -271,3 +289,6 @@ for (const { name, size, rows } of coldRows) {
 }
 const firstOf = (n) => med(coldRows.find((c) => c.name === n).rows.ours.map((r) => r.first));
 console.log(`\nours per-prompt, 10,000 prompts / 10 prompts, first request: ${(firstOf("10,000 prompts") / firstOf("10 prompts")).toFixed(2)}`);
+if (allServed) {
+  console.log(`10,000 prompts, every one served once by one isolate: ${allServed.held} entries compiled (${(allServed.entryBytes / 1048576).toFixed(1)} MiB of entry text), Wasm linear memory ${(allServed.memory / 1048576).toFixed(1)} MiB`);
+}

@@ -59,3 +59,6 @@ scripts/build-worker.sh control
 cargo build --bin edgeprompt
 EDGEPROMPT_BIN="${CARGO_TARGET_DIR:-target}/debug/edgeprompt" \
   node --test --test-concurrency=1 tests/edge/ npm/test/e2e/*.test.mjs
+
+step "the benchmarks' JavaScript peer Worker still does the work it is measured for (benches/peer-worker/check.mjs)"
+node benches/peer-worker/check.mjs
