@@ -72,6 +72,8 @@ pub use output::Output;
 pub struct Template {
     nodes: Box<[Node]>,
     literal_len: usize,
+    /// Room to reserve for an output ([`estimate`]), worked out once when compiled.
+    room: usize,
 }
 
 impl Template {
@@ -85,9 +87,25 @@ impl Template {
     /// manifest validates once and then only renders.)
     pub fn compile_with_references(source: &str) -> Result<(Template, References), CompileError> {
         let compiled = parser::compile(source)?;
+        let values = compiled
+            .nodes
+            .iter()
+            .filter(|n| matches!(n, Node::Var { .. }))
+            .count();
+        // A quarter more than the literal text, and 64 bytes per interpolation (values
+        // in prompts are names, ids, a question). Too little costs a reallocation and a
+        // copy of the output: the bench's short user message (35 literal bytes, three
+        // values, 133 bytes out) outgrew the guess without the per-value room (107
+        // bytes), ~50 ns of `resolve/resolve_render` (BENCHMARKS.md "Engine speed after
+        // the npm size work"); too much costs only memory while the decision lives.
+        let literal_len = compiled.literal_len;
+        let room = literal_len
+            .saturating_add(literal_len / 4 + 64)
+            .saturating_add(values.saturating_mul(64));
         let t = Template {
             nodes: compiled.nodes.into_boxed_slice(),
-            literal_len: compiled.literal_len,
+            literal_len,
+            room,
         };
         Ok((t, compiled.refs))
     }
@@ -217,9 +235,7 @@ pub fn render_values<'r, O: Output + ?Sized>(
 
 /// Room for a template's literal text plus some interpolated values.
 pub(crate) fn estimate(tpl: &Template, max_output: usize) -> usize {
-    tpl.literal_len()
-        .saturating_add(tpl.literal_len() / 4 + 64)
-        .min(max_output)
+    tpl.room.min(max_output)
 }
 
 /// Convenience: render into a new String.

@@ -35,6 +35,11 @@ fn object<'a>(v: Option<&'a Value>, what: &str) -> Result<Option<&'a Value>, Res
 
 impl<'a> Input<'a> {
     /// Checks a JSON request's shape.
+    // Inlined into its callers: called out of line, the `Input` it returns went through
+    // memory and was copied back with wider loads than the stores that wrote it, which
+    // stalls store forwarding (`resolve/assign` 57 against 34 ns, BENCHMARKS.md "Engine
+    // speed after the npm size work"). Small, and not on the npm package's packed path.
+    #[inline]
     pub(crate) fn from_request(req: &Request<'a>) -> Result<Input<'a>, ResolveError> {
         let attributes = match object(req.attributes, "attributes")? {
             Some(Value::Object(map)) => Some(Fields::Json(map)),

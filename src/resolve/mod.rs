@@ -57,7 +57,7 @@ pub fn resolve<'a>(
 ) -> Result<Decision<'a>, ResolveError> {
     let input = Input::from_request(req)?;
     let (_, assignment, version) = decide(m, &input)?;
-    let mut owned = Owned::default();
+    let mut owned = Owned::for_version(version);
     render_version(m, version, input.variables, &mut owned)?;
     Ok(Decision {
         assignment,

@@ -26,10 +26,33 @@ pub trait Target<'a> {
 }
 
 /// Renders into owned strings, for a [`Decision`].
-#[derive(Default)]
 pub(crate) struct Owned<'a> {
     pub(crate) text: Option<String>,
     pub(crate) messages: Option<Vec<RenderedMessage<'a>>>,
+    /// Room for the message list when it is started: one allocation of the right size,
+    /// as before the `Target` seam, instead of a first push growing an empty list.
+    room: usize,
+}
+
+impl<'a> Owned<'a> {
+    /// Ready for `version`'s messages (placeholders may add more).
+    pub(crate) fn for_version(version: &Version) -> Self {
+        let room = match &version.body {
+            Body::Messages(list) => list.len(),
+            Body::Text(_) => 0,
+        };
+        Owned {
+            text: None,
+            messages: None,
+            room,
+        }
+    }
+
+    fn messages(&mut self) -> &mut Vec<RenderedMessage<'a>> {
+        let room = self.room;
+        self.messages
+            .get_or_insert_with(|| Vec::with_capacity(room))
+    }
 }
 
 impl<'a> Target<'a> for Owned<'a> {
@@ -46,24 +69,19 @@ impl<'a> Target<'a> for Owned<'a> {
         let written = render::render_values(tpl, scopes, partials, opts, &mut text)?;
         match role {
             None => self.text = Some(text),
-            Some(role) => self
-                .messages
-                .get_or_insert_with(Vec::new)
-                .push(RenderedMessage {
-                    role: Cow::Borrowed(role),
-                    content: Cow::Owned(text),
-                }),
+            Some(role) => self.messages().push(RenderedMessage {
+                role: Cow::Borrowed(role),
+                content: Cow::Owned(text),
+            }),
         }
         Ok(written)
     }
 
     fn message(&mut self, role: &'a str, content: &'a str) {
-        self.messages
-            .get_or_insert_with(Vec::new)
-            .push(RenderedMessage {
-                role: Cow::Borrowed(role),
-                content: Cow::Borrowed(content),
-            });
+        self.messages().push(RenderedMessage {
+            role: Cow::Borrowed(role),
+            content: Cow::Borrowed(content),
+        });
     }
 }
 
