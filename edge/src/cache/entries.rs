@@ -10,9 +10,12 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use worker::Env;
 
-/// Entry text kept compiled, in bytes (compiled, an entry takes about
-/// docs/kv-layout.md's measured multiple of its text).
-pub const MAX_HELD_BYTES: usize = 16 * 1024 * 1024;
+/// Entry text kept compiled, in bytes. Compiled, an entry takes about 19 times its text
+/// (measured: 10,000 entries of 8.4 MiB grew the isolate's memory to 161 MiB, most of it
+/// the entry's parsed source kept for the raw-template API; BENCHMARKS.md "The edge at
+/// its floor"), so 3 MiB of text keeps the compiled prompts near 60 MiB, well inside an
+/// isolate's 128 MB.
+pub const MAX_HELD_BYTES: usize = 3 * 1024 * 1024;
 /// How long an entry that could not be loaded is not asked for again.
 const MISSING_TTL_MS: u64 = 5_000;
 
