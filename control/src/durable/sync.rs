@@ -14,6 +14,8 @@ use worker::{console_error, console_log, Env, SqlStorageValue};
 /// 1,000 KV calls on the paid plan): a manifest with more prompts is written over
 /// several alarm runs before its pointer moves.
 const MAX_PUTS_PER_RUN: usize = 400;
+/// How long one run writes entries before it hands over to the next alarm.
+const MAX_RUN_MS: u64 = 20_000;
 /// Longest wait between retries of a failed KV write.
 const KV_RETRY_MAX_MS: u64 = 60_000;
 /// A sync still running after this long is presumed stuck (a KV call that never
@@ -105,7 +107,7 @@ impl Control {
             console_error!("edgeprompt control: a KV sync has not settled for {SYNC_STALE_MS} ms; starting another");
         }
         self.sync.running_since.set(Some(now));
-        let result = self.write_through().await;
+        let result = self.write_through(now).await;
         if self.sync.running_since.get() == Some(now) {
             self.sync.running_since.set(None);
         }
@@ -138,7 +140,7 @@ impl Control {
     /// pointer moves, and the pointer only ever moves up. At most [`MAX_PUTS_PER_RUN`]
     /// entries are written per run (a Worker invocation's limit on KV operations); the
     /// alarm continues at once, and `Ok(false)` says KV is not there yet.
-    async fn write_through(&self) -> Result<bool, (u64, String)> {
+    async fn write_through(&self, run: u64) -> Result<bool, (u64, String)> {
         loop {
             let current = self.current_revision().map_err(|e| (0, format!("{e:?}")))?;
             if current == 0 || self.kv_written() >= current {
@@ -163,7 +165,10 @@ impl Control {
                 if self.in_kv(&key) {
                     continue;
                 }
-                if puts == MAX_PUTS_PER_RUN {
+                // By count (the invocation's KV calls) and by time: a run must end well
+                // before it would be presumed stuck and a second one started.
+                let elapsed = edgeprompt_shell::platform::now_ms().saturating_sub(run);
+                if puts == MAX_PUTS_PER_RUN || elapsed > MAX_RUN_MS {
                     console_log!("edgeprompt control: revision {current}: {puts} entries written, continuing");
                     self.arm_sync(0).await;
                     return Ok(false);
@@ -194,6 +199,11 @@ impl Control {
                 revision: current,
                 previous,
             };
+            // A run presumed stuck and replaced, or overtaken by another that already
+            // wrote a newer pointer, must not move the pointer back.
+            if self.sync.running_since.get() != Some(run) || self.kv_written() >= current {
+                return Ok(self.kv_written() >= current);
+            }
             self.kv_put(POINTER_KEY, pointer.text(Some(&l.index)))
                 .await
                 .map_err(fail)?;

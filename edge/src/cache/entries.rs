@@ -86,7 +86,8 @@ pub async fn load(env: &Env, name: &str, hash: &str, now: u64) -> Result<Compile
         return Err(reason);
     }
     match read_and_compile(env, name, hash, &key).await {
-        Ok((compiled, bytes)) => {
+        Ok((compiled, None)) => Ok(compiled),
+        Ok((compiled, Some(bytes))) => {
             insert(name, hash, compiled.clone(), bytes);
             Ok(compiled)
         }
@@ -102,7 +103,7 @@ async fn read_and_compile(
     name: &str,
     hash: &str,
     key: &str,
-) -> Result<(CompiledManifest, usize), String> {
+) -> Result<(CompiledManifest, Option<usize>), String> {
     ENTRIES.with(|e| e.borrow_mut().loads += 1);
     let kv = env
         .kv(KV_BINDING)
@@ -113,8 +114,13 @@ async fn read_and_compile(
         .await
         .map_err(|e| format!("reading {key}: {e}"))?
         .ok_or_else(|| format!("{key} is missing"))?;
+    // Concurrent first requests for one prompt may each have read it: the first to
+    // finish compiles it, the others use that instead of holding a copy each.
+    if let Some(c) = get(hash) {
+        return Ok((c, None));
+    }
     let compiled = compile_entry(name, hash, &text).map_err(|e| format!("{key}: {e}"))?;
-    Ok((compiled, text.len()))
+    Ok((compiled, Some(text.len())))
 }
 
 fn insert(name: &str, hash: &str, compiled: CompiledManifest, bytes: usize) {
