@@ -5,7 +5,6 @@
 
 use edgeprompt::manifest::layout::{compile_entry, entry_key};
 use edgeprompt::manifest::CompiledManifest;
-use edgeprompt_shell::KV_BINDING;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use worker::Env;
@@ -105,15 +104,7 @@ async fn read_and_compile(
     key: &str,
 ) -> Result<(CompiledManifest, Option<usize>), String> {
     ENTRIES.with(|e| e.borrow_mut().loads += 1);
-    let kv = env
-        .kv(KV_BINDING)
-        .map_err(|e| format!("KV binding {KV_BINDING}: {e}"))?;
-    let text = kv
-        .get(key)
-        .text()
-        .await
-        .map_err(|e| format!("reading {key}: {e}"))?
-        .ok_or_else(|| format!("{key} is missing"))?;
+    let text = super::read_text(env, key).await?;
     // Concurrent first requests for one prompt may each have read it: the first to
     // finish compiles it, the others use that instead of holding a copy each.
     if let Some(c) = get(hash) {

@@ -8,7 +8,6 @@ use edgeprompt::manifest::{CompiledManifest, Metric};
 use edgeprompt::value::canonical::sha256_hex;
 use edgeprompt_shell::http::ApiError;
 use edgeprompt_shell::platform::now_ms;
-use edgeprompt_shell::KV_BINDING;
 use std::cell::{OnceCell, RefCell};
 use std::rc::Rc;
 use worker::Env;
@@ -145,15 +144,7 @@ impl Loaded {
 
 async fn read_client(env: &Env, hash: &str) -> Result<String, String> {
     let key = client_key(hash);
-    let kv = env
-        .kv(KV_BINDING)
-        .map_err(|e| format!("KV binding {KV_BINDING}: {e}"))?;
-    let text = kv
-        .get(&key)
-        .text()
-        .await
-        .map_err(|e| format!("reading {key}: {e}"))?
-        .ok_or_else(|| format!("{key} is missing"))?;
+    let text = super::read_text(env, &key).await?;
     let found = sha256_hex(text.as_bytes());
     if found != hash {
         return Err(format!(

@@ -367,18 +367,22 @@ fn from_index(text: String, rev: u64, key: &str) -> Result<Loaded, String> {
     Ok(Loaded::indexed(index, head))
 }
 
-async fn fetch_revision(env: &Env, rev: u64) -> Result<Loaded, String> {
-    STATE.with(|s| s.borrow_mut().loads += 1);
-    let key = revision_key(rev);
+/// A KV value as text; an error naming the key when it cannot be read or is missing.
+pub(super) async fn read_text(env: &Env, key: &str) -> Result<String, String> {
     let kv = env
         .kv(KV_BINDING)
         .map_err(|e| format!("KV binding {KV_BINDING}: {e}"))?;
-    let text = kv
-        .get(&key)
+    kv.get(key)
         .text()
         .await
         .map_err(|e| format!("reading {key}: {e}"))?
-        .ok_or_else(|| format!("{key} is missing"))?;
+        .ok_or_else(|| format!("{key} is missing"))
+}
+
+async fn fetch_revision(env: &Env, rev: u64) -> Result<Loaded, String> {
+    STATE.with(|s| s.borrow_mut().loads += 1);
+    let key = revision_key(rev);
+    let text = read_text(env, &key).await?;
     if text.starts_with(INDEX_HEADER) {
         return from_index(text, rev, &key);
     }
