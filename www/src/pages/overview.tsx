@@ -1,0 +1,232 @@
+// The overview: every prompt and label with what it serves, since when, its exposed
+// units in the current period and a status badge. The table comes from the manifest
+// and the labels' history first; each label's metrics then fill in, four at a time, so
+// the first view does not wait for the aggregates.
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { api } from "../api";
+import { useAsync, useTitle } from "../hooks";
+import { links, replaceRoute } from "../router";
+import type { LabelSince, LabelsResponse, Manifest, MetricsReport, Route } from "../types";
+import { Badge, Empty, ErrorBox, Loading, Time } from "../components/ui";
+import { RulesView, TargetView } from "../components/route";
+import { formatInt } from "../format";
+
+/** How many metrics requests run at once. */
+const CONCURRENCY = 4;
+/** How long a label's metrics are reused when the overview is shown again. */
+const FRESH_MS = 30_000;
+
+type Status = { at: number; report: MetricsReport | null; error: Error | null };
+const cache = new Map<string, Status>();
+
+interface RowData {
+  key: string;
+  prompt: string;
+  label: string;
+  route: Route;
+  description: string;
+  since: LabelSince | null;
+}
+
+function rowsOf(m: Manifest, labels: LabelsResponse | null): RowData[] {
+  const since = new Map((labels?.labels ?? []).map((l) => [`${l.prompt}\u0000${l.label}`, l]));
+  const rows: RowData[] = [];
+  for (const name of Object.keys(m.prompts).sort()) {
+    const p = m.prompts[name]!;
+    for (const label of Object.keys(p.labels ?? {}).sort()) {
+      const key = `${name}\u0000${label}`;
+      rows.push({ key, prompt: name, label, route: p.labels![label]!, description: p.description ?? "", since: since.get(key) ?? null });
+    }
+  }
+  return rows;
+}
+
+/** Loads each wanted label's metrics, `CONCURRENCY` at a time, in the order given. */
+function useProgressiveMetrics(wanted: RowData[], revision: number | null): Map<string, Status> {
+  const [, bump] = useState(0);
+  const queue = useRef<RowData[]>([]);
+  const running = useRef(0);
+  const alive = useRef(true);
+  const scheduled = useRef(false);
+  useEffect(() => {
+    alive.current = true;
+    return () => {
+      alive.current = false;
+    };
+  }, []);
+  useEffect(() => {
+    if (revision === null) return;
+    // The queue follows what is shown: rows filtered away wait until they are shown.
+    const now = Date.now();
+    queue.current = wanted.filter((r) => {
+      const c = cache.get(r.key);
+      return !c || now - c.at > FRESH_MS;
+    });
+    const redraw = () => {
+      // One render per frame, however many answers arrived in it.
+      if (scheduled.current) return;
+      scheduled.current = true;
+      requestAnimationFrame(() => {
+        scheduled.current = false;
+        if (alive.current) bump((n) => n + 1);
+      });
+    };
+    const pump = () => {
+      while (alive.current && running.current < CONCURRENCY && queue.current.length > 0) {
+        const r = queue.current.shift()!;
+        const c = cache.get(r.key);
+        if (c && Date.now() - c.at <= FRESH_MS) continue;
+        running.current++;
+        cache.set(r.key, { at: Date.now(), report: c?.report ?? null, error: null });
+        api.metrics(r.prompt, r.label).then(
+          (report) => cache.set(r.key, { at: Date.now(), report, error: null }),
+          (error: Error) => cache.set(r.key, { at: Date.now(), report: null, error }),
+        ).finally(() => {
+          running.current--;
+          redraw();
+          pump();
+        });
+      }
+    };
+    pump();
+  }, [wanted, revision]);
+  return cache;
+}
+
+function matches(r: RowData, q: string): boolean {
+  if (!q) return true;
+  const s = q.toLowerCase();
+  return r.prompt.toLowerCase().includes(s) || r.label.toLowerCase().includes(s) || r.description.toLowerCase().includes(s);
+}
+
+/** The overview page. */
+export function Overview({ filter }: { filter: string }) {
+  useTitle("Overview");
+  const [q, setQ] = useState(filter);
+  const [data] = useAsync(async () => {
+    const [manifest, labels] = await Promise.all([
+      api.manifest(),
+      // The labels' "since" is optional: an API without it shows "—".
+      api.labels().catch(() => null),
+    ]);
+    return { manifest, labels };
+  }, []);
+  const rows = useMemo(() => (data.value ? rowsOf(data.value.manifest, data.value.labels) : []), [data.value]);
+  const shown = useMemo(() => rows.filter((r) => matches(r, q.trim())), [rows, q]);
+  const metrics = useProgressiveMetrics(shown, data.value?.manifest.revision ?? null);
+
+  if (data.state === "error" && !data.value) return <ErrorBox error={data.error} title="The manifest could not be loaded" />;
+  if (!data.value) return <Loading what="the manifest" />;
+  const { manifest, labels } = data.value;
+  const prompts = Object.keys(manifest.prompts).length;
+
+  return (
+    <section>
+      <div class="page-head">
+        <h1>Overview</h1>
+        <p class="muted">
+          Revision {manifest.revision} · {prompts} prompt{prompts === 1 ? "" : "s"} · {rows.length} label{rows.length === 1 ? "" : "s"}
+          {labels === null && " · label history unavailable"}
+        </p>
+      </div>
+      <div class="toolbar">
+        <label for="filter">Filter</label>
+        <input
+          id="filter"
+          type="search"
+          placeholder="prompt, label or description"
+          value={q}
+          onInput={(e) => {
+            const v = e.currentTarget.value;
+            setQ(v);
+            replaceRoute({ page: "overview", filter: v });
+          }}
+        />
+        <span class="muted" aria-live="polite">
+          {shown.length} of {rows.length} shown
+        </span>
+      </div>
+      {rows.length === 0 ? (
+        <Empty>No prompt has a label yet. Publish one with <code>edgeprompt publish</code>.</Empty>
+      ) : shown.length === 0 ? (
+        <Empty>Nothing matches “{q}”.</Empty>
+      ) : (
+        <div class="table-scroll">
+          <table class="overview">
+            <thead>
+              <tr>
+                <th scope="col">Prompt</th>
+                <th scope="col">Label</th>
+                <th scope="col">Serves</th>
+                <th scope="col">Rules, in order</th>
+                <th scope="col">Since</th>
+                <th scope="col" class="num">
+                  Exposed units
+                  <br />
+                  <span class="muted">current period</span>
+                </th>
+                <th scope="col">Status</th>
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((r) => (
+                <OverviewRow key={r.key} row={r} status={metrics.get(r.key)} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function OverviewRow({ row, status }: { row: RowData; status: Status | undefined }) {
+  const report = status?.report ?? null;
+  const exposed = report ? report.versions.reduce((a, v) => a + v.exposed_units, 0) : null;
+  return (
+    <tr>
+      <th scope="row">
+        <a href={links.prompt(row.prompt)}>{row.prompt}</a>
+        {row.description && <div class="muted small">{row.description}</div>}
+      </th>
+      <td>
+        <a href={links.traffic(row.prompt, row.label)} title={`Traffic of ${row.prompt}/${row.label}`}>
+          {row.label}
+        </a>
+      </td>
+      <td>
+        <TargetView target={row.route.default} />
+      </td>
+      <td>
+        <RulesView route={row.route} compact />
+      </td>
+      <td>
+        {row.since ? (
+          <>
+            <a href={links.history(row.since.since_revision)}>rev {row.since.since_revision}</a>
+            <div class="small">
+              <Time at={row.since.since_at} /> · {row.since.since_actor}
+            </div>
+          </>
+        ) : (
+          "—"
+        )}
+      </td>
+      <td class="num">
+        <a href={links.metrics(row.prompt, row.label)}>{exposed === null ? "…" : formatInt(exposed)}</a>
+      </td>
+      <td>
+        <StatusBadge status={status} exposed={exposed} />
+      </td>
+    </tr>
+  );
+}
+
+function StatusBadge({ status, exposed }: { status: Status | undefined; exposed: number | null }) {
+  if (!status || (!status.report && !status.error)) return <span class="muted">…</span>;
+  if (status.error) return <Badge tone="muted" title={status.error.message}>metrics unavailable</Badge>;
+  const srm = status.report?.srm;
+  if (srm?.mismatch) return <Badge tone="bad" title={`p = ${srm.p_value.toExponential(2)} (chi-square ${srm.chi_square.toFixed(1)}, df ${srm.df})`}>sample-ratio mismatch</Badge>;
+  if (!exposed) return <Badge tone="muted">no traffic</Badge>;
+  return <Badge tone="ok">ok</Badge>;
+}

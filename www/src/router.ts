@@ -1,0 +1,93 @@
+// Hash routes (`#/prompt/support/diff?a=1&b=2`): the page is one file served at
+// /console/, so the route lives in the fragment, which never reaches a server.
+import { useEffect, useState } from "preact/hooks";
+
+/** A page of the console and its parameters. */
+export type Route =
+  | { page: "overview"; filter: string }
+  | { page: "prompt"; prompt: string; tab: "versions" | "diff" | "preview"; query: URLSearchParams }
+  | { page: "traffic"; prompt: string; label: string }
+  | { page: "metrics"; prompt: string; label: string; period: "current" | "all" }
+  | { page: "history"; revision: number | null }
+  | { page: "notfound"; hash: string };
+
+/** Reads a route from a location hash. */
+export function parseHash(hash: string): Route {
+  const raw = hash.replace(/^#/, "");
+  const [pathPart = "", queryPart = ""] = raw.split("?", 2);
+  const query = new URLSearchParams(queryPart);
+  const segs = pathPart.split("/").filter((s) => s !== "");
+  let parts: string[];
+  try {
+    parts = segs.map((s) => decodeURIComponent(s));
+  } catch {
+    return { page: "notfound", hash };
+  }
+  const [head, a, b, c] = parts;
+  if (parts.length === 0) return { page: "overview", filter: query.get("q") ?? "" };
+  if (head === "prompt" && a !== undefined && parts.length <= 3) {
+    const tab = b === "diff" || b === "preview" ? b : b === undefined ? "versions" : null;
+    if (tab) return { page: "prompt", prompt: a, tab, query };
+  }
+  if (head === "traffic" && a !== undefined && b !== undefined && c === undefined) return { page: "traffic", prompt: a, label: b };
+  if (head === "metrics" && a !== undefined && b !== undefined && c === undefined)
+    return { page: "metrics", prompt: a, label: b, period: query.get("period") === "all" ? "all" : "current" };
+  if (head === "history" && parts.length <= 2) {
+    const n = a === undefined ? null : Number(a);
+    if (n === null || (Number.isInteger(n) && n > 0)) return { page: "history", revision: n };
+  }
+  return { page: "notfound", hash };
+}
+
+const enc = encodeURIComponent;
+
+/** The hash of a route, for links. */
+export function href(route: Route): string {
+  switch (route.page) {
+    case "overview":
+      return route.filter ? `#/?q=${enc(route.filter)}` : "#/";
+    case "prompt": {
+      const tab = route.tab === "versions" ? "" : `/${route.tab}`;
+      const qs = route.query.toString();
+      return `#/prompt/${enc(route.prompt)}${tab}${qs ? `?${qs}` : ""}`;
+    }
+    case "traffic":
+      return `#/traffic/${enc(route.prompt)}/${enc(route.label)}`;
+    case "metrics":
+      return `#/metrics/${enc(route.prompt)}/${enc(route.label)}${route.period === "all" ? "?period=all" : ""}`;
+    case "history":
+      return route.revision === null ? "#/history" : `#/history/${route.revision}`;
+    case "notfound":
+      return route.hash;
+  }
+}
+
+/** Short forms of the links pages make. */
+export const links = {
+  overview: () => "#/",
+  prompt: (prompt: string) => href({ page: "prompt", prompt, tab: "versions", query: new URLSearchParams() }),
+  diff: (prompt: string, a: number, b: number) =>
+    href({ page: "prompt", prompt, tab: "diff", query: new URLSearchParams({ a: String(a), b: String(b) }) }),
+  preview: (prompt: string, params: Record<string, string> = {}) =>
+    href({ page: "prompt", prompt, tab: "preview", query: new URLSearchParams(params) }),
+  traffic: (prompt: string, label: string) => href({ page: "traffic", prompt, label }),
+  metrics: (prompt: string, label: string, period: "current" | "all" = "current") =>
+    href({ page: "metrics", prompt, label, period }),
+  history: (revision: number | null = null) => href({ page: "history", revision }),
+};
+
+/** Replaces the current route without a new history entry (form state kept in the URL). */
+export function replaceRoute(route: Route): void {
+  history.replaceState(null, "", href(route));
+}
+
+/** The current route, updated on every hash change. */
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseHash(location.hash));
+  useEffect(() => {
+    const update = () => setRoute(parseHash(location.hash));
+    addEventListener("hashchange", update);
+    return () => removeEventListener("hashchange", update);
+  }, []);
+  return route;
+}
