@@ -220,7 +220,9 @@ async function coldRun(start, dir, request) {
   {
     const copy = fs.mkdtempSync(path.join(os.tmpdir(), "edgeprompt-kv-run-"));
     fs.cpSync(dir, copy, { recursive: true });
+    const s0 = performance.now();
     const w = await start(path.join(copy, "kv"));
+    const startup = performance.now() - s0;
     const send = () => fetch(w.url + "/v1/resolve", { method: "POST", headers: { authorization: `Bearer ${SERVER_KEY}` }, body: JSON.stringify(request) });
     const t0 = performance.now();
     const first = await send();
@@ -232,7 +234,7 @@ async function coldRun(start, dir, request) {
     const status = w.isOurs ? await (await fetch(w.url + "/v1/status")).json() : null;
     await w.dispose();
     fs.rmSync(copy, { recursive: true, force: true });
-    return { first: t1 - t0, warm: t2 - t1, memory: status?.memory_bytes };
+    return { startup, first: t1 - t0, warm: t2 - t1, memory: status?.memory_bytes };
   }
 }
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -279,13 +281,14 @@ for (const [name, manifest, request] of cases) {
   for (const d of [perPrompt, document, peerKv]) fs.rmSync(d, { recursive: true, force: true });
   coldRows.push({ name, size, rows });
 }
-console.log(`\nCold isolates: wall time of the first POST /v1/resolve of a fresh workerd (median of ${COLD_RUNS}, interleaved), then of the next request; memory = our isolate's Wasm linear memory after both`);
-console.log("| manifest | JSON bytes | ours, per-prompt layout: first / next | ours, document layout: first / next | peer: first / next | ours per-prompt / peer | memory (per-prompt / document) |");
-console.log("|---|---|---|---|---|---|---|");
+console.log(`\nCold isolates: wall time of the first POST /v1/resolve of a fresh workerd (median of ${COLD_RUNS}, interleaved), then of the next request; startup = from starting Miniflare to ready (the workerd process and the module's evaluation); memory = our isolate's Wasm linear memory after both`);
+console.log("| manifest | JSON bytes | ours, per-prompt layout: first / next | ours, document layout: first / next | peer: first / next | ours per-prompt / peer | startup: ours / peer | memory (per-prompt / document) |");
+console.log("|---|---|---|---|---|---|---|---|");
 for (const { name, size, rows } of coldRows) {
   const f = (rs) => `${med(rs.map((r) => r.first)).toFixed(1)} / ${med(rs.map((r) => r.warm)).toFixed(1)} ms`;
   const mem = (rs) => `${(med(rs.map((r) => r.memory)) / 1048576).toFixed(1)} MiB`;
-  console.log(`| ${name} | ${size} | ${f(rows.ours)} | ${f(rows.document)} | ${f(rows.peer)} | ${(med(rows.ours.map((r) => r.first)) / med(rows.peer.map((r) => r.first))).toFixed(2)} | ${mem(rows.ours)} / ${mem(rows.document)} |`);
+  const up = (rs) => med(rs.map((r) => r.startup)).toFixed(0);
+  console.log(`| ${name} | ${size} | ${f(rows.ours)} | ${f(rows.document)} | ${f(rows.peer)} | ${(med(rows.ours.map((r) => r.first)) / med(rows.peer.map((r) => r.first))).toFixed(2)} | ${up(rows.ours)} / ${up(rows.peer)} ms | ${mem(rows.ours)} / ${mem(rows.document)} |`);
 }
 const firstOf = (n) => med(coldRows.find((c) => c.name === n).rows.ours.map((r) => r.first));
 console.log(`\nours per-prompt, 10,000 prompts / 10 prompts, first request: ${(firstOf("10,000 prompts") / firstOf("10 prompts")).toFixed(2)}`);
