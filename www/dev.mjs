@@ -10,8 +10,6 @@ import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DIR = path.join(ROOT, "build-www", "console");
-const PORT = Number(process.env.PORT ?? 8788);
-const EDGE = new URL(process.env.EDGE ?? "http://127.0.0.1:8787");
 
 /** The policy the console is served with (the same as the Workers'). */
 export const CSP =
@@ -26,7 +24,7 @@ const TYPES = {
   ".txt": "text/plain; charset=utf-8",
 };
 
-function proxy(req, res) {
+function proxy(EDGE, req, res) {
   const upstream = http.request(
     { host: EDGE.hostname, port: EDGE.port, path: req.url, method: req.method, headers: { ...req.headers, host: EDGE.host } },
     (up) => {
@@ -62,17 +60,31 @@ function serveFile(req, res) {
   fs.createReadStream(file).pipe(res);
 }
 
-const server = http.createServer((req, res) => {
-  const p = new URL(req.url, "http://x").pathname;
-  if (p.startsWith("/admin/v1/") || p.startsWith("/v1/")) return proxy(req, res);
-  if (p === "/" || p === "/console") {
-    res.writeHead(302, { location: "/console/" });
-    return res.end();
-  }
-  if (p.startsWith("/console/")) return serveFile(req, res);
-  res.writeHead(404, { "content-type": "text/plain" });
-  res.end("not found");
-});
-server.listen(PORT, "127.0.0.1", () => {
-  console.log(`www/dev.mjs: http://127.0.0.1:${PORT}/console/ (API proxied to ${EDGE.origin})`);
-});
+/**
+ * Starts the server on `port` (0: any free one) in front of the edge at `edge`;
+ * resolves to the server (its address() names the port).
+ */
+export function startDevServer({ port = 8788, edge = "http://127.0.0.1:8787" } = {}) {
+  const EDGE = new URL(edge);
+  const server = http.createServer((req, res) => {
+    const p = new URL(req.url, "http://x").pathname;
+    if (p.startsWith("/admin/v1/") || p.startsWith("/v1/")) return proxy(EDGE, req, res);
+    if (p === "/" || p === "/console") {
+      res.writeHead(302, { location: "/console/" });
+      return res.end();
+    }
+    if (p.startsWith("/console/")) return serveFile(req, res);
+    res.writeHead(404, { "content-type": "text/plain" });
+    res.end("not found");
+  });
+  return new Promise((resolve, reject) => {
+    server.on("error", reject);
+    server.listen(port, "127.0.0.1", () => resolve(server));
+  });
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const edge = process.env.EDGE ?? "http://127.0.0.1:8787";
+  const server = await startDevServer({ port: Number(process.env.PORT ?? 8788), edge });
+  console.log(`www/dev.mjs: http://127.0.0.1:${server.address().port}/console/ (API proxied to ${edge})`);
+}

@@ -70,7 +70,8 @@ async function request<T>(method: "GET" | "POST", path: string, body?: unknown, 
       err?.message ?? (text.slice(0, 300) || res.statusText || `HTTP ${res.status}`),
       err?.details ?? null,
     );
-    if ((res.status === 401 || res.status === 403) && onAuthError) onAuthError(e);
+    // A token being checked (given explicitly) is the sign-in form's business.
+    if ((res.status === 401 || res.status === 403) && onAuthError && token === undefined) onAuthError(e);
     throw e;
   }
   if (parsed === undefined) throw new ApiError(res.status, "malformed_answer", `the admin API answered ${path} with something that is not JSON`, null);

@@ -168,10 +168,11 @@ function RevisionDetail({ revision, onDone }: { revision: number; onDone: (r: Wr
   const { diff, live } = data.value;
   const touched = touchedLabels(diff.changes, live);
   const allLabels = Object.entries(live.prompts).flatMap(([p, x]) => Object.keys(x.labels ?? {}).map((l) => [p, l] as [string, string]));
-  const chosen = restore || (touched[0] ? `${touched[0][0]}\u0000${touched[0][1]}` : "");
+  const key = (p: string, l: string) => JSON.stringify([p, l]);
+  const chosen = restore || (touched[0] ? key(touched[0][0], touched[0][1]) : allLabels[0] ? key(allLabels[0][0], allLabels[0][1]) : "");
 
   const review = async () => {
-    const [p, l] = chosen.split("\u0000") as [string, string];
+    const [p, l] = JSON.parse(chosen) as [string, string];
     setPreparing("busy");
     try {
       setProposal(await propose(await api.manifest(), p, l, { op: "rollback", toRevision: revision }));
@@ -210,7 +211,7 @@ function RevisionDetail({ revision, onDone }: { revision: number; onDone: (r: Wr
               <label for={`restore-${revision}`}>Restore the route of</label>
               <select id={`restore-${revision}`} value={chosen} onChange={(e) => setRestore(e.currentTarget.value)}>
                 {allLabels.map(([p, l]) => (
-                  <option key={`${p}/${l}`} value={`${p}\u0000${l}`}>
+                  <option key={`${p}/${l}`} value={key(p, l)}>
                     {p}/{l}
                     {touched.some(([a, b]) => a === p && b === l) ? " (changed here)" : ""}
                   </option>

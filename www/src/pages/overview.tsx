@@ -13,10 +13,9 @@ import { formatInt } from "../format";
 
 /** How many metrics requests run at once. */
 const CONCURRENCY = 4;
-/** How long a label's metrics are reused when the overview is shown again. */
-const FRESH_MS = 30_000;
 
-type Status = { at: number; report: MetricsReport | null; error: Error | null };
+type Status = { report: MetricsReport | null; error: Error | null };
+/** The last answer per label, shown while the overview fetches it again. */
 const cache = new Map<string, Status>();
 
 interface RowData {
@@ -41,10 +40,14 @@ function rowsOf(m: Manifest, labels: LabelsResponse | null): RowData[] {
   return rows;
 }
 
-/** Loads each wanted label's metrics, `CONCURRENCY` at a time, in the order given. */
+/**
+ * Loads each wanted label's metrics once per visit, `CONCURRENCY` at a time, in the
+ * order given; the answers of an earlier visit show meanwhile.
+ */
 function useProgressiveMetrics(wanted: RowData[], revision: number | null): Map<string, Status> {
   const [, bump] = useState(0);
   const queue = useRef<RowData[]>([]);
+  const asked = useRef(new Set<string>());
   const running = useRef(0);
   const alive = useRef(true);
   const scheduled = useRef(false);
@@ -57,11 +60,7 @@ function useProgressiveMetrics(wanted: RowData[], revision: number | null): Map<
   useEffect(() => {
     if (revision === null) return;
     // The queue follows what is shown: rows filtered away wait until they are shown.
-    const now = Date.now();
-    queue.current = wanted.filter((r) => {
-      const c = cache.get(r.key);
-      return !c || now - c.at > FRESH_MS;
-    });
+    queue.current = wanted.filter((r) => !asked.current.has(r.key));
     const redraw = () => {
       // One render per frame, however many answers arrived in it.
       if (scheduled.current) return;
@@ -74,13 +73,12 @@ function useProgressiveMetrics(wanted: RowData[], revision: number | null): Map<
     const pump = () => {
       while (alive.current && running.current < CONCURRENCY && queue.current.length > 0) {
         const r = queue.current.shift()!;
-        const c = cache.get(r.key);
-        if (c && Date.now() - c.at <= FRESH_MS) continue;
+        if (asked.current.has(r.key)) continue;
+        asked.current.add(r.key);
         running.current++;
-        cache.set(r.key, { at: Date.now(), report: c?.report ?? null, error: null });
         api.metrics(r.prompt, r.label).then(
-          (report) => cache.set(r.key, { at: Date.now(), report, error: null }),
-          (error: Error) => cache.set(r.key, { at: Date.now(), report: null, error }),
+          (report) => cache.set(r.key, { report, error: null }),
+          (error: Error) => cache.set(r.key, { report: null, error }),
         ).finally(() => {
           running.current--;
           redraw();

@@ -1,0 +1,316 @@
+// The web console in headless Chromium (Debian's, driven by playwright-core) against the
+// real Workers in workerd (tests/edge/harness.mjs): sign-in by form and by link, every
+// page against the admin API, a split made in the UI reaching the history and the edge,
+// a raced change's 409 and its recovery, the metrics after real events, a read-only
+// token, and no Content-Security-Policy violation anywhere. Saves a screenshot of each
+// page in www/screenshots/ (git-ignored).
+//   node --test www/test/            (builds the console first; needs the Workers built)
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { chromium } from "playwright-core";
+import { startEdge, demoManifest, waitFor, ROOT } from "../../tests/edge/harness.mjs";
+import { startDevServer } from "../dev.mjs";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const SHOTS = path.join(ROOT, "www", "screenshots");
+let edge, dev, browser, base;
+const violations = [];
+
+before(async () => {
+  execFileSync(process.execPath, [path.join(ROOT, "www", "build.mjs")], { stdio: "inherit" });
+  fs.mkdirSync(SHOTS, { recursive: true });
+  edge = await startEdge({ manifest: demoManifest() });
+  // The Workers serve the console at /console/; until they do, www/dev.mjs serves the
+  // same files with the same policy in front of this edge.
+  const served = await fetch(`${edge.url}/console/`).catch(() => null);
+  if (served?.status === 200 && served.headers.get("content-security-policy")) base = edge.url;
+  else {
+    dev = await startDevServer({ port: 0, edge: edge.url });
+    base = `http://127.0.0.1:${dev.address().port}`;
+  }
+  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+});
+
+after(async () => {
+  await browser?.close();
+  dev?.close();
+  await edge?.stop();
+  assert.deepEqual(violations, [], "no Content-Security-Policy violation and no page error");
+});
+
+/** A new page (own sessionStorage) that records CSP violations and page errors. */
+async function newPage({ width = 1280, height = 900 } = {}) {
+  const context = await browser.newContext({ viewport: { width, height } });
+  const page = await context.newPage();
+  page.on("console", (m) => {
+    if (/Content Security Policy|Content-Security-Policy/i.test(m.text())) violations.push(m.text());
+  });
+  page.on("pageerror", (e) => violations.push(`page error: ${e.message}`));
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`));
+  });
+  return page;
+}
+
+/** A page signed in with `token` through the link form (`/console/#token=`). */
+async function signedIn(token, hash = "#/", opts) {
+  const page = await newPage(opts);
+  await page.goto(`${base}/console/#token=${token}`);
+  await page.getByRole("heading", { name: "Overview" }).waitFor();
+  if (hash !== "#/") await go(page, hash);
+  return page;
+}
+
+async function go(page, hash) {
+  await page.evaluate((h) => (location.hash = h), hash);
+}
+
+const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+test("the page is served with the policy, and signs in with the form", async () => {
+  const res = await fetch(`${base}/console/`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get("content-security-policy") ?? "", /script-src 'self' 'wasm-unsafe-eval'/);
+  const page = await newPage();
+  await page.goto(`${base}/console/`);
+  await page.getByLabel("Admin token").fill("0".repeat(64));
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByText(/refused the token \(401/).waitFor();
+  await shot(page, "signin");
+  await page.getByLabel("Admin token").fill(edge.tokens.admin);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Overview" }).waitFor();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByLabel("Admin token").waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  await page.context().close();
+});
+
+test("signs in with the link's fragment and removes the token from the address", async () => {
+  const page = await signedIn(edge.tokens.admin);
+  assert.ok(!page.url().includes(edge.tokens.admin), page.url());
+  assert.equal(await page.evaluate(() => history.length), 1);
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("edgeprompt.console.token")), edge.tokens.admin);
+  await page.context().close();
+});
+
+test("the overview lists the demo's prompts, labels and splits, then their metrics", async () => {
+  const page = await signedIn(edge.tokens.admin);
+  const support = page.locator("tr", { has: page.getByRole("rowheader", { name: /^support/ }) }).filter({ hasText: "production" });
+  await support.getByText("v1 90%").waitFor();
+  await support.getByText("v2 10%").waitFor();
+  await support.getByText(/qa: forced units \(2\)/).waitFor();
+  const summarize = page.locator("tr", { hasText: "summarize" });
+  await summarize.getByText("version 1").waitFor();
+  // The badges fill in after the table: no traffic yet.
+  await support.getByText("no traffic").waitFor();
+  await page.getByLabel("Filter").fill("summ");
+  await page.getByText("1 of 3 shown").waitFor();
+  await page.getByLabel("Filter").fill("");
+  await shot(page, "overview");
+  const phone = await signedIn(edge.tokens.admin, "#/", { width: 390, height: 844 });
+  await phone.getByText("v1 90%").first().waitFor();
+  await shot(phone, "overview-phone");
+  await phone.context().close();
+  await page.context().close();
+});
+
+test("the prompt page lists versions with hashes, and the diff shows the changed template lines", async () => {
+  const page = await signedIn(edge.tokens.admin, "#/prompt/support");
+  const v2 = page.locator("table.versions tr", { has: page.getByRole("rowheader", { name: "2", exact: true }) });
+  await v2.getByText("production: split 10%").waitFor();
+  await v2.getByText("production: rule qa").waitFor();
+  await v2.getByText("staging: default").waitFor();
+  // The console's hash equals the engine's (the edge's) for the version.
+  const r = await edge.post("/v1/resolve", { prompt: "support", label: "staging", unit: "u", variables: { question: "q" }, track: false });
+  await v2.locator("code[title]").waitFor();
+  assert.equal(await v2.locator("code").getAttribute("title"), r.json.hash);
+  await shot(page, "prompt");
+  await go(page, "#/prompt/support/diff?a=1&b=2");
+  // Version 2 adds a line to the system message and changes the model.
+  await page.locator(".diff-ins", { hasText: "The customer is on the {{plan}} plan." }).first().waitFor();
+  await page.locator(".diff-same", { hasText: "You are the support assistant of {{company}}. {{> tone}}" }).first().waitFor();
+  await page.locator(".diff-del", { hasText: '"name": "gpt-4o-mini"' }).waitFor();
+  await page.getByRole("heading", { name: /tone: version 1 → version 2/ }).waitFor();
+  await page.locator(".diff-ins", { hasText: '"name": "gpt-4o"' }).waitFor();
+  await shot(page, "diff");
+  await page.context().close();
+});
+
+test("the preview renders what /v1/resolve serves for the same unit, attributes and variables", async () => {
+  const page = await signedIn(edge.tokens.admin, "#/prompt/support/preview?label=production&unit=user-42");
+  const variables = { question: "Where is my order?", plan: "pro" };
+  const attributes = { app_version: "2.4.0" };
+  await page.getByLabel("Variables (JSON)").fill(JSON.stringify(variables));
+  await page.getByLabel("Attributes (JSON)").fill(JSON.stringify(attributes));
+  for (const unit of ["user-42", "qa-alice", "user-7"]) {
+    await page.getByLabel("Unit", { exact: true }).fill(unit);
+    const edgeSays = (await edge.post("/v1/resolve", { prompt: "support", unit, attributes, variables, track: false })).json;
+    await page.getByTestId("pv-rule").filter({ hasText: edgeSays.rule }).waitFor();
+    const shown = await page.getByTestId("pv-messages").locator("li").evaluateAll((lis) =>
+      lis.map((li) => ({ role: li.querySelector(".role").textContent, content: li.querySelector(".content").textContent })),
+    );
+    assert.equal(Number(await page.getByTestId("pv-version").textContent()), edgeSays.version, unit);
+    assert.deepEqual(shown, edgeSays.messages, unit);
+  }
+  // Old apps are pinned to version 1 by a rule.
+  await page.getByLabel("Attributes (JSON)").fill('{"app_version": "1.9.0"}');
+  await page.getByTestId("pv-rule").filter({ hasText: "old-apps" }).waitFor();
+  await shot(page, "preview");
+  // A missing required variable is the engine's error, shown with its code.
+  await page.getByRole("radio", { name: "A version" }).check();
+  await page.getByLabel("Variables (JSON)").fill("{}");
+  await page.getByText(/missing_variables/).waitFor();
+  await page.getByText(/Missing variables: question/).waitFor();
+  await page.context().close();
+});
+
+test("a split set to 80/20 in the console reaches the history and the edge", async () => {
+  const page = await signedIn(edge.tokens.admin, "#/traffic/support/production");
+  await page.getByRole("radio", { name: "Split" }).check();
+  await page.getByLabel("Version 1 (%)").fill("80");
+  await page.getByLabel("Version 2 (%)").fill("20");
+  await page.getByRole("button", { name: "Review the change" }).click();
+  await page.getByRole("heading", { name: /Review: split support\/production: 1=80 2=20/ }).waitFor();
+  await page.locator(".diff-ins", { hasText: '"weight": 80' }).waitFor();
+  await shot(page, "traffic-review");
+  await page.getByRole("button", { name: "Confirm and send" }).click();
+  await page.getByText(/Revision \d+: split support\/production: 1=80 2=20/).waitFor();
+  await page.locator("table.route").getByText("v1 80%").waitFor();
+  await shot(page, "traffic");
+  const history = (await edge.fetch("/admin/v1/history", { headers: { authorization: `Bearer ${edge.tokens.admin}` } })).json;
+  assert.match(history.revisions[0].summary, /split support\/production: 1=80 2=20/);
+  assert.equal(history.revisions[0].actor, "admin");
+  // The edge serves it: the clients' manifest carries the new weights.
+  await waitFor("the edge to serve 80/20", async () => {
+    const m = (await edge.fetch("/v1/manifest")).json;
+    const split = m?.prompts?.support?.labels?.production?.default?.split;
+    return split && split[0].weight === 80 && split[1].weight === 20;
+  }, 30_000);
+  await page.context().close();
+});
+
+test("a change raced by another shows the 409 and recovers after a reload", async () => {
+  const page = await signedIn(edge.tokens.admin, "#/traffic/support/production");
+  await page.getByRole("radio", { name: "Ramp" }).check();
+  await page.getByLabel("To (%)").fill("30");
+  await page.getByRole("button", { name: "Review the change" }).click();
+  await page.getByRole("heading", { name: /Review: ramp support\/production/ }).waitFor();
+  // Someone else changes the manifest meanwhile.
+  const auth = { authorization: `Bearer ${edge.tokens.admin}` };
+  const live = (await edge.fetch("/admin/v1/manifest", { headers: auth })).json;
+  const other = await edge.post("/admin/v1/promote", { base_revision: live.revision, prompt: "summarize", label: "production", version: 1 }, { headers: auth });
+  assert.equal(other.status, 200, other.text);
+  await page.getByRole("button", { name: "Confirm and send" }).click();
+  await page.getByText(/Someone changed the manifest meanwhile \(409 conflict\)/).waitFor();
+  await shot(page, "traffic-409");
+  await page.getByRole("button", { name: "Reload and review again" }).click();
+  await page.getByText(`Based on revision ${live.revision + 1}.`).waitFor();
+  await page.getByRole("button", { name: "Confirm and send" }).click();
+  await page.getByText(/ramp support\/production: version 2 to 30% \(was 20%\)/).waitFor();
+  // A refused change lists the server's reasons.
+  await page.getByRole("radio", { name: "Ramp" }).check();
+  await page.getByLabel("To (%)").fill("10");
+  await page.getByRole("button", { name: "Review the change" }).click();
+  await page.getByText(/will likely refuse this: version 2 already has 30%/).waitFor();
+  await page.getByRole("button", { name: "Send anyway" }).click();
+  await page.getByText(/The server refused the change/).waitFor();
+  await page.getByText(/\(422 invalid_change\)/).waitFor();
+  await page.context().close();
+});
+
+test("after exposures and outcomes, the metrics page shows the counts and intervals", async () => {
+  const n = 60;
+  const events = [];
+  const auth = { authorization: `Bearer ${edge.tokens.admin}` };
+  for (let i = 0; i < n; i++) {
+    const r = await edge.post("/v1/resolve", { prompt: "support", unit: `m-${i}`, attributes: { app_version: "2.4.0" }, variables: { question: "hi" } });
+    assert.equal(r.status, 200, r.text);
+    events.push({ token: r.json.token, metric: "resolved", value: i % 3 !== 0 });
+    events.push({ token: r.json.token, metric: "latency_ms", value: 500 + 7 * i });
+  }
+  // At most 100 events per request.
+  for (let i = 0; i < events.length; i += 100) {
+    const ev = await edge.post("/v1/events", { events: events.slice(i, i + 100) });
+    assert.equal(ev.status, 202, ev.text);
+  }
+  const report = await waitFor("the events in the metrics", async () => {
+    const m = (await edge.fetch("/admin/v1/metrics/support?label=production", { headers: auth })).json;
+    const exposed = m.versions.reduce((a, v) => a + v.exposed_units, 0);
+    const values = m.versions.reduce((a, v) => a + v.metrics.latency_ms.values, 0);
+    return exposed >= n && values >= n ? m : null;
+  }, 60_000);
+  const page = await signedIn(edge.tokens.admin, "#/metrics/support/production");
+  for (const v of report.versions) {
+    await page.getByTestId(`exposed-${v.version}`).filter({ hasText: String(v.exposed_units) }).waitFor();
+  }
+  const withData = report.versions.find((v) => v.metrics.resolved.ci);
+  const ci = await page.getByTestId(`ci-resolved-${withData.version}`).textContent();
+  assert.match(ci, /^\[\d+(\.\d+)?%, \d+(\.\d+)?%\]$/);
+  // The charts are drawn by Observable Plot, without the <style> elements it makes.
+  await page.locator("svg.ep-plot").first().waitFor();
+  assert.equal(await page.locator(".chart-box style").count(), 0);
+  await page.getByText("Over time").first().waitFor();
+  await shot(page, "metrics");
+  await go(page, "#/metrics/support/production?period=all");
+  await page.getByText("every weights period").waitFor();
+  await page.getByText(/Sample-ratio check: only for the current weights period/).waitFor();
+  // The overview's units (fetched again when it is shown again).
+  await go(page, "#/");
+  const total = report.versions.reduce((a, v) => a + v.exposed_units, 0);
+  await page.locator("tr", { hasText: "support" }).filter({ hasText: "production" }).getByRole("link", { name: String(total), exact: true }).waitFor();
+  await page.context().close();
+});
+
+test("the history lists revisions with their changes, and restores a route", async () => {
+  const page = await signedIn(edge.tokens.admin, "#/history");
+  const split = page.locator("tr", { hasText: "split support/production: 1=80 2=20" });
+  await split.getByRole("button", { name: "Show changes" }).click();
+  await page.locator(".diff-ins", { hasText: '"weight": 80' }).first().waitFor();
+  await shot(page, "history");
+  // Restore the production route as it was before the split (the revision before it).
+  const rev = Number(await split.locator("th").textContent());
+  const auth = { authorization: `Bearer ${edge.tokens.admin}` };
+  await go(page, `#/history/${rev - 1}`);
+  const row = page.locator("tr", { has: page.getByRole("rowheader", { name: String(rev - 1), exact: true }) });
+  await row.getByRole("button", { name: "Hide changes" }).waitFor();
+  await page.getByLabel("Restore the route of").selectOption(JSON.stringify(["support", "production"]));
+  await page.getByRole("button", { name: "Review restoring this route" }).click();
+  await page.getByRole("heading", { name: new RegExp(`Review: rollback of support/production to revision ${rev - 1}`) }).waitFor();
+  await page.getByRole("button", { name: "Confirm and send" }).click();
+  await page.getByText(new RegExp(`rollback of support/production to revision ${rev - 1}`)).last().waitFor();
+  const live = (await edge.fetch("/admin/v1/manifest", { headers: auth })).json;
+  assert.deepEqual(live.prompts.support.labels.production.default, demoManifest().prompts.support.labels.production.default);
+  await page.context().close();
+});
+
+test("a read-only token sees every page and no write control; a write through the API is refused with 403", async () => {
+  const page = await signedIn(edge.tokens.viewer, "#/traffic/support/production");
+  await page.getByText("read-only", { exact: true }).waitFor();
+  await page.locator("table.route").waitFor();
+  assert.equal(await page.getByRole("button", { name: "Review the change" }).count(), 0);
+  await page.getByText(/This token is read-only/).waitFor();
+  await go(page, "#/history");
+  await page.getByRole("button", { name: "Show changes" }).first().click();
+  await page.getByText(/Changes from revision/).waitFor();
+  assert.equal(await page.getByRole("button", { name: "Review restoring this route" }).count(), 0);
+  await go(page, "#/metrics/support/production");
+  await page.getByRole("heading", { name: "support/production metrics" }).waitFor();
+  await go(page, "#/prompt/support/preview?version=1");
+  await page.getByTestId("pv-messages").waitFor();
+  const refused = await page.evaluate(async (token) => {
+    const r = await fetch("/admin/v1/promote", {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ base_revision: 1, prompt: "support", label: "production", version: 2 }),
+    });
+    return { status: r.status, body: await r.json() };
+  }, edge.tokens.viewer);
+  assert.equal(refused.status, 403);
+  assert.equal(refused.body.error.code, "forbidden");
+  await shot(page, "readonly-preview");
+  await page.context().close();
+});
