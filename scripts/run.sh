@@ -13,6 +13,9 @@ bin=${CARGO_TARGET_DIR:-target}/release/edgeprompt
 "$bin" validate examples/demo.json
 scripts/build-worker.sh edge
 scripts/build-worker.sh control
+# The web console's assets (www/ -> build-www/console/; builds the npm package's Wasm
+# for its preview first).
+scripts/build-console.sh
 
 current=$(npx wrangler kv key get manifest/current --binding MANIFESTS --local --text 2>/dev/null | head -n 1 || true)
 if ! [[ "$current" =~ ^[0-9]+( [0-9]+)?$ ]]; then
@@ -28,6 +31,8 @@ fi
 # The server key (EDGE_KEYS, name:key) that /v1/resolve, /v1/prompts and /v1/metrics
 # require, from the local secrets setup.sh wrote.
 key=$(sed -n 's/^EDGE_KEYS="\{0,1\}[^:]*:\([^,"]*\).*/\1/p' .dev.vars | head -n 1)
+# The first admin token (ADMIN_TOKENS, name:scope:token) signs in to the console.
+admin=$(sed -n 's/^ADMIN_TOKENS="\{0,1\}[^:]*:[^:]*:\([^,"]*\).*/\1/p' .dev.vars | head -n 1)
 cat <<MSG
 
 The local edge starts on http://127.0.0.1:$PORT. Try, from another terminal:
@@ -35,6 +40,11 @@ The local edge starts on http://127.0.0.1:$PORT. Try, from another terminal:
   curl -s http://127.0.0.1:$PORT/v1/resolve -H "authorization: Bearer $key" \\
     -d '{"prompt": "support", "unit": "user-42", "variables": {"question": "Where is my order?"}}'
   curl -s http://127.0.0.1:$PORT/v1/metrics/support -H "authorization: Bearer $key"
+
+The web console, signed in with the local admin token (the link keeps the token in
+the fragment, which never reaches a server):
+
+  http://127.0.0.1:$PORT/console/#token=$admin
 
 The server key is EDGE_KEYS in .dev.vars; admin tokens (ADMIN_TOKENS) are there too.
 

@@ -53,7 +53,11 @@ scripts/check-types.sh
 # and run with the edge's below.
 node --test npm/test/*.test.mjs
 
-step "edge, control plane and npm package in real workerd and Chromium: build, then node --test tests/edge/ npm/test/e2e/"
+step "the web console (www/): type check (tsc), build (esbuild)"
+npx tsc -p www --noEmit
+scripts/build-console.sh
+
+step "edge, control plane, console and npm package in real workerd and Chromium: build, then node --test tests/edge/ npm/test/e2e/"
 scripts/build-worker.sh edge
 scripts/build-worker.sh control
 cargo build --bin edgeprompt

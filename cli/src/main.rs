@@ -1,5 +1,6 @@
 //! The edgeprompt ops CLI: validate manifests, preview templates, resolve locally.
 
+mod console_cmd;
 mod input;
 mod kv_cmd;
 mod remote;
@@ -80,6 +81,8 @@ enum Command {
     Status(remote::StatusArgs),
     /// The event pipeline: dead letters, and replaying them.
     Events(remote::EventsArgs),
+    /// Print the web console's sign-in link (`URL/console/#token=TOKEN`) and exit.
+    Console(console_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -100,6 +103,7 @@ fn main() -> ExitCode {
         Command::Diff(a) => remote::diff(a),
         Command::Status(a) => remote::status(a),
         Command::Events(a) => remote::events(a),
+        Command::Console(a) => console_cmd::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -318,3 +318,25 @@ fn kv_bulk_refuses_an_invalid_manifest_and_writes_nothing() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn console_prints_the_sign_in_link_with_the_token_in_the_fragment() {
+    let o = Command::new(env!("CARGO_BIN_EXE_edgeprompt"))
+        .args(["console"])
+        .env("EDGEPROMPT_URL", "http://127.0.0.1:8787/")
+        .env("EDGEPROMPT_TOKEN", "tok en/1")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(
+        text(&o.stdout),
+        "http://127.0.0.1:8787/console/#token=tok%20en%2F1\n"
+    );
+    let o = run(&["console", "--remote", "ftp://x", "--token", "t"], "");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("--remote must be"),
+        "{}",
+        text(&o.stderr)
+    );
+}

@@ -20,6 +20,7 @@ pub const CONTROL_BINDING: &str = "CONTROL";
 
 struct Caller {
     name: String,
+    scope: String,
     can_write: bool,
 }
 
@@ -34,9 +35,11 @@ fn authenticate(req: &Request, env: &Env) -> Result<Caller, ApiError> {
     })?;
     let found = find(&list, &given)
         .ok_or_else(|| ApiError::new(401, "unauthorized", "unknown admin token"))?;
+    let scope = found.scope.clone().unwrap_or_default();
     Ok(Caller {
         name: found.name.clone(),
-        can_write: found.scope.as_deref() == Some("rw"),
+        can_write: scope == "rw",
+        scope,
     })
 }
 
@@ -49,6 +52,13 @@ pub async fn handle(mut req: Request, env: &Env, rest: &str) -> Result<Response,
             403,
             "forbidden",
             format!("the token of \"{}\" is read-only", caller.name),
+        ));
+    }
+    if rest == "whoami" {
+        // What the console shows and hides: the token's name and scope.
+        return Ok(edgeprompt_shell::http::respond(
+            200,
+            &serde_json::json!({"name": caller.name, "scope": caller.scope}),
         ));
     }
     if rest == "dead-letters" || rest.starts_with("dead-letters/") {

@@ -6,6 +6,7 @@
 //! namespace is how published manifests reach the edge.
 
 mod admin;
+mod console;
 mod durable;
 
 use edgeprompt_shell::http::{text_response, ApiError};
@@ -18,6 +19,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let answer = match (&method, segments.as_slice()) {
         (Method::Get, ["healthz"]) => Ok(text_response(200, "ok".into(), "text/plain")),
+        (Method::Get | Method::Head, ["console", ..]) => console::serve(req, &env).await,
         (_, ["admin", "v1", rest @ ..]) if !rest.is_empty() => {
             let rest = rest.join("/");
             admin::handle(req, &env, &rest).await

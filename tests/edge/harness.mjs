@@ -189,7 +189,7 @@ export async function startEdge({ manifest, secrets = true, vars = {}, controlVa
  * plane it reaches over the CONTROL_PLANE service binding, sharing local KV. wrangler
  * gives --env-file only to the first config; the second reads `.dev.vars` beside its
  * config file, so the control config is copied next to this edge's own secrets (already
- * built, so without [build]; `main` made absolute).
+ * built, so without [build]; `main` and the console's assets directory made absolute).
  */
 function controlConfig(persist, envFile, vars) {
   const dir = path.join(persist, "control");
@@ -197,6 +197,7 @@ function controlConfig(persist, envFile, vars) {
   let toml = fs.readFileSync(path.join(ROOT, "wrangler.control.toml"), "utf8");
   toml = toml.replace(/^main = "(.*)"$/m, (_, main) => `main = ${JSON.stringify(path.join(ROOT, main))}`);
   toml = toml.replace(/^\[build\]\n(?:[^\[\n].*\n|\n)*/m, "");
+  toml = toml.replace(/^directory = "(.*)"$/m, (_, dir) => `directory = ${JSON.stringify(path.join(ROOT, dir))}`);
   if (toml.includes("[build]") || !toml.includes(ROOT)) throw new Error("harness: cannot adapt wrangler.control.toml");
   fs.writeFileSync(path.join(dir, "wrangler.toml"), toml);
   const extra = Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join("");

@@ -7,6 +7,7 @@
 use edgeprompt::manifest::{self, ManifestError};
 use edgeprompt::ops::{self, history, OpError, PromptSource, RouteChange, Sources};
 use edgeprompt_shell::http::{respond, ApiError};
+mod since;
 mod store;
 mod sync;
 
@@ -58,7 +59,10 @@ impl DurableObject for Control {
             "CREATE TABLE IF NOT EXISTS revisions (revision INTEGER PRIMARY KEY, skeleton TEXT NOT NULL, actor TEXT NOT NULL, at REAL NOT NULL, action TEXT NOT NULL, summary TEXT NOT NULL)",
             "CREATE TABLE IF NOT EXISTS kv_entries (key TEXT PRIMARY KEY)",
             "CREATE TABLE IF NOT EXISTS kv_state (id INTEGER PRIMARY KEY CHECK (id = 1), written INTEGER NOT NULL, retry_ms INTEGER NOT NULL)",
-        ] {
+        ]
+        .into_iter()
+        .chain(since::SCHEMA)
+        {
             if let Err(e) = sql.exec(ddl, None) {
                 console_error!("edgeprompt control: schema: {e}");
             }
@@ -193,6 +197,7 @@ impl Control {
                     .unwrap_or_else(history::empty_manifest);
                 Ok(respond(200, &doc))
             }
+            (Method::Get, ["labels"]) => Ok(respond(200, &self.labels_since().await?)),
             (Method::Get, ["history"]) => {
                 let num = |k: &str| -> std::result::Result<Option<u64>, ApiError> {
                     match query.iter().find(|(n, _)| n == k) {

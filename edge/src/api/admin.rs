@@ -1,4 +1,4 @@
-//! `/admin/v1/*` on the edge: forwarded as is to the control-plane Worker over the
+//! `/admin/v1/*` and `/console/*` on the edge: forwarded as is to the control-plane Worker over the
 //! `CONTROL_PLANE` service binding, which authenticates it. One URL serves both.
 
 use edgeprompt_shell::http::ApiError;

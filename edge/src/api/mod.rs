@@ -117,7 +117,9 @@ async fn route(call: Call, method: &Method, path: &str) -> Result<Response, ApiE
         (_, ["v1", "metrics", _] | ["v1", "manifest" | "status"] | ["healthz"]) => {
             return Err(wrong_method(path, "GET"))
         }
-        (_, ["admin", "v1", _, ..]) => boxed(admin::forward(call.req, &call.env)),
+        (_, ["admin", "v1", _, ..]) | (Method::Get | Method::Head, ["console", ..]) => {
+            boxed(admin::forward(call.req, &call.env))
+        }
         _ => return Err(ApiError::not_found(&format!("{method:?} {path}"))),
     };
     handler.await

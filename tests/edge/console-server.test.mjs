@@ -1,0 +1,112 @@
+// The web console's server side in real workerd: its assets served through the edge's
+// origin with the security headers, the admin endpoints it needs (whoami, labels with
+// "since"), and what a read-only token may do. The pages themselves are tested in
+// Chromium (tests/edge/console.test.mjs).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { startEdge, ROOT } from "./harness.mjs";
+
+let edge;
+before(async () => {
+  edge = await startEdge();
+});
+after(async () => {
+  await edge?.stop();
+});
+
+const auth = (token) => ({ authorization: `Bearer ${token}`, "content-type": "application/json" });
+const admin = (p, body, token = edge.tokens.admin) =>
+  edge.fetch(`/admin/v1/${p}`, body === undefined ? { headers: auth(token) } : { method: "POST", headers: auth(token), body: JSON.stringify(body) });
+const sources = (name, texts, route = { default: { version: 1 } }) => ({
+  prompts: [{ name, versions: texts.map((text) => ({ text })), labels: { production: route } }],
+});
+
+test("the console's page and assets come from the edge's origin with a strict CSP", async () => {
+  const page = await edge.fetch("/console/");
+  assert.equal(page.status, 200, page.text);
+  assert.match(page.headers.get("content-type"), /^text\/html/);
+  const csp = page.headers.get("content-security-policy");
+  for (const part of ["default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "frame-ancestors 'none'", "connect-src 'self'"]) {
+    assert.ok(csp.includes(part), `${part} in ${csp}`);
+  }
+  assert.ok(!/unsafe-inline/.test(csp), csp);
+  assert.equal(page.headers.get("x-content-type-options"), "nosniff");
+  assert.equal(page.headers.get("x-frame-options"), "DENY");
+  // No inline script: every script is a file the Worker serves, from this origin.
+  assert.ok(!/<script(?![^>]*\bsrc=)[^>]*>/i.test(page.text), "an inline <script> in index.html");
+  const scripts = [...page.text.matchAll(/<script[^>]*src="([^"]+)"/g)].map((m) => m[1]);
+  assert.ok(scripts.length > 0);
+  for (const src of scripts) {
+    assert.ok(src.startsWith("/console/"), src);
+    const js = await edge.fetch(src);
+    assert.equal(js.status, 200, src);
+    assert.match(js.headers.get("content-type"), /javascript/);
+    assert.ok(js.headers.get("content-security-policy"));
+  }
+  // The engine's Wasm for the preview is served too, as Wasm.
+  const wasm = fs.readdirSync(path.join(ROOT, "build-www/console")).find((f) => f.endsWith(".wasm"));
+  const w = await fetch(`${edge.url}/console/${wasm}`);
+  assert.equal(w.status, 200);
+  assert.equal(w.headers.get("content-type"), "application/wasm");
+  // Without the slash: redirected to the console.
+  const bare = await fetch(`${edge.url}/console`, { redirect: "manual" });
+  assert.equal(bare.status, 308);
+  assert.equal(bare.headers.get("location"), "/console/");
+  // Only reads: a POST is not an asset request.
+  assert.equal((await edge.fetch("/console/", { method: "POST", body: "x" })).status, 404);
+});
+
+test("whoami names the token and its scope", async () => {
+  const rw = await admin("whoami");
+  assert.equal(rw.status, 200, rw.text);
+  assert.deepEqual(rw.json, { name: "admin", scope: "rw" });
+  assert.deepEqual((await admin("whoami", undefined, edge.tokens.viewer)).json, { name: "viewer", scope: "ro" });
+  assert.equal((await edge.fetch("/admin/v1/whoami")).status, 401);
+  assert.equal((await admin("whoami", undefined, "x".repeat(64))).status, 401);
+});
+
+test("labels: since which revision, when and by whom each label serves its route", async () => {
+  const empty = await admin("labels");
+  assert.equal(empty.status, 200, empty.text);
+  assert.deepEqual(empty.json, { revision: 0, labels: [] });
+
+  const p1 = await admin("publish", { base_revision: 0, sources: sources("greet", ["Hi", "Hello"]) });
+  assert.equal(p1.status, 200, p1.text);
+  const p2 = await admin("publish", { base_revision: 1, sources: { prompts: [...sources("greet", ["Hi", "Hello"]).prompts, ...sources("other", ["Yo"]).prompts] } });
+  assert.equal(p2.json.revision, 2, p2.text);
+  let l = await admin("labels");
+  const find = (json, prompt) => json.labels.find((x) => x.prompt === prompt && x.label === "production");
+  assert.equal(l.json.revision, 2);
+  assert.equal(find(l.json, "greet").since_revision, 1, "an unchanged route keeps its revision");
+  assert.equal(find(l.json, "other").since_revision, 2);
+  assert.equal(find(l.json, "greet").since_actor, "admin");
+  assert.ok(Math.abs(find(l.json, "greet").since_at_ms - Date.now()) < 120_000);
+  assert.deepEqual(find(l.json, "greet").route, { default: { version: 1 } });
+
+  // A split changes greet's route (revision 3); a rollback restores it (revision 4).
+  const s = await admin("split", { base_revision: 2, prompt: "greet", label: "production", weights: { 1: 80, 2: 20 } });
+  assert.equal(s.status, 200, s.text);
+  l = await admin("labels");
+  assert.equal(find(l.json, "greet").since_revision, 3);
+  assert.equal(find(l.json, "other").since_revision, 2);
+  assert.deepEqual(find(l.json, "greet").route.default.split.map((x) => x.weight), [80, 20]);
+  const r = await admin("rollback", { base_revision: 3, prompt: "greet", label: "production" });
+  assert.equal(r.status, 200, r.text);
+  l = await admin("labels");
+  assert.equal(find(l.json, "greet").since_revision, 4, "restoring a route is a change of route");
+  assert.deepEqual(find(l.json, "greet").route, { default: { version: 1 } });
+  // Read-only tokens read it too; every label of the live manifest is listed once.
+  const ro = await admin("labels", undefined, edge.tokens.viewer);
+  assert.equal(ro.status, 200);
+  assert.deepEqual(ro.json.labels.map((x) => `${x.prompt}/${x.label}`), ["greet/production", "other/production"]);
+});
+
+test("a read-only token cannot change traffic through the API the console uses", async () => {
+  const live = await admin("manifest");
+  const w = await admin("promote", { base_revision: live.json.revision, prompt: "greet", label: "production", version: 2 }, edge.tokens.viewer);
+  assert.equal(w.status, 403, w.text);
+  assert.equal(w.json.error.code, "forbidden");
+  assert.equal((await admin("manifest")).json.revision, live.json.revision, "nothing changed");
+});
