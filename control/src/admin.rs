@@ -84,6 +84,9 @@ pub async fn handle(mut req: Request, env: &Env, rest: &str) -> Result<Response,
     headers
         .set("content-type", "application/json")
         .map_err(internal)?;
+    if let Some(tag) = req.headers().get("if-none-match").ok().flatten() {
+        headers.set("if-none-match", &tag).map_err(internal)?;
+    }
     let mut init = RequestInit::new();
     init.with_method(method.clone()).with_headers(headers);
     if method == Method::Post {
@@ -195,16 +198,40 @@ async fn aggregates_storage(env: &Env, which: &str) -> Result<Response, ApiError
 async fn metrics(req: &Request, env: &Env, prompt: &str) -> Result<Response, ApiError> {
     use edgeprompt_shell::metrics::{metrics, MetricsQuery};
     let q = MetricsQuery::parse(&edgeprompt_shell::http::query_pairs(req))?;
+    let m = live_compiled(env).await?;
+    let body = metrics(env, &m, prompt, &q).await?;
+    Ok(edgeprompt_shell::http::respond(200, &body))
+}
+
+thread_local! {
+    /// The live manifest compiled, with its ETag (its revision): the console asks for
+    /// the metrics of every label in turn, and only a new revision is read and compiled.
+    static LIVE: std::cell::RefCell<Option<(String, edgeprompt::manifest::CompiledManifest)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The live manifest, compiled: read from the control plane unless this isolate holds
+/// its revision already (a conditional request answered with 304).
+async fn live_compiled(env: &Env) -> Result<edgeprompt::manifest::CompiledManifest, ApiError> {
     let internal =
         |e: worker::Error| ApiError::new(500, "control_unavailable", format!("control plane: {e}"));
+    let held = LIVE.with(|l| l.borrow().clone());
+    let headers = Headers::new();
+    if let Some((tag, _)) = &held {
+        headers.set("if-none-match", tag).map_err(internal)?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    let inner = Request::new_with_init("https://control/manifest", &init).map_err(internal)?;
     let stub = env
         .durable_object(CONTROL_BINDING)
         .and_then(|ns| ns.get_by_name("global"))
         .map_err(internal)?;
-    let mut live = stub
-        .fetch_with_str("https://control/manifest")
-        .await
-        .map_err(internal)?;
+    let mut live = stub.fetch_with_request(inner).await.map_err(internal)?;
+    if let (304, Some((_, m))) = (live.status_code(), &held) {
+        return Ok(m.clone());
+    }
+    let tag = live.headers().get("etag").ok().flatten();
     let doc: serde_json::Value = live.json().await.map_err(internal)?;
     let m = edgeprompt::manifest::compile_value(doc).map_err(|e| {
         ApiError::new(
@@ -213,6 +240,8 @@ async fn metrics(req: &Request, env: &Env, prompt: &str) -> Result<Response, Api
             format!("the live manifest: {e}"),
         )
     })?;
-    let body = metrics(env, &m, prompt, &q).await?;
-    Ok(edgeprompt_shell::http::respond(200, &body))
+    if let Some(tag) = tag {
+        LIVE.with(|l| *l.borrow_mut() = Some((tag, m.clone())));
+    }
+    Ok(m)
 }

@@ -110,3 +110,29 @@ test("a read-only token cannot change traffic through the API the console uses",
   assert.equal(w.json.error.code, "forbidden");
   assert.equal((await admin("manifest")).json.revision, live.json.revision, "nothing changed");
 });
+
+test("the live manifest carries its revision as an ETag, and a caller holding it gets 304", async () => {
+  const first = await admin("manifest");
+  assert.equal(first.status, 200);
+  const tag = first.headers.get("etag");
+  assert.equal(tag, `"${first.json.revision}"`);
+  const again = await edge.fetch("/admin/v1/manifest", { headers: { ...auth(edge.tokens.viewer), "if-none-match": tag } });
+  assert.equal(again.status, 304);
+  assert.equal(again.text, "");
+  // The metrics compile the live manifest once per revision (held in the isolate).
+  const before = await admin("metrics/greet?label=production");
+  assert.equal(before.status, 200, before.text);
+  assert.equal((await admin("metrics/third?label=production")).status, 404, "not published yet");
+  // A new revision: the old tag gets the new document.
+  const p = await admin("publish", { base_revision: first.json.revision, sources: sources("third", ["Hey"]) });
+  assert.equal(p.status, 200, p.text);
+  const changed = await edge.fetch("/admin/v1/manifest", { headers: { ...auth(edge.tokens.admin), "if-none-match": tag } });
+  assert.equal(changed.status, 200);
+  assert.equal(changed.json.revision, p.json.revision);
+  assert.equal(changed.headers.get("etag"), `"${p.json.revision}"`);
+  // The metrics the console reads per label follow the new revision (its cached
+  // compiled manifest is keyed by that tag): the new prompt is known at once.
+  const m = await admin("metrics/third?label=production");
+  assert.equal(m.status, 200, m.text);
+  assert.equal(m.json.prompt, "third");
+});

@@ -6,7 +6,7 @@
 
 use edgeprompt::manifest::{self, ManifestError};
 use edgeprompt::ops::{self, history, OpError, PromptSource, RouteChange, Sources};
-use edgeprompt_shell::http::{respond, ApiError};
+use edgeprompt_shell::http::{respond, text_response, ApiError};
 mod since;
 mod store;
 mod sync;
@@ -97,7 +97,17 @@ impl DurableObject for Control {
             Value::Null
         };
         let query: Vec<(String, String)> = edgeprompt_shell::http::query_pairs(&req);
-        let result = self.route(&method, &path, &query, &body, &actor).await;
+        let if_none_match = req.headers().get("if-none-match")?;
+        let result = self
+            .route(
+                &method,
+                &path,
+                &query,
+                &body,
+                &actor,
+                if_none_match.as_deref(),
+            )
+            .await;
         Ok(match result {
             Ok(r) => r,
             Err(e) => e.into_response(),
@@ -186,16 +196,25 @@ impl Control {
         query: &[(String, String)],
         body: &Value,
         actor: &str,
+        if_none_match: Option<&str>,
     ) -> std::result::Result<Response, ApiError> {
         self.adopt_kv().await?;
         self.check_sync_on_start().await;
         let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
         match (method, segs.as_slice()) {
             (Method::Get, ["manifest"]) => {
-                let doc = self
-                    .load(self.current_revision()?)?
-                    .unwrap_or_else(history::empty_manifest);
-                Ok(respond(200, &doc))
+                // The revision is the document's version: a caller holding it (the
+                // console, the metrics' compiled cache) gets 304 and no document.
+                let current = self.current_revision()?;
+                let etag = format!("\"{current}\"");
+                let mut r = if if_none_match == Some(etag.as_str()) {
+                    text_response(304, String::new(), "application/json; charset=utf-8")
+                } else {
+                    let doc = self.load(current)?.unwrap_or_else(history::empty_manifest);
+                    respond(200, &doc)
+                };
+                r.headers_mut().set("etag", &etag).map_err(storage)?;
+                Ok(r)
             }
             (Method::Get, ["labels"]) => Ok(respond(200, &self.labels_since().await?)),
             (Method::Get, ["history"]) => {
