@@ -165,7 +165,7 @@ export async function startEdge({ manifest, secrets = true, vars = {}, controlVa
   };
   if (manifest) await edge.publish(manifest);
   const port = await freePort();
-  const configs = config ? ["-c", config] : ["-c", "wrangler.toml", "-c", controlConfig(persist, envFile, controlVars)];
+  const configs = config ? ["-c", config] : ["-c", edgeConfig(persist), "-c", controlConfig(persist, envFile, controlVars)];
   const args = ["wrangler", "dev", ...configs, "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", "0", "--persist-to", persist, "--env-file", envFile, "--show-interactive-dev-session=false"];
   for (const [k, v] of Object.entries(vars)) args.push("--var", `${k}:${v}`);
   const child = spawn("npx", args, { cwd: ROOT, env: ENV, detached: true, stdio: ["ignore", "pipe", "pipe"] });
@@ -188,21 +188,38 @@ export async function startEdge({ manifest, secrets = true, vars = {}, controlVa
  * Both Workers run in one process: the edge (first config, on the port) and the control
  * plane it reaches over the CONTROL_PLANE service binding, sharing local KV. wrangler
  * gives --env-file only to the first config; the second reads `.dev.vars` beside its
- * config file, so the control config is copied next to this edge's own secrets (already
- * built, so without [build]; `main` and the console's assets directory made absolute).
+ * config file, so the control config is copied next to this edge's own secrets (without
+ * [build], as the edge's: `built`).
  */
 function controlConfig(persist, envFile, vars) {
   const dir = path.join(persist, "control");
   fs.mkdirSync(dir);
-  let toml = fs.readFileSync(path.join(ROOT, "wrangler.control.toml"), "utf8");
-  toml = toml.replace(/^main = "(.*)"$/m, (_, main) => `main = ${JSON.stringify(path.join(ROOT, main))}`);
-  toml = toml.replace(/^\[build\]\n(?:[^\[\n].*\n|\n)*/m, "");
-  toml = toml.replace(/^directory = "(.*)"$/m, (_, dir) => `directory = ${JSON.stringify(path.join(ROOT, dir))}`);
-  if (toml.includes("[build]") || !toml.includes(ROOT)) throw new Error("harness: cannot adapt wrangler.control.toml");
-  fs.writeFileSync(path.join(dir, "wrangler.toml"), toml);
+  fs.writeFileSync(path.join(dir, "wrangler.toml"), built("wrangler.control.toml"));
   const extra = Object.entries(vars).map(([k, v]) => `${k}=${v}\n`).join("");
   fs.writeFileSync(path.join(dir, ".dev.vars"), fs.readFileSync(envFile, "utf8") + extra);
   return path.join(dir, "wrangler.toml");
+}
+
+/**
+ * The edge's wrangler.toml for a test: as the repository's, without [build], so that
+ * the test serves the Workers built beforehand (scripts/build-worker.sh) and an edit to
+ * a source file during a run neither rebuilds nor restarts them.
+ */
+function edgeConfig(persist) {
+  const dir = path.join(persist, "edge");
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, "wrangler.toml"), built("wrangler.toml"));
+  return path.join(dir, "wrangler.toml");
+}
+
+/** A wrangler config of the repository without [build], its paths made absolute. */
+function built(file) {
+  let toml = fs.readFileSync(path.join(ROOT, file), "utf8");
+  toml = toml.replace(/^main = "(.*)"$/m, (_, main) => `main = ${JSON.stringify(path.join(ROOT, main))}`);
+  toml = toml.replace(/^\[build\]\n(?:[^\[\n].*\n|\n)*/m, "");
+  toml = toml.replace(/^directory = "(.*)"$/m, (_, dir) => `directory = ${JSON.stringify(path.join(ROOT, dir))}`);
+  if (toml.includes("[build]") || !toml.includes(ROOT)) throw new Error(`harness: cannot adapt ${file}`);
+  return toml;
 }
 
 /** The demo manifest, parsed. */
