@@ -41,6 +41,7 @@ pub mod unstable {
     pub use crate::resolve::request::with_json_input;
 }
 pub mod value;
+pub mod webhook;
 
 /// The version of the behaviour this engine implements: the manifest schema and the
 /// decisions, assignments, conditions and renderings it implies. Every platform runs the

@@ -8,6 +8,7 @@ mod render_cmd;
 mod resolve_cmd;
 mod sources_cmd;
 mod validate_cmd;
+mod webhooks_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -81,6 +82,8 @@ enum Command {
     Status(remote::StatusArgs),
     /// The event pipeline: dead letters, and replaying them.
     Events(remote::EventsArgs),
+    /// Webhooks: list, add, remove, test, and each one's delivery log.
+    Webhooks(webhooks_cmd::Args),
     /// Print the web console's sign-in link (`URL/console/#token=TOKEN`) and exit.
     Console(console_cmd::Args),
 }
@@ -104,6 +107,7 @@ fn main() -> ExitCode {
         Command::Status(a) => remote::status(a),
         Command::Events(a) => remote::events(a),
         Command::Console(a) => console_cmd::run(a),
+        Command::Webhooks(a) => webhooks_cmd::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -67,6 +67,29 @@ impl Remote {
         )
     }
 
+    /// POST a JSON body to an admin path, as is (no `base_revision`).
+    pub fn post_as_is(&self, path: &str, body: Value) -> Result<Value, Failure> {
+        self.answer(
+            ureq::post(&self.url(path))
+                .set("authorization", &format!("Bearer {}", self.token))
+                .send_json(body),
+        )
+    }
+
+    /// DELETE an admin path.
+    pub fn delete(&self, path: &str) -> Result<Value, Failure> {
+        self.answer(
+            ureq::delete(&self.url(path))
+                .set("authorization", &format!("Bearer {}", self.token))
+                .call(),
+        )
+    }
+
+    /// Whether the caller asked for the server's JSON.
+    pub fn wants_json(&self) -> bool {
+        self.json
+    }
+
     fn post(&self, op: &str, mut body: Value) -> Result<Value, Failure> {
         let base = match self.base {
             Some(b) => b,

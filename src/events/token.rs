@@ -152,6 +152,11 @@ impl MacKey {
             .map_err(|_| TokenError::EmptyKey)
     }
 
+    /// The HMAC-SHA256 tag of `data`.
+    pub fn tag(&self, data: &[u8]) -> [u8; 32] {
+        self.mac(data).finalize().into_bytes().into()
+    }
+
     fn mac(&self, data: &[u8]) -> HmacSha256 {
         let mut m = self.0.clone();
         m.update(data);

@@ -10,6 +10,7 @@ use edgeprompt_shell::http::{respond, text_response, ApiError};
 mod since;
 mod store;
 mod sync;
+mod webhooks;
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -62,6 +63,7 @@ impl DurableObject for Control {
         ]
         .into_iter()
         .chain(since::SCHEMA)
+        .chain(webhooks::SCHEMA)
         {
             if let Err(e) = sql.exec(ddl, None) {
                 console_error!("edgeprompt control: schema: {e}");
@@ -116,6 +118,8 @@ impl DurableObject for Control {
 
     async fn alarm(&self) -> Result<Response> {
         self.sync_kv().await;
+        self.deliver_due().await;
+        self.schedule_deliveries().await;
         Response::ok("ok")
     }
 }
@@ -217,6 +221,9 @@ impl Control {
                 Ok(r)
             }
             (Method::Get, ["labels"]) => Ok(respond(200, &self.labels_since().await?)),
+            (_, ["webhooks", rest @ ..]) => {
+                self.webhooks_route(method, rest, query, body, actor).await
+            }
             (Method::Get, ["history"]) => {
                 let num = |k: &str| -> std::result::Result<Option<u64>, ApiError> {
                     match query.iter().find(|(n, _)| n == k) {
@@ -448,6 +455,8 @@ impl Control {
         }
         let summaries: Vec<String> = changes.iter().map(|(s, _, _)| s.clone()).collect();
         let in_kv = self.sync_kv().await;
+        // Notifications go out from the alarm, never on the change's path.
+        self.schedule_deliveries().await;
         Ok(respond(
             200,
             &json!({"revision": revision, "changed": true, "summaries": summaries, "kv_written": in_kv}),

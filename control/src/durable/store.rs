@@ -254,10 +254,15 @@ impl Control {
                 ));
                 written.insert(key);
             }
+            let at = now_ms();
             statements.push((
                 "INSERT INTO revisions (revision, skeleton, actor, at, action, summary) VALUES (?, ?, ?, ?, ?, ?)",
-                vec![SqlStorageValue::from(revision as i64), skeleton.into(), actor.into(), SqlStorageValue::from(now_ms() as f64), (*action).into(), summary.clone().into()],
+                vec![SqlStorageValue::from(revision as i64), skeleton.into(), actor.into(), SqlStorageValue::from(at as f64), (*action).into(), summary.clone().into()],
             ));
+            // Its notifications commit with it (webhooks.rs sends them from the alarm).
+            let event = format!("change.{action}");
+            let payload = json!({"event": event, "revision": revision, "action": action, "actor": actor, "at_ms": at, "summary": summary});
+            statements.extend(self.delivery_statements(&event, &payload)?);
         }
         let sql = self.sql();
         let alarms = self.state.storage();
