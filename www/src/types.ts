@@ -16,8 +16,16 @@ export interface LabelSince {
   prompt: string;
   label: string;
   since_revision: number;
-  since_at: string;
+  /** When, in ms since the epoch (as the history's `at_ms`)... */
+  since_at_ms?: number;
+  /** ...or as RFC 3339 text. */
+  since_at?: string;
   since_actor: string;
+}
+
+/** When a label's route was set, whichever form the server gave. */
+export function sinceTime(l: LabelSince): number | string | null {
+  return l.since_at_ms ?? l.since_at ?? null;
 }
 
 /** `GET /admin/v1/labels`. */

@@ -4,6 +4,7 @@
 // the first view does not wait for the aggregates.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api } from "../api";
+import { sinceTime } from "../types";
 import { useAsync, useTitle } from "../hooks";
 import { links, replaceRoute } from "../router";
 import type { LabelSince, LabelsResponse, Manifest, MetricsReport, Route } from "../types";
@@ -203,7 +204,7 @@ function OverviewRow({ row, status }: { row: RowData; status: Status | undefined
           <>
             <a href={links.history(row.since.since_revision)}>rev {row.since.since_revision}</a>
             <div class="small">
-              <Time at={row.since.since_at} /> · {row.since.since_actor}
+              <Time at={sinceTime(row.since)} /> · {row.since.since_actor}
             </div>
           </>
         ) : (

@@ -2,6 +2,7 @@
 // read-write token, promote, split, ramp and rollback, each reviewed as a diff first.
 import { useMemo, useState } from "preact/hooks";
 import { api } from "../api";
+import { sinceTime } from "../types";
 import { useAsync, useTitle } from "../hooks";
 import { links } from "../router";
 import { useSession } from "../session";
@@ -66,7 +67,7 @@ export function Traffic({ prompt, label }: { prompt: string; label: string }) {
           {since && (
             <>
               {" "}
-              · this route since <a href={links.history(since.since_revision)}>revision {since.since_revision}</a> (<Time at={since.since_at} />, {since.since_actor})
+              · this route since <a href={links.history(since.since_revision)}>revision {since.since_revision}</a> (<Time at={sinceTime(since)} />, {since.since_actor})
             </>
           )}{" "}
           · <a href={links.metrics(prompt, label)}>Metrics</a> · <a href={links.preview(prompt, { label })}>Preview</a>{" "}
