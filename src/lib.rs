@@ -5,7 +5,7 @@
 //! [`manifest`] parses, validates and compiles a manifest once; [`assign`] buckets
 //! units into versions; [`render`] is the Mustache engine; [`resolve`] turns a compiled
 //! manifest and a request into a [`resolve::Decision`]; [`events`] holds the exposure
-//! and outcome event schema. The platforms (CLI, Workers, npm) are crates of their own on
+//! and outcome event schema; [`rollout`] is the guarded rollout's decision. The platforms (CLI, Workers, npm) are crates of their own on
 //! top (docs/architecture.md); this crate has no I/O and no platform types.
 
 #![forbid(unsafe_code)]
@@ -30,6 +30,7 @@ pub mod names;
 pub mod ops;
 pub mod render;
 pub mod resolve;
+pub mod rollout;
 pub mod stats;
 
 /// Internals for this workspace's platform crates (the npm package's per-resolve

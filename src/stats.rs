@@ -62,12 +62,13 @@ pub struct Moments {
 }
 
 impl Moments {
-    fn mean(&self) -> f64 {
+    /// The mean of the values (NaN without values).
+    pub fn mean(&self) -> f64 {
         self.sum / self.n as f64
     }
 
     /// Variance of the mean (sample variance / n); 0 with fewer than two values.
-    fn var_of_mean(&self) -> f64 {
+    pub fn var_of_mean(&self) -> f64 {
         if self.n < 2 {
             return 0.0;
         }
