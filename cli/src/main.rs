@@ -6,6 +6,8 @@ mod kv_cmd;
 mod remote;
 mod render_cmd;
 mod resolve_cmd;
+mod rollout_cmd;
+mod rollout_sim;
 mod sources_cmd;
 mod validate_cmd;
 mod webhooks_cmd;
@@ -86,6 +88,8 @@ enum Command {
     Webhooks(webhooks_cmd::Args),
     /// Print the web console's sign-in link (`URL/console/#token=TOKEN`) and exit.
     Console(console_cmd::Args),
+    /// Guarded rollouts: the controller's decision on JSON lines, and its simulation.
+    Rollout(rollout_cmd::Args),
 }
 
 fn main() -> ExitCode {
@@ -108,6 +112,7 @@ fn main() -> ExitCode {
         Command::Events(a) => remote::events(a),
         Command::Console(a) => console_cmd::run(a),
         Command::Webhooks(a) => webhooks_cmd::run(a),
+        Command::Rollout(a) => rollout_cmd::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
