@@ -32,10 +32,13 @@ pub fn step(input: &StepInput) -> Result<StepOutput, RolloutError> {
     }
     let mut weights = Vec::with_capacity(input.periods.len());
     for (i, p) in input.periods.iter().enumerate() {
-        if p.stage == 0 || p.stage > last {
+        if p.stage == 0 || p.stage > state.stage {
             return Err(RolloutError::Input {
                 field: format!("periods[{i}].stage"),
-                reason: format!("{} is not a stage of the plan (1 to {last})", p.stage),
+                reason: format!(
+                    "{} is not a stage the rollout has reached (1 to {})",
+                    p.stage, state.stage
+                ),
             });
         }
         weights.push(p.weights_bp(i)?);
@@ -155,9 +158,11 @@ fn gather(input: &StepInput, state: &mut State, weights: &[Vec<(u32, u16)>]) -> 
         let Some(&spec) = input.metrics.get(&g.metric) else {
             continue;
         };
-        let scale = match state.scales.get(&g.metric) {
-            Some(&s) => Some(s),
-            None => {
+        // A plan's own mde always wins; a default scale is fixed once it can be read.
+        let scale = match (g.mde, state.scales.get(&g.metric)) {
+            (Some(mde), _) => Some(mde),
+            (None, Some(&s)) => Some(s),
+            (None, None) => {
                 let s = evidence::default_scale(g, plan.control, &input.periods);
                 if let Some(s) = s {
                     state.scales.insert(g.metric.clone(), s);

@@ -121,13 +121,10 @@ pub struct Evidence {
     pub stage_ms: u64,
 }
 
-/// The scale a guardrail's mixture takes when the plan names none: the larger of the
-/// tolerated regression and 10% of the control's mean over the periods; `None` until
-/// the control has [`SCALE_UNITS`] units, or when that is 0.
+/// The scale a guardrail's mixture takes when the plan names no `mde`: the larger of
+/// the tolerated regression and 10% of the control's mean over the periods; `None`
+/// until the control has [`SCALE_UNITS`] units, or when that is 0.
 pub fn default_scale(g: &Guardrail, control: u32, periods: &[Period]) -> Option<f64> {
-    if let Some(mde) = g.mde {
-        return Some(mde);
-    }
     let (mut n, mut sum) = (0u64, 0.0);
     for p in periods {
         let s = p.sums(control, &g.metric);
@@ -215,5 +212,65 @@ pub fn sample_ratio(p: &Period, weights: &[(u32, u16)], waived: bool) -> SrmEvid
         p_value: check.map(|c| c.p_value),
         mismatch: !waived && check.is_some_and(|c| c.mismatch),
         waived,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol
+    }
+
+    #[test]
+    fn half_width_follows_the_formula() {
+        // v = tau^2 = 1, alpha = 0.05: sqrt(2 * (2 ln 20 + ln 2)).
+        let want = (2.0 * (2.0 * 20f64.ln() + 2f64.ln())).sqrt();
+        assert!(close(half_width(1.0, 1.0, 0.05), want, 1e-12));
+        // Wider than the fixed-sample z interval at any variance, and shrinking with it.
+        for v in [1e-6, 1e-4, 1e-2, 1.0] {
+            assert!(half_width(v, 0.05, 0.05) > crate::stats::Z95 * v.sqrt());
+            assert!(half_width(v / 4.0, 0.05, 0.05) < half_width(v, 0.05, 0.05));
+        }
+    }
+
+    #[test]
+    fn periods_combine_by_inverse_variance() {
+        let d = |estimate, variance| Difference { estimate, variance };
+        let c = combine([d(1.0, 1.0), d(4.0, 2.0)]).unwrap();
+        // weights 1 and 1/2: (1 + 2) / 1.5 = 2, variance 1 / 1.5.
+        assert!(close(c.estimate, 2.0, 1e-12) && close(c.variance, 1.0 / 1.5, 1e-12));
+        assert_eq!(combine([]), None);
+    }
+
+    #[test]
+    fn a_binary_difference_uses_each_sides_variance() {
+        let control = Moments {
+            n: 1000,
+            sum: 500.0,
+            sum_sq: 500.0,
+        };
+        let candidate = Moments {
+            n: 100,
+            sum: 40.0,
+            sum_sq: 40.0,
+        };
+        let d = period_difference(control, candidate).unwrap();
+        assert!(close(d.estimate, -0.1, 1e-12));
+        let want = 0.25 * 1000.0 / 999.0 / 1000.0 + 0.24 * 100.0 / 99.0 / 100.0;
+        assert!(close(d.variance, want, 1e-15), "{d:?}");
+        let one = Moments {
+            n: 1,
+            sum: 1.0,
+            sum_sq: 1.0,
+        };
+        assert_eq!(period_difference(control, one), None);
+        let none = Moments {
+            n: 10,
+            sum: 0.0,
+            sum_sq: 0.0,
+        };
+        assert_eq!(period_difference(none, none), None);
     }
 }

@@ -30,8 +30,8 @@ pub struct State {
     /// Steps taken so far.
     #[serde(default)]
     pub checks: u64,
-    /// Each guardrail's mixture scale (tau), fixed the first time it could be set so
-    /// that the mixture does not move with the data it tests.
+    /// The default mixture scale (tau) of each guardrail without an `mde`, fixed the
+    /// first time it could be read so that the mixture does not move with the data.
     #[serde(default)]
     pub scales: BTreeMap<String, f64>,
     /// Why it is paused.

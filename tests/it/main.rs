@@ -22,3 +22,4 @@ mod properties;
 mod render;
 mod render_properties;
 mod resolve;
+mod rollout;
