@@ -340,3 +340,92 @@ fn console_prints_the_sign_in_link_with_the_token_in_the_fragment() {
         text(&o.stderr)
     );
 }
+
+const STEP_LINE: &str = r#"{"plan": {"candidate": 2, "control": 1, "stages": [1, 10, 50, 100], "min_units": 500, "min_duration_ms": 3600000, "guardrails": [{"metric": "resolved", "max_regression": 0}], "alpha": 0.05, "on_trip": "rollback"}, "metrics": {"resolved": {"kind": "binary", "higher_is_better": true}}, "state": null, "now_ms": 3600000, "periods": [{"stage": 1, "weights": {"1": 99, "2": 1}, "started_ms": 0, "versions": {"1": {"exposed_units": 19800, "metrics": {"resolved": {"units": 19800, "sum": 9900, "sum_sq": 9900}}}, "2": {"exposed_units": 200, "metrics": {"resolved": {"units": 200, "sum": 100, "sum_sq": 100}}}}}]}"#;
+
+#[test]
+fn rollout_step_answers_each_line_and_names_the_lines_that_fail() {
+    let bad_plan = STEP_LINE.replace("[1, 10, 50, 100]", "[1, 10, 50]");
+    let input = format!("{STEP_LINE}\n{{not json\n\n{bad_plan}\n{STEP_LINE}\n");
+    let o = run(&["rollout", "step"], &input);
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o.stdout);
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // One answer per non-blank line, in order.
+    assert_eq!(lines.len(), 4, "{out}");
+    assert_eq!(lines[0]["action"], "hold");
+    assert_eq!(lines[0]["percent"], 1);
+    assert_eq!(lines[0]["state"]["stage"], 1);
+    assert_eq!(lines[1]["line"], 2);
+    assert!(lines[1]["error"].as_str().unwrap().starts_with("line 2: "));
+    assert_eq!(lines[2]["line"], 4);
+    assert_eq!(
+        lines[2]["error"],
+        "line 4: plan.stages: ends at 50, expected 100"
+    );
+    assert_eq!(lines[3], lines[0]);
+    assert_eq!(text(&o.stderr), "-: 2 of 4 line(s) failed\n");
+    // Exactly the engine's function.
+    assert_eq!(
+        out.lines().next().unwrap(),
+        edgeprompt::rollout::step_json(STEP_LINE).unwrap()
+    );
+
+    let o = run(&["rollout", "step", "-"], &format!("{STEP_LINE}\n"));
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(text(&o.stdout).lines().count(), 1);
+    for args in [
+        &["rollout", "--help"][..],
+        &["rollout", "step", "--help"],
+        &["rollout", "simulate", "--help"],
+    ] {
+        assert_eq!(run(args, "").status.code(), Some(0), "{args:?}");
+    }
+    assert_eq!(
+        run(&["rollout", "simulate", "--runs", "0"], "")
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+/// The issue's four scenarios at a fixed seed, 200 runs each: every goal met with a
+/// margin (docs/rollouts.md has the 1,000-run figures).
+#[test]
+fn rollout_simulate_meets_the_goals_at_a_fixed_seed() {
+    let mut args = vec![
+        "rollout", "simulate", "--runs", "200", "--seed", "7", "--json",
+    ];
+    for s in ["aa", "regression", "latency", "srm"] {
+        args.extend(["--scenario", s]);
+    }
+    let o = run(&args, "");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let report: serde_json::Value = serde_json::from_str(&text(&o.stdout)).unwrap();
+    let share = |scenario: &str, what: &str| -> f64 {
+        let s = report["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["scenario"] == scenario)
+            .unwrap();
+        let f = s["figures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["what"] == what)
+            .unwrap();
+        f["share"].as_f64().unwrap()
+    };
+    assert!(share("aa", "rolled back or paused") <= 0.03);
+    assert!(share("aa", "completed within the run") >= 0.95);
+    assert!(share("regression", "rolled back") >= 0.985);
+    assert!(share("regression", "rolled back before the 50% stage starts") >= 0.93);
+    assert!(share("latency", "caught (rolled back)") >= 0.98);
+    assert!(share("srm", "paused before any advance") >= 0.98);
+    // The same seed, the same figures.
+    assert_eq!(run(&args, "").stdout, o.stdout);
+}
