@@ -167,8 +167,9 @@ pub fn guardrail(
         }
         _ => None,
     };
+    // 0 - r, not -r: no tolerance reads as 0, not -0.
     let threshold = if spec.higher_is_better {
-        -g.max_regression
+        0.0 - g.max_regression
     } else {
         g.max_regression
     };

@@ -69,8 +69,13 @@ fn default_alpha() -> f64 {
 pub struct MetricSpec {
     /// How values are aggregated.
     pub kind: MetricKind,
-    /// Direction of improvement.
+    /// Direction of improvement (default true, as in the manifest).
+    #[serde(default = "yes")]
     pub higher_is_better: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl From<&crate::manifest::Metric> for MetricSpec {

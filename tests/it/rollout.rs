@@ -338,7 +338,7 @@ fn a_clear_regression_rolls_back_with_its_evidence() {
         "{}",
         out.reason
     );
-    assert!(out.reason.ends_with("lies below -0.0 pt"), "{}", out.reason);
+    assert!(out.reason.ends_with("lies below +0.0 pt"), "{}", out.reason);
     // An ended rollout only holds.
     let again = rollout::step(&input(&plan, Some(out.state), 2 * HOUR, vec![])).unwrap();
     assert_eq!((again.action, again.percent), (Action::Hold, Percent(0)));
