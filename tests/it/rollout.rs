@@ -272,7 +272,7 @@ proptest! {
         let mut bad = good.clone();
         let field = match fault {
             0 => { bad.stages.reverse(); "plan.stages[1]".to_string() }
-            1 => { bad.stages.pop(); if bad.stages.len() == 1 && bad.stages[0] == 100.0 { "plan.stages".into() } else { "plan.stages".into() } }
+            1 => { bad.stages.pop(); "plan.stages".into() }
             2 => { let n = bad.stages.len(); bad.stages[n - 1] = 99.0; if n >= 2 && bad.stages[n - 2] >= 99.0 { format!("plan.stages[{}]", n - 1) } else { "plan.stages".into() } }
             3 => { bad.alpha = 0.0; "plan.alpha".into() }
             4 => { bad.alpha = 1.0; "plan.alpha".into() }
