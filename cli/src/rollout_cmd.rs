@@ -50,13 +50,15 @@ fn step(a: StepArgs) -> Result<(), Failure> {
     let (mut failed, mut total) = (0usize, 0usize);
     for (i, line) in reader.lines().enumerate() {
         let n = i + 1;
-        let line =
-            line.map_err(|e| Failure::fail(format!("{}: line {n}: cannot read: {e}", a.file)))?;
-        if line.trim().is_empty() {
-            continue;
-        }
+        let answer = match line {
+            Ok(l) if l.trim().is_empty() => continue,
+            Ok(l) => edgeprompt::rollout::step_json(&l).map_err(|e| e.to_string()),
+            // A line that is not UTF-8 is that line's failure; the next ones still count.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(e.to_string()),
+            Err(e) => return Err(Failure::fail(format!("{}: cannot read: {e}", a.file))),
+        };
         total += 1;
-        match edgeprompt::rollout::step_json(&line) {
+        match answer {
             Ok(out) => crate::out(&out)?,
             Err(e) => {
                 failed += 1;

@@ -374,6 +374,18 @@ fn rollout_step_answers_each_line_and_names_the_lines_that_fail() {
         edgeprompt::rollout::step_json(STEP_LINE).unwrap()
     );
 
+    // A line that is not UTF-8 fails alone.
+    let mut bytes = b"\xff\xfe\n".to_vec();
+    bytes.extend_from_slice(STEP_LINE.as_bytes());
+    let dir = std::env::temp_dir().join(format!("edgeprompt-step-{}", std::process::id()));
+    std::fs::write(&dir, bytes).unwrap();
+    let o = run(&["rollout", "step", dir.to_str().unwrap()], "");
+    std::fs::remove_file(&dir).unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o.stdout);
+    assert!(out.starts_with("{\"error\":\"line 1: "), "{out}");
+    assert_eq!(out.lines().count(), 2);
+
     let o = run(&["rollout", "step", "-"], &format!("{STEP_LINE}\n"));
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(text(&o.stdout).lines().count(), 1);

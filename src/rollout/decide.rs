@@ -227,12 +227,13 @@ fn ended_word(s: Status) -> &'static str {
     }
 }
 
+/// Hours to a tenth, rounded down, so that a stage short of its hour never reads 1.0.
 fn hours(ms: u64) -> String {
-    let h = ms as f64 / 3_600_000.0;
-    if h.fract() == 0.0 {
-        format!("{h:.0}")
+    let tenths = ms / 360_000;
+    if tenths % 10 == 0 {
+        format!("{}", tenths / 10)
     } else {
-        format!("{h:.1}")
+        format!("{}.{}", tenths / 10, tenths % 10)
     }
 }
 

@@ -354,7 +354,7 @@ fn an_equal_candidate_advances_then_completes() {
     assert!(
         early
             .reason
-            .contains("2000 of 500 candidate units, 1.0 of 1 h"),
+            .contains("2000 of 500 candidate units, 0.9 of 1 h"),
         "{}",
         early.reason
     );
