@@ -76,20 +76,30 @@ const options = {
   define: { "process.env.NODE_ENV": dev ? '"development"' : '"production"' },
 };
 
-fs.rmSync(OUT, { recursive: true, force: true });
+// Files of an earlier build are removed only after the new ones are written, so that a
+// server watching the directory (wrangler dev) never finds it without an index.html.
+function removeStale(metafile) {
+  const keep = new Set(["index.html", "edgeprompt_bg.wasm", ...Object.keys(metafile.outputs).map((f) => path.relative(OUT, path.join(ROOT, f)))]);
+  for (const f of fs.readdirSync(OUT, { recursive: true })) {
+    const full = path.join(OUT, f);
+    if (fs.statSync(full).isFile() && !keep.has(String(f))) fs.rmSync(full);
+  }
+}
+
 fs.mkdirSync(OUT, { recursive: true });
 fs.copyFileSync(WASM, path.join(OUT, "edgeprompt_bg.wasm"));
 
 if (args.has("--watch")) {
   const ctx = await esbuild.context({
     ...options,
-    plugins: [{ name: "index", setup: (b) => b.onEnd((r) => r.metafile && writeIndex(r.metafile)) }],
+    plugins: [{ name: "index", setup: (b) => b.onEnd((r) => r.metafile && (writeIndex(r.metafile), removeStale(r.metafile))) }],
   });
   await ctx.watch();
   console.log("www/build.mjs: watching www/src, writing build-www/console/");
 } else {
   const result = await esbuild.build(options);
   writeIndex(result.metafile);
+  removeStale(result.metafile);
   const sizes = Object.entries(result.metafile.outputs)
     .filter(([f]) => !f.endsWith(".map") && !f.endsWith(".txt"))
     .map(([f, o]) => `${path.relative(OUT, path.join(ROOT, f))} ${o.bytes} B`);

@@ -29,13 +29,32 @@ export interface RunningRow {
   high: number;
 }
 
+/** The extent of the values (and zero, when drawn), widened when it is a single point (Plot's ticks are then meaningless). */
+function extent(values: number[], withZero: boolean, percent: boolean): [number, number] {
+  const all = withZero ? [...values, 0] : values;
+  let lo = Math.min(...all);
+  let hi = Math.max(...all);
+  if (!(hi - lo > 1e-12)) {
+    const pad = Math.abs(lo) * 0.1 || (percent ? 5 : 1);
+    lo -= pad;
+    hi += pad;
+  }
+  return [lo, hi];
+}
+
 function strip(node: SVGSVGElement | HTMLElement): SVGSVGElement | HTMLElement {
   for (const s of node.querySelectorAll("style")) s.remove();
   return node;
 }
 
+/** Rates as percents (Plot's own `percent` option would not scale a given domain). */
+function scaled<T extends { estimate: number; low: number; high: number }>(rows: T[], percent: boolean): T[] {
+  return percent ? rows.map((r) => ({ ...r, estimate: r.estimate * 100, low: r.low * 100, high: r.high * 100 })) : rows;
+}
+
 /** Intervals per row against an optional zero line (the difference against the control). */
-export function intervals(rows: IntervalRow[], opts: { width: number; zero: boolean; percent: boolean; label: string }): Element {
+export function intervals(input: IntervalRow[], opts: { width: number; zero: boolean; percent: boolean; label: string }): Element {
+  const rows = scaled(input, opts.percent);
   return strip(
     Plot.plot({
       className: CLASS,
@@ -43,7 +62,7 @@ export function intervals(rows: IntervalRow[], opts: { width: number; zero: bool
       height: 40 + rows.length * 34,
       marginLeft: 90,
       marginRight: 24,
-      x: { label: opts.label, grid: true, percent: opts.percent, nice: true },
+      x: { label: opts.label, grid: true, nice: true, domain: extent(rows.flatMap((r) => [r.low, r.high]), opts.zero, opts.percent) },
       y: { label: null, domain: rows.map((r) => r.label) },
       marks: [
         opts.zero ? Plot.ruleX([0], { stroke: "#24292f", strokeWidth: 1.5 }) : null,
@@ -57,20 +76,39 @@ export function intervals(rows: IntervalRow[], opts: { width: number; zero: bool
 }
 
 /** The running difference per hour with its interval as a band, against a zero line. */
-export function running(rows: RunningRow[], opts: { width: number; percent: boolean; label: string; series: string[] }): Element {
+export function running(
+  input: RunningRow[],
+  opts: { width: number; percent: boolean; label: string; series: string[]; formatTime: (d: Date) => string },
+): Element {
+  const rows = scaled(input, opts.percent);
+  const times = rows.map((r) => r.time.getTime());
+  const first = Math.min(...times);
+  const last = Math.max(...times);
+  // A few hours: each hour's interval and estimate drawn too (a band needs two hours).
+  const few = new Set(times).size <= 48;
+  const HOUR = 3_600_000;
+  const HALF_HOUR = HOUR / 2;
+  // Ticks on whole hours, as many as fit (Plot's own would fall between hours).
+  const hours = Math.round((last - first) / HOUR) + 1;
+  const step = Math.max(1, Math.ceil(hours / Math.max(2, Math.floor(opts.width / 140))));
+  const ticks: Date[] = [];
+  for (let t = first; t <= last; t += step * HOUR) ticks.push(new Date(t));
   return strip(
     Plot.plot({
       className: CLASS,
       width: opts.width,
       height: 260,
       marginLeft: 56,
-      y: { label: opts.label, grid: true, percent: opts.percent },
-      x: { label: null, type: "time" },
+      y: { label: opts.label, grid: true, nice: true, domain: extent(rows.flatMap((r) => [r.low, r.high]), true, opts.percent) },
+      // Local time (Plot's default for dates is UTC), labelled in the viewer's zone.
+      x: { label: null, type: "time", domain: [new Date(first - HALF_HOUR), new Date(last + HALF_HOUR)], tickFormat: opts.formatTime, ticks },
       // The legend is the page's own markup (Plot's legends carry <style> elements too).
       color: { domain: opts.series, range: [...PALETTE] },
       marks: [
         Plot.areaY(rows, { x: "time", y1: "low", y2: "high", fill: "series", fillOpacity: 0.15, curve: "step-after" }),
         Plot.lineY(rows, { x: "time", y: "estimate", stroke: "series", strokeWidth: 2, curve: "step-after" }),
+        few ? Plot.ruleX(rows, { x: "time", y1: "low", y2: "high", stroke: "series", strokeWidth: 2 }) : null,
+        few ? Plot.dot(rows, { x: "time", y: "estimate", fill: "series", r: 3.5 }) : null,
         Plot.ruleY([0], { stroke: "#24292f" }),
       ],
     }),

@@ -260,6 +260,16 @@ test("after exposures and outcomes, the metrics page shows the counts and interv
   await page.locator("svg.ep-plot").first().waitFor();
   assert.equal(await page.locator(".chart-box style").count(), 0);
   await page.getByText("Over time").first().waitFor();
+  // The running difference's last hour is the report's difference, computed in the
+  // browser from the hourly series as the server computes its report.
+  const candidate = report.versions.find((v) => v.version !== report.control && v.metrics.resolved.diff);
+  if (candidate) {
+    const resolved = page.locator("section.metric", { has: page.getByRole("heading", { name: /^resolved/ }) });
+    await resolved.getByText("As a table").click();
+    const last = resolved.locator("details tbody tr", { hasText: `v${candidate.version} − v${report.control}` }).last();
+    const shown = await resolved.locator("table.metric-table tr", { has: page.getByRole("rowheader", { name: String(candidate.version), exact: true }) }).locator("td").nth(5).textContent();
+    assert.equal((await last.locator("td").nth(4).textContent()).trim(), shown.replace(/\s*(better|worse|not clear yet)$/, "").trim());
+  }
   await shot(page, "metrics");
   await go(page, "#/metrics/support/production?period=all");
   await page.getByText("every weights period").waitFor();

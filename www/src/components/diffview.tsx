@@ -74,6 +74,13 @@ export function DiffView({ before, after, labels }: { before: string; after: str
   return (
     <div class="table-scroll">
       <table class="diff">
+        {/* Fixed layout takes widths from here, not from the header's spanning cells. */}
+        <colgroup>
+          <col class="diff-ncol" />
+          <col />
+          <col class="diff-ncol" />
+          <col />
+        </colgroup>
         <thead>
           <tr>
             <th colSpan={2} scope="col">

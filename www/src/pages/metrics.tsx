@@ -333,8 +333,8 @@ function OverTime({ name, decl, report }: { name: string; decl: MetricDeclaratio
       ) : (
         <>
           <p class="muted small">
-            The difference against the control and its 95% interval as they stood at the end of each hour (the hourly aggregates added up, computed as the report computes
-            them), {hours.length} hour{hours.length === 1 ? "" : "s"}, in your time zone.
+            The difference against the control and its 95% interval with everything up to and including each hour (the hourly aggregates added up, and the intervals
+            computed as the report computes them); {hours.length} hour{hours.length === 1 ? "" : "s"}, in your time zone.
           </p>
           <ul class="legend">
             {series.map((s, i) => (
@@ -347,7 +347,7 @@ function OverTime({ name, decl, report }: { name: string; decl: MetricDeclaratio
           <Chart
             label={`${name}: running difference against the control per hour with 95% interval`}
             deps={[report, name]}
-            draw={(c, width) => c.running(rows, { width, percent: binary, label: binary ? "difference (percentage points)" : "difference", series })}
+            draw={(c, width) => c.running(rows, { width, percent: binary, label: binary ? "difference (percentage points)" : "difference", series, formatTime: (d) => formatHour(d.getTime() / 3_600_000) })}
           />
           <details>
             <summary>As a table</summary>
