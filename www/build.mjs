@@ -29,6 +29,11 @@ function writeIndex(metafile) {
   const css = outputs.find(([file, o]) => file.endsWith(".css") && o.entryPoint === "www/src/console.css");
   if (!entry || !css) throw new Error("www/build.mjs: the entry or the style sheet is missing from the build");
   const url = (file) => "/console/" + path.relative(OUT, path.join(ROOT, file)).split(path.sep).join("/");
+  // The entry's static imports (shared chunks) are fetched with it, not after it.
+  const preloads = entry[1].imports
+    .filter((i) => i.kind === "import-statement")
+    .map((i) => `<link rel="modulepreload" href="${url(i.path)}">\n`)
+    .join("");
   const html = `<!doctype html>
 <html lang="en">
 <head>
@@ -38,7 +43,7 @@ function writeIndex(metafile) {
 <title>edgeprompt console</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${url(css[0])}">
-<script type="module" src="${url(entry[0])}"></script>
+${preloads}<script type="module" src="${url(entry[0])}"></script>
 </head>
 <body>
 <div id="app"><p class="boot">Loading the console…</p></div>

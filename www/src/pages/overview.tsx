@@ -2,6 +2,7 @@
 // units in the current period and a status badge. The table comes from the manifest
 // and the labels' history first; each label's metrics then fill in, four at a time, so
 // the first view does not wait for the aggregates.
+import { Component } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api } from "../api";
 import { sinceTime } from "../types";
@@ -25,17 +26,18 @@ interface RowData {
   label: string;
   route: Route;
   description: string;
-  since: LabelSince | null;
+  /** Undefined while the labels' history loads; null when it has no entry. */
+  since: LabelSince | null | undefined;
 }
 
-function rowsOf(m: Manifest, labels: LabelsResponse | null): RowData[] {
+function rowsOf(m: Manifest, labels: LabelsResponse | null | undefined): RowData[] {
   const since = new Map((labels?.labels ?? []).map((l) => [`${l.prompt}\u0000${l.label}`, l]));
   const rows: RowData[] = [];
   for (const name of Object.keys(m.prompts).sort()) {
     const p = m.prompts[name]!;
     for (const label of Object.keys(p.labels ?? {}).sort()) {
       const key = `${name}\u0000${label}`;
-      rows.push({ key, prompt: name, label, route: p.labels![label]!, description: p.description ?? "", since: since.get(key) ?? null });
+      rows.push({ key, prompt: name, label, route: p.labels![label]!, description: p.description ?? "", since: labels === undefined ? undefined : (since.get(key) ?? null) });
     }
   }
   return rows;
@@ -92,6 +94,34 @@ function useProgressiveMetrics(wanted: RowData[], revision: number | null): Map<
   return cache;
 }
 
+type OverviewData = { manifest: Manifest; labels: Promise<LabelsResponse | null> };
+
+/** The manifest, and the labels' history as a promise of its own: the table does not wait for it. */
+function loadOverview(): Promise<OverviewData> {
+  // The labels' "since" is optional: an API without it shows "—".
+  const labels = api.labels().catch(() => null);
+  return api.manifest().then((manifest) => ({ manifest, labels }));
+}
+
+let prefetched: { at: number; data: Promise<OverviewData> } | null = null;
+
+/**
+ * Starts loading what the overview's first view needs while the session is still being
+ * checked (the token is there: most likely it is good), so that the round trips overlap
+ * instead of following each other. A failure is the overview's to show.
+ */
+export function prefetchOverview(): void {
+  const data = loadOverview();
+  data.catch(() => {});
+  prefetched = { at: Date.now(), data };
+}
+
+function takePrefetched(): Promise<OverviewData> | null {
+  const p = prefetched;
+  prefetched = null;
+  return p && Date.now() - p.at < 10_000 ? p.data : null;
+}
+
 function matches(r: RowData, q: string): boolean {
   if (!q) return true;
   const s = q.toLowerCase();
@@ -102,21 +132,22 @@ function matches(r: RowData, q: string): boolean {
 export function Overview({ filter }: { filter: string }) {
   useTitle("Overview");
   const [q, setQ] = useState(filter);
-  const [data] = useAsync(async () => {
-    const [manifest, labels] = await Promise.all([
-      api.manifest(),
-      // The labels' "since" is optional: an API without it shows "—".
-      api.labels().catch(() => null),
-    ]);
-    return { manifest, labels };
-  }, []);
-  const rows = useMemo(() => (data.value ? rowsOf(data.value.manifest, data.value.labels) : []), [data.value]);
+  const [data] = useAsync(() => takePrefetched() ?? loadOverview(), []);
+  const [labels, setLabels] = useState<LabelsResponse | null | undefined>(undefined);
+  useEffect(() => {
+    let live = true;
+    data.value?.labels.then((l) => live && setLabels(l));
+    return () => {
+      live = false;
+    };
+  }, [data.value]);
+  const rows = useMemo(() => (data.value ? rowsOf(data.value.manifest, labels) : []), [data.value, labels]);
   const shown = useMemo(() => rows.filter((r) => matches(r, q.trim())), [rows, q]);
   const metrics = useProgressiveMetrics(shown, data.value?.manifest.revision ?? null);
 
   if (data.state === "error" && !data.value) return <ErrorBox error={data.error} title="The manifest could not be loaded" />;
   if (!data.value) return <Loading what="the manifest" />;
-  const { manifest, labels } = data.value;
+  const { manifest } = data.value;
   const prompts = Object.keys(manifest.prompts).length;
 
   return (
@@ -179,7 +210,17 @@ export function Overview({ filter }: { filter: string }) {
   );
 }
 
-function OverviewRow({ row, status }: { row: RowData; status: Status | undefined }) {
+/** A row, drawn again only when its own data changed (the badges arrive one by one). */
+class OverviewRow extends Component<{ row: RowData; status: Status | undefined }> {
+  override shouldComponentUpdate(next: { row: RowData; status: Status | undefined }): boolean {
+    return next.row !== this.props.row || next.status !== this.props.status;
+  }
+  override render() {
+    return <RowView row={this.props.row} status={this.props.status} />;
+  }
+}
+
+function RowView({ row, status }: { row: RowData; status: Status | undefined }) {
   const report = status?.report ?? null;
   const exposed = report ? report.versions.reduce((a, v) => a + v.exposed_units, 0) : null;
   return (
@@ -200,7 +241,9 @@ function OverviewRow({ row, status }: { row: RowData; status: Status | undefined
         <RulesView route={row.route} compact />
       </td>
       <td>
-        {row.since ? (
+        {row.since === undefined ? (
+          <span class="muted">…</span>
+        ) : row.since ? (
           <>
             <a href={links.history(row.since.since_revision)}>rev {row.since.since_revision}</a>
             <div class="small">
