@@ -303,6 +303,32 @@ test("the history lists revisions with their changes, and restores a route", asy
   await page.context().close();
 });
 
+test("promote, then roll back to the last single-version route, from the console", async () => {
+  const auth = { authorization: `Bearer ${edge.tokens.admin}` };
+  const page = await signedIn(edge.tokens.admin, "#/traffic/support/production");
+  await page.getByRole("radio", { name: "Promote" }).check();
+  await page.getByLabel("Version", { exact: true }).selectOption("2");
+  await page.getByRole("button", { name: "Review the change" }).click();
+  await page.getByRole("heading", { name: "Review: promote support/production to version 2" }).waitFor();
+  await page.getByRole("button", { name: "Confirm and send" }).click();
+  await page.getByText(/promote support\/production to version 2 \(revision (\d+)\)/).waitFor();
+  const promoted = (await edge.fetch("/admin/v1/manifest", { headers: auth })).json.revision;
+  // Someone splits it again; the rollback finds the promoted route.
+  const split = await edge.post("/admin/v1/split", { base_revision: promoted, prompt: "support", label: "production", weights: { 1: 50, 2: 50 } }, { headers: auth });
+  assert.equal(split.status, 200, split.text);
+  await page.getByRole("button", { name: "Reload" }).click();
+  await page.locator("table.route").getByText("v1 50%").waitFor();
+  await page.getByRole("radio", { name: "Roll back" }).check();
+  await page.getByRole("button", { name: "Review the change" }).click();
+  await page.getByRole("heading", { name: `Review: rollback of support/production to revision ${promoted}, the last in which it served one version` }).waitFor();
+  await page.getByRole("button", { name: "Confirm and send" }).click();
+  await page.getByText(new RegExp(`rollback of support/production to revision ${promoted}`)).last().waitFor();
+  const live = (await edge.fetch("/admin/v1/manifest", { headers: auth })).json;
+  assert.deepEqual(live.prompts.support.labels.production.default, { version: 2 });
+  await shot(page, "traffic-rollback");
+  await page.context().close();
+});
+
 test("a read-only token sees every page and no write control; a write through the API is refused with 403", async () => {
   const page = await signedIn(edge.tokens.viewer, "#/traffic/support/production");
   await page.getByText("read-only", { exact: true }).waitFor();

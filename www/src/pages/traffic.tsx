@@ -70,7 +70,7 @@ export function Traffic({ prompt, label }: { prompt: string; label: string }) {
               · this route since <a href={links.history(since.since_revision)}>revision {since.since_revision}</a> (<Time at={sinceTime(since)} />, {since.since_actor})
             </>
           )}{" "}
-          · <a href={links.metrics(prompt, label)}>Metrics</a> · <a href={links.preview(prompt, { label })}>Preview</a>{" "}
+          · <a href={links.metrics(prompt, label)}>Metrics</a> · <a href={links.preview(prompt, { label })}>Preview</a> ·{" "}
           <button type="button" class="link" onClick={reload} disabled={data.state === "loading"}>
             {data.state === "loading" ? "Reloading…" : "Reload"}
           </button>
