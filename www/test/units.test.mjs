@@ -1,0 +1,169 @@
+// The console's pure modules in Node (bundled on the fly by esbuild): weights and route
+// operations as the server computes them, the content hash against the engine's, the
+// interval arithmetic against published values and the server's report, the side-by-side
+// diff, hash routes, and how error details are read.
+//   node --test www/test/units.test.mjs   (needs npm/pkg/ for the engine)
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import { Engine } from "edgeprompt";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const demo = JSON.parse(fs.readFileSync(path.join(ROOT, "examples/demo.json"), "utf8"));
+
+// One bundle of the modules under test; preact and diff are bundled in, nothing touches the DOM on import.
+const entry = `
+export * as routes from "./routes";
+export * as stats from "./stats";
+export * as hash from "./hash";
+export * as diff from "./diff";
+export * as router from "./router";
+export { problemsOf } from "./components/ui";
+`;
+const out = await esbuild.build({
+  stdin: { contents: entry, resolveDir: path.join(ROOT, "www/src"), loader: "ts" },
+  bundle: true,
+  write: false,
+  format: "esm",
+  platform: "neutral",
+  mainFields: ["module", "main"],
+  jsx: "automatic",
+  jsxImportSource: "preact",
+  logLevel: "error",
+});
+const m = await import("data:text/javascript;base64," + Buffer.from(out.outputFiles[0].text).toString("base64"));
+
+test("weights parse as the server parses them", () => {
+  const { parseWeight, formatBp } = m.routes;
+  assert.equal(parseWeight("90"), 9000);
+  assert.equal(parseWeight("33.33"), 3333);
+  assert.equal(parseWeight("12.50"), 1250);
+  assert.equal(parseWeight(" 0.1 "), 10);
+  assert.match(parseWeight("1e1"), /not a percent/);
+  assert.match(parseWeight("1.5e1"), /plain decimal/);
+  assert.match(parseWeight("33.333"), /more than two decimals/);
+  assert.match(parseWeight("101"), /over 100/);
+  assert.match(parseWeight("-1"), /not a percent/);
+  assert.equal(formatBp(9500), "95");
+  assert.equal(formatBp(3333), "33.33");
+  assert.equal(formatBp(1250), "12.5");
+});
+
+test("split, ramp and promote work out the route the server would store", () => {
+  const route = demo.prompts.support.labels.production;
+  const { proposeSplit, proposeRamp, proposePromote } = m.routes;
+  const s = proposeSplit(route, 2, null, [[1, "80"], [2, "20"]]);
+  assert.deepEqual(s.route.default, { split: [{ version: 1, weight: 80 }, { version: 2, weight: 20 }] });
+  assert.deepEqual(s.route.rules, route.rules);
+  assert.match(proposeSplit(route, 2, null, [[1, "80"], [2, "15"]]).problem, /weights sum to 95, expected 100/);
+  assert.match(proposeSplit(route, 2, null, [[3, "100"]]).problem, /no version 3/);
+  assert.deepEqual(proposeSplit(route, 2, "qa", [[1, "50"], [2, "50"]]).route.rules[0].target, { split: [{ version: 1, weight: 50 }, { version: 2, weight: 50 }] });
+  // A ramp takes the share from the control only, and never lowers one.
+  assert.deepEqual(proposeRamp(route, 2, null, 2, "25").route.default, { split: [{ version: 1, weight: 75 }, { version: 2, weight: 25 }] });
+  assert.match(proposeRamp(route, 2, null, 2, "5").problem, /already has 10%/);
+  assert.match(proposeRamp(route, 2, null, 1, "50").problem, /is the control/);
+  const single = { default: { version: 1 } };
+  assert.deepEqual(proposeRamp(single, 2, null, 2, "10").route.default, { split: [{ version: 1, weight: 90 }, { version: 2, weight: 10 }] });
+  assert.deepEqual(proposePromote(route, 2, 2, true).route, { default: { version: 2 } });
+  assert.equal(proposePromote(route, 2, 2, false).route.rules.length, 2);
+  assert.equal(m.routes.servesOneVersion({ default: { split: [{ version: 1, weight: 100 }, { version: 2, weight: 0 }] } }), true);
+  assert.equal(m.routes.servesOneVersion(route), false);
+});
+
+test("routes and conditions read as words", () => {
+  const { describeTarget, describeMatch, pointers } = m.routes;
+  assert.equal(describeTarget({ split: [{ version: 1, weight: 33.33 }, { version: 2, weight: 66.67 }] }), "v1 33.33% · v2 66.67%");
+  const [qa, old] = demo.prompts.support.labels.production.rules;
+  assert.equal(describeMatch(qa), "forced units (2): qa-alice, qa-bob");
+  assert.equal(describeMatch(old), 'when app_version < (semver) "2.0.0"');
+  assert.equal(describeMatch({ name: "x", when: { all: [{ attr: "plan", op: "in", value: ["pro", "team"] }, { not: { attr: "beta", op: "exists" } }] }, target: { version: 1 } }), 'when plan in ["pro", "team"] and not beta exists');
+  assert.deepEqual(pointers(demo.prompts.support).get(2), ["production: rule qa", "production: split 10%", "staging: default"]);
+});
+
+test("a version's content hash equals the engine's", async () => {
+  const manifest = structuredClone(demo);
+  // Edge cases of the canonical form: key order by UTF-8 bytes, escapes, numbers as JavaScript prints them.
+  manifest.prompts.summarize.versions.push({
+    version: 2,
+    text: "Tab\there, \"quoted\", \u0001 \u007f, é, 𝄞, \u2028 {{text}}",
+    model: { params: { "\uffff": 1, "𝄞": 2, a: 1.0, b: 1e21, c: 0.1, d: -0, e: 123456789012 } },
+    tools: [{ name: "x", parameters: { z: null, a: [true, false] } }],
+    variables: { text: { required: true } },
+  });
+  manifest.prompts.summarize.labels.v2 = { default: { version: 2 } };
+  const engine = new Engine(manifest);
+  const cases = [
+    ["support", "production", 1, { app_version: "1.0.0" }],
+    ["support", "staging", 2, {}],
+    ["summarize", "production", 1, {}],
+    ["summarize", "v2", 2, {}],
+  ];
+  for (const [prompt, label, version, attributes] of cases) {
+    const d = engine.resolve({ prompt, label, unit: "u", attributes, variables: { question: "q", text: "t" } });
+    assert.equal(d.version, version);
+    const v = manifest.prompts[prompt].versions.find((x) => x.version === version);
+    assert.equal(await m.hash.contentHash(v), d.hash, `${prompt} v${version}`);
+  }
+});
+
+test("intervals match published values and the server's arithmetic", () => {
+  const { wilson, diffProportions, mean, diffMeans, running } = m.stats;
+  const w = wilson(10, 100);
+  assert.ok(Math.abs(w.ci[0] - 0.0552) < 1e-4 && Math.abs(w.ci[1] - 0.1744) < 1e-4);
+  // Newcombe (1998): 56/70 vs 48/80 -> 0.2000, 95% CI 0.0524 .. 0.3339.
+  const d = diffProportions([56, 70], [48, 80]);
+  assert.ok(Math.abs(d.estimate - 0.2) < 1e-12 && Math.abs(d.ci[0] - 0.0524) < 1e-4 && Math.abs(d.ci[1] - 0.3339) < 1e-4);
+  const a = { n: 5, sum: 15, sumSq: 55 };
+  assert.ok(Math.abs(mean(a).ci[1] - 3 - 1.959963984540054 * Math.sqrt(0.5)) < 1e-12);
+  assert.ok(Math.abs(diffMeans(a, { n: 5, sum: 10, sumSq: 30 }).estimate - 1) < 1e-12);
+  // Hourly additions summed: the last hour is the totals' comparison.
+  const s = (units, extra = {}) => ({ units, default_units: units, exposures: units, forced: 0, values: 0, sum: 0, obs_sum: 0, obs_sum_sq: 0, ...extra });
+  const series = [
+    { hour: 10, version: 1, metric: "", sums: s(40) },
+    { hour: 10, version: 2, metric: "", sums: s(40) },
+    { hour: 10, version: 1, metric: "ok", sums: s(20, { obs_sum: 20, obs_sum_sq: 20 }) },
+    { hour: 12, version: 1, metric: "", sums: s(30) },
+    { hour: 12, version: 2, metric: "", sums: s(40) },
+    { hour: 12, version: 2, metric: "ok", sums: s(48, { obs_sum: 48, obs_sum_sq: 48 }) },
+    { hour: 12, version: 1, metric: "ok", sums: s(28, { obs_sum: 28, obs_sum_sq: 28 }) },
+  ];
+  const points = running(series, "ok", { kind: "binary" }, [1, 2], 1);
+  assert.deepEqual(points.map((p) => `${p.hour}/${p.version}`), ["10/1", "10/2", "11/1", "11/2", "12/1", "12/2"]);
+  const last = points.at(-1);
+  assert.deepEqual(last.diff, diffProportions([48, 80], [48, 70]));
+  assert.equal(last.units, 80);
+  assert.equal(points[1].diff.estimate, -0.5);
+});
+
+test("the side-by-side diff pairs replaced lines and keeps numbering", () => {
+  const rows = m.diff.sideBySide("a\nb\nc\nd", "a\nB\nc\nd\ne");
+  assert.deepEqual(rows.map((r) => r.kind), ["same", "changed", "same", "same", "added"]);
+  assert.deepEqual(rows[4], { kind: "added", left: null, right: { n: 5, text: "e" } });
+  assert.deepEqual(m.diff.sideBySide("", "x").map((r) => r.kind), ["added"]);
+  const [l, r] = m.diff.wordPieces("gpt-4o-mini", "gpt-4o");
+  assert.ok(l.some((p) => p.marked) && r.every((p) => !p.marked || p.text.trim() !== ""));
+  assert.equal(m.diff.templateText(demo.prompts.support.versions[0]).split("\n")[0], "── system ──");
+  assert.equal(m.diff.prettyJson({ b: 1, a: { d: 2, c: 3 } }), '{\n  "a": {\n    "c": 3,\n    "d": 2\n  },\n  "b": 1\n}');
+});
+
+test("hash routes round-trip, names escaped", () => {
+  const { parseHash, href } = m.router;
+  for (const h of ["#/", "#/prompt/sup%2Fport", "#/prompt/a/diff?a=1&b=2", "#/traffic/a.b/prod-1", "#/metrics/a/b?period=all", "#/history", "#/history/7"]) {
+    assert.equal(href(parseHash(h)), h, h);
+  }
+  assert.deepEqual(parseHash("#/prompt/sup%2Fport"), { page: "prompt", prompt: "sup/port", tab: "versions", query: new URLSearchParams() });
+  assert.equal(parseHash("#/nowhere").page, "notfound");
+  assert.equal(parseHash("#/history/0").page, "notfound");
+});
+
+test("error details: every problem's path and reason", () => {
+  assert.deepEqual(m.problemsOf({ problems: ["prompts.a.labels.b.default.split: weights sum to 95, expected 100", "no path here"] }), [
+    { path: "prompts.a.labels.b.default.split", reason: "weights sum to 95, expected 100" },
+    { path: "", reason: "no path here" },
+  ]);
+  assert.deepEqual(m.problemsOf({ problems: [{ path: "x", reason: "y" }] }), [{ path: "x", reason: "y" }]);
+  assert.deepEqual(m.problemsOf(null), []);
+});
