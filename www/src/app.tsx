@@ -54,6 +54,7 @@ export function App({ fromLink }: { fromLink: boolean }) {
       name: auth.state === "signed-in" ? (auth.who?.name ?? null) : null,
       canWrite: auth.state === "signed-in" && !auth.readOnly,
       markReadOnly: () => setAuth((a) => (a.state === "signed-in" ? { ...a, readOnly: true } : a)),
+      signOut,
     }),
     [auth],
   );

@@ -10,10 +10,12 @@ export interface Session {
   canWrite: boolean;
   /** Called when the server answered 403 to a write: hides the write controls. */
   markReadOnly: () => void;
+  /** Forgets the token and shows the sign-in form with a message. */
+  signOut: (message: string | null) => void;
 }
 
 /** The session context. */
-export const SessionContext = createContext<Session>({ name: null, canWrite: false, markReadOnly: () => {} });
+export const SessionContext = createContext<Session>({ name: null, canWrite: false, markReadOnly: () => {}, signOut: () => {} });
 
 /** The current session. */
 export function useSession(): Session {

@@ -355,4 +355,19 @@ test("a read-only token sees every page and no write control; a write through th
   assert.equal(refused.body.error.code, "forbidden");
   await shot(page, "readonly-preview");
   await page.context().close();
+  // Were the console told the token could write, the server's 403 is shown, the write
+  // controls go, and the sign-in form is one click away.
+  const fooled = await newPage();
+  await fooled.route("**/admin/v1/whoami", (r) => r.fulfill({ status: 200, contentType: "application/json", body: '{"name": "viewer", "scope": "rw"}' }));
+  await fooled.goto(`${base}/console/#token=${edge.tokens.viewer}`);
+  await go(fooled, "#/traffic/support/production");
+  await fooled.getByRole("radio", { name: "Promote" }).check();
+  await fooled.getByRole("button", { name: "Review the change" }).click();
+  await fooled.getByRole("button", { name: "Confirm and send" }).click();
+  await fooled.getByText(/This token is read-only \(403 forbidden\)/).waitFor();
+  await fooled.getByText("read-only", { exact: true }).waitFor();
+  await fooled.getByRole("button", { name: "Sign in with another token" }).click();
+  await fooled.getByLabel("Admin token").waitFor();
+  await fooled.getByText(/sign in with a read-write token/).waitFor();
+  await fooled.context().close();
 });

@@ -141,6 +141,13 @@ export function ChangeReview({ initial, propose, onCancel, onDone }: { initial: 
               }
             />
           )}
+          {err instanceof ApiError && err.status === 403 && (
+            <p>
+              <button type="button" onClick={() => session.signOut(`The token of ${session.name ?? "this session"} is read-only: sign in with a read-write token to change routes.`)}>
+                Sign in with another token
+              </button>
+            </p>
+          )}
           <div class="buttons">
             <button type="button" class="primary" disabled={state.s === "sending" || (err instanceof ApiError && err.status === 403)} onClick={() => send(p)}>
               {state.s === "sending" ? "Sending…" : p.problem ? "Send anyway" : err ? "Send again" : "Confirm and send"}
