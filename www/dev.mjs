@@ -33,6 +33,7 @@ function proxy(EDGE, req, res) {
     },
   );
   upstream.on("error", (e) => {
+    console.error(`www/dev.mjs: ${req.method} ${req.url}: the edge at ${EDGE.origin}: ${e.message}`);
     res.writeHead(502, { "content-type": "application/json" });
     res.end(JSON.stringify({ error: { code: "dev_proxy", message: `the edge at ${EDGE.origin}: ${e.message}`, details: null } }));
   });
