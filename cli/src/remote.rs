@@ -76,6 +76,11 @@ impl Remote {
         )
     }
 
+    /// POST a change to an admin path, based on the live revision (or `--base`).
+    pub fn post_based(&self, path: &str, body: Value) -> Result<Value, Failure> {
+        self.post(path, body)
+    }
+
     /// DELETE an admin path.
     pub fn delete(&self, path: &str) -> Result<Value, Failure> {
         self.answer(

@@ -114,15 +114,19 @@ export async function workload(edge, units, seed, prefix = "u", { twice = true }
 
 /** Metrics once they stop changing and show every unit. */
 export async function settled(edge, units) {
-  let last;
+  // Unchanged over more than the queues' retry delay (10 s, wrangler.toml): a message
+  // redelivered after a failure lands within it, so a shorter quiet spell can be the
+  // gap before a retry rather than the end.
+  const QUIET_POLLS = 3;
+  let last, quiet = 0;
   await waitFor(`metrics for ${units} units`, async () => {
     const r = await edge.fetch("/v1/metrics/support?label=production");
     assert.equal(r.status, 200, r.text);
     const total = r.json.versions.reduce((s, v) => s + v.exposed_units, 0);
     const counted = JSON.stringify(r.json.versions.map((v) => [v.exposed_units, v.metrics.resolved.count, v.metrics.follow_ups.count, v.metrics.latency_ms.values]));
-    const stable = last === counted;
+    quiet = last === counted ? quiet + 1 : 0;
     last = counted;
-    return total === units && stable ? r.json : false;
+    return total === units && quiet >= QUIET_POLLS ? r.json : false;
   }, 600_000, 6_000);
   return (await edge.fetch("/v1/metrics/support?label=production")).json;
 }

@@ -7,6 +7,7 @@
 use edgeprompt::manifest::{self, ManifestError};
 use edgeprompt::ops::{self, history, OpError, PromptSource, RouteChange, Sources};
 use edgeprompt_shell::http::{respond, text_response, ApiError};
+mod rollouts;
 mod since;
 mod store;
 mod sync;
@@ -64,6 +65,7 @@ impl DurableObject for Control {
         .into_iter()
         .chain(since::SCHEMA)
         .chain(webhooks::SCHEMA)
+        .chain(rollouts::SCHEMA)
         {
             if let Err(e) = sql.exec(ddl, None) {
                 console_error!("edgeprompt control: schema: {e}");
@@ -118,8 +120,9 @@ impl DurableObject for Control {
 
     async fn alarm(&self) -> Result<Response> {
         self.sync_kv().await;
+        self.run_due_rollouts().await;
         self.deliver_due().await;
-        self.schedule_deliveries().await;
+        self.schedule_alarm().await;
         Response::ok("ok")
     }
 }
@@ -221,6 +224,7 @@ impl Control {
                 Ok(r)
             }
             (Method::Get, ["labels"]) => Ok(respond(200, &self.labels_since().await?)),
+            (_, ["rollouts", rest @ ..]) => self.rollouts_route(method, rest, body, actor).await,
             (_, ["webhooks", rest @ ..]) => {
                 self.webhooks_route(method, rest, query, body, actor).await
             }
@@ -317,6 +321,19 @@ impl Control {
                 ApiError::new(400, "invalid_request", format!("\"{k}\" is required"))
             })
         };
+        // A running rollout steers its label: manual changes of its route wait for it
+        // to end (a rollback always goes through, and ends it).
+        if let ("promote" | "split" | "ramp", Some(prompt), Some(label)) =
+            (op, s("prompt"), s("label"))
+        {
+            self.refuse_during_rollout(op, prompt, label)?;
+        }
+        if let ("publish", Some(label)) = (op, s("label")) {
+            let names = body["sources"]["prompts"].as_array().into_iter().flatten();
+            for prompt in names.filter_map(|p| p["name"].as_str()) {
+                self.refuse_during_rollout("publish --label", prompt, label)?;
+            }
+        }
         let mut changes: Vec<(String, Value, &str)> = Vec::new();
         match op {
             "publish" => {
@@ -453,10 +470,13 @@ impl Control {
         if self.faults.after_store {
             panic!("injected fault (control_after_store): revision {revision} is stored, KV is not written");
         }
+        if let ("rollback", Some(prompt), Some(label)) = (op, s("prompt"), s("label")) {
+            self.end_rollout_by_rollback(prompt, label, actor, revision);
+        }
         let summaries: Vec<String> = changes.iter().map(|(s, _, _)| s.clone()).collect();
         let in_kv = self.sync_kv().await;
         // Notifications go out from the alarm, never on the change's path.
-        self.schedule_deliveries().await;
+        self.schedule_alarm().await;
         Ok(respond(
             200,
             &json!({"revision": revision, "changed": true, "summaries": summaries, "kv_written": in_kv}),

@@ -260,7 +260,12 @@ impl Control {
                 vec![SqlStorageValue::from(revision as i64), skeleton.into(), actor.into(), SqlStorageValue::from(at as f64), (*action).into(), summary.clone().into()],
             ));
             // Its notifications commit with it (webhooks.rs sends them from the alarm).
-            let event = format!("change.{action}");
+            // A rollout's changes of traffic are `rollout.<action>`; the others `change.<action>`.
+            let event = if action.starts_with("rollout.") {
+                action.to_string()
+            } else {
+                format!("change.{action}")
+            };
             let payload = json!({"event": event, "revision": revision, "action": action, "actor": actor, "at_ms": at, "summary": summary});
             statements.extend(self.delivery_statements(&event, &payload)?);
         }

@@ -120,7 +120,7 @@ impl Control {
                         delivery_args(&hook.id, "ping", &payload.to_string(), now_ms()),
                     )
                     .map_err(storage)?;
-                self.schedule_deliveries().await;
+                self.schedule_alarm().await;
                 Ok(respond(200, &json!({"queued": "ping"})))
             }
             _ => Err(ApiError::not_found(&format!(
@@ -295,8 +295,9 @@ impl Control {
         );
     }
 
-    /// Sets the alarm for the next due delivery unless it is set earlier already.
-    pub(super) async fn schedule_deliveries(&self) {
+    /// Sets the alarm for the next due delivery or rollout check unless it is set
+    /// earlier already (a KV retry sets its own).
+    pub(super) async fn schedule_alarm(&self) {
         let next: Vec<Row<Option<f64>>> = self
             .sql()
             .exec(
@@ -305,7 +306,9 @@ impl Control {
             )
             .and_then(|c| c.to_array())
             .unwrap_or_default();
-        let Some(next) = next.first().and_then(|r| r.v) else {
+        let deliveries = next.first().and_then(|r| r.v);
+        let due = [deliveries, self.next_rollout_check()];
+        let Some(next) = due.into_iter().flatten().reduce(f64::min) else {
             return;
         };
         let storage = self.state.storage();
@@ -315,7 +318,7 @@ impl Control {
         }
         let delay = (next - now_ms() as f64).max(0.0) as u64;
         if let Err(e) = storage.set_alarm(Duration::from_millis(delay)).await {
-            console_error!("edgeprompt control: cannot set the webhook alarm: {e}");
+            console_error!("edgeprompt control: cannot set the alarm: {e}");
         }
     }
 }
