@@ -124,6 +124,13 @@ test("a rollout advances through its stages on posted events and completes; manu
     assert.equal(c.json.last_decision.action, want, JSON.stringify(c.json.last_decision));
   }
   assert.equal(c.json.status, "completed");
+  // Every check kept its evidence: each guardrail's interval over time.
+  assert.deepEqual(c.json.checks.map((x) => x.action), ["hold", "advance", "complete"]);
+  for (const x of c.json.checks.slice(1)) {
+    const g = x.evidence.guardrails[0];
+    assert.equal(g.metric, "resolved");
+    assert.ok(g.ci[0] < g.estimate && g.estimate < g.ci[1], JSON.stringify(g));
+  }
   assert.deepEqual((await live()).prompts.greet.labels.production.default, { version: 2 });
   // Each change of traffic is an audited revision that gives the evidence.
   const hist = (await admin("history?limit=10")).json.revisions.filter((r) => r.action.startsWith("rollout."));

@@ -21,12 +21,15 @@ use worker::{console_error, Method, SqlStorageValue};
 
 /// The tables: one row per rollout (at most one running or paused per label), and
 /// what each one did.
-pub const SCHEMA: [&str; 2] = [
+pub const SCHEMA: [&str; 3] = [
     "CREATE TABLE IF NOT EXISTS rollouts (id INTEGER PRIMARY KEY AUTOINCREMENT, prompt TEXT NOT NULL, label TEXT NOT NULL, plan TEXT NOT NULL, state TEXT NOT NULL, status TEXT NOT NULL, stages TEXT NOT NULL, interval_ms REAL NOT NULL, next_check_ms REAL, started_ms REAL NOT NULL, updated_ms REAL NOT NULL, actor TEXT NOT NULL, last TEXT)",
+    "CREATE TABLE IF NOT EXISTS rollout_checks (id INTEGER PRIMARY KEY AUTOINCREMENT, rollout INTEGER NOT NULL, at_ms REAL NOT NULL, action TEXT NOT NULL, stage INTEGER NOT NULL, evidence TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS rollout_log (id INTEGER PRIMARY KEY AUTOINCREMENT, rollout INTEGER NOT NULL, at_ms REAL NOT NULL, action TEXT NOT NULL, stage INTEGER NOT NULL, percent REAL NOT NULL, reason TEXT NOT NULL, revision INTEGER, actor TEXT NOT NULL)",
 ];
 /// How often the controller checks a rollout unless its plan says otherwise.
 const DEFAULT_INTERVAL_MS: u64 = 3_600_000;
+/// Checks kept per rollout (each with its evidence, for the console's charts).
+const KEEP_CHECKS: i64 = 2_000;
 /// The shortest interval a plan may ask for.
 const MIN_INTERVAL_MS: u64 = 1_000;
 
@@ -542,6 +545,22 @@ impl Control {
                 .exec("SELECT at_ms, action, stage, percent, reason, revision, actor FROM rollout_log WHERE rollout = ? ORDER BY id", vec![SqlStorageValue::from(row.id as i64)])
                 .and_then(|c| c.to_array())
                 .map_err(storage)?;
+            #[derive(Deserialize)]
+            struct Check {
+                at_ms: f64,
+                action: String,
+                stage: f64,
+                evidence: String,
+            }
+            let checks: Vec<Check> = self
+                .sql()
+                .exec("SELECT at_ms, action, stage, evidence FROM rollout_checks WHERE rollout = ? ORDER BY id", vec![SqlStorageValue::from(row.id as i64)])
+                .and_then(|c| c.to_array())
+                .map_err(storage)?;
+            v["checks"] = checks
+                .iter()
+                .map(|c| json!({"at_ms": c.at_ms as u64, "action": c.action, "stage": c.stage as u64, "evidence": serde_json::from_str::<Value>(&c.evidence).unwrap_or(Value::Null)}))
+                .collect();
             v["log"] = log
                 .iter()
                 .map(|l| json!({"at_ms": l.at_ms as u64, "action": l.action, "stage": l.stage as u64, "percent": l.percent, "reason": l.reason, "revision": l.revision.map(|r| r as u64), "actor": l.actor}))
@@ -752,6 +771,24 @@ impl Control {
             Action::Pause => "pause",
             Action::Rollback => "rollback",
         };
+        // Every check's evidence, for each guardrail's interval over time.
+        let sql = self.sql();
+        sql.exec(
+            "INSERT INTO rollout_checks (rollout, at_ms, action, stage, evidence) VALUES (?, ?, ?, ?, ?)",
+            vec![
+                SqlStorageValue::from(row.id as i64),
+                SqlStorageValue::from(now as f64),
+                action.into(),
+                SqlStorageValue::from(i64::from(out.stage)),
+                json!(out.evidence).to_string().into(),
+            ],
+        )
+        .map_err(storage)?;
+        sql.exec(
+            "DELETE FROM rollout_checks WHERE rollout = ? AND id <= (SELECT id FROM rollout_checks WHERE rollout = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+            vec![SqlStorageValue::from(row.id as i64), SqlStorageValue::from(row.id as i64), SqlStorageValue::from(KEEP_CHECKS)],
+        )
+        .map_err(storage)?;
         if out.action != Action::Hold {
             self.log(
                 row,
