@@ -53,16 +53,17 @@ scripts/check-types.sh
 # and run with the edge's below.
 node --test npm/test/*.test.mjs
 
-step "the web console (www/): type check (tsc), build (esbuild)"
+step "the web console (www/): type check (tsc), build (esbuild), unit tests (Node)"
 npx tsc -p www --noEmit
 scripts/build-console.sh
+node --test www/test/units.test.mjs
 
-step "edge, control plane, console and npm package in real workerd and Chromium: build, then node --test tests/edge/ npm/test/e2e/"
+step "edge, control plane, console and npm package in real workerd and Chromium: build, then node --test tests/edge/ www/test/console.test.mjs npm/test/e2e/"
 scripts/build-worker.sh edge
 scripts/build-worker.sh control
 cargo build --bin edgeprompt
 EDGEPROMPT_BIN="${CARGO_TARGET_DIR:-target}/debug/edgeprompt" \
-  node --test --test-concurrency=1 tests/edge/ npm/test/e2e/*.test.mjs
+  node --test --test-concurrency=1 tests/edge/ www/test/console.test.mjs npm/test/e2e/*.test.mjs
 
 step "the benchmarks' JavaScript peer Worker still does the work it is measured for (benches/peer-worker/check.mjs)"
 node benches/peer-worker/check.mjs

@@ -136,3 +136,25 @@ test("the live manifest carries its revision as an ETag, and a caller holding it
   assert.equal(m.status, 200, m.text);
   assert.equal(m.json.prompt, "third");
 });
+
+test("a dry run validates a change and answers what it would do, storing nothing", async () => {
+  const m = (await admin("manifest")).json;
+  const dry = await admin("split", { base_revision: m.revision, prompt: "greet", label: "production", weights: { 1: 70, 2: 30 }, dry_run: true });
+  assert.equal(dry.status, 200, dry.text);
+  assert.equal(dry.json.dry_run, true);
+  assert.match(dry.json.summaries[0], /^split greet\/production: 1=70 2=30/);
+  assert.deepEqual(dry.json.route.after.default.split.map((x) => x.weight), [70, 30]);
+  assert.deepEqual(dry.json.route.before, m.prompts.greet.labels.production);
+  assert.ok(dry.json.revisions[0].changes[0].path.startsWith("prompts.greet.labels.production.default"), dry.text);
+  assert.equal((await admin("manifest")).json.revision, m.revision, "nothing stored");
+  // Refused as the change itself would be; a read-only token may not ask either.
+  const bad = await admin("split", { base_revision: m.revision, prompt: "greet", label: "production", weights: { 1: 70, 2: 20 }, dry_run: true });
+  assert.equal(bad.status, 422, bad.text);
+  const stale = await admin("split", { base_revision: m.revision - 1, prompt: "greet", label: "production", weights: { 1: 70, 2: 30 }, dry_run: true });
+  assert.equal(stale.status, 409);
+  assert.equal((await admin("split", { base_revision: m.revision, prompt: "greet", label: "production", weights: { 1: 70, 2: 30 }, dry_run: true }, edge.tokens.viewer)).status, 403);
+  // A rollback's dry run names the route it would restore.
+  const rb = await admin("rollback", { base_revision: m.revision, prompt: "greet", label: "production", dry_run: true });
+  assert.equal(rb.status, 200, rb.text);
+  assert.ok(rb.json.route.after.default.version !== undefined, JSON.stringify(rb.json.route));
+});

@@ -6,7 +6,7 @@
 
 use edgeprompt::manifest::{self, ManifestError};
 use edgeprompt::ops::{self, history, OpError, PromptSource, RouteChange, Sources};
-use edgeprompt_shell::http::{respond, text_response, ApiError};
+use edgeprompt_shell::http::{respond, ApiError};
 mod rollouts;
 mod since;
 mod store;
@@ -215,7 +215,8 @@ impl Control {
                 let current = self.current_revision()?;
                 let etag = format!("\"{current}\"");
                 let mut r = if if_none_match == Some(etag.as_str()) {
-                    text_response(304, String::new(), "application/json; charset=utf-8")
+                    // No body at all (not an empty one): a 304 has none.
+                    worker::ResponseBuilder::new().with_status(304).empty()
                 } else {
                     let doc = self.load(current)?.unwrap_or_else(history::empty_manifest);
                     respond(200, &doc)
@@ -465,6 +466,12 @@ impl Control {
                     .details(json!({"problems": problems})));
             }
         }
+        if body.get("dry_run").and_then(Value::as_bool) == Some(true) {
+            return Ok(respond(
+                200,
+                &dry_run(&live, &changes, s("prompt"), s("label")),
+            ));
+        }
         // One change, however many revisions (a publish and its label): all or none.
         let revision = self.store_all(&live, &changes, actor).await?;
         if self.faults.after_store {
@@ -482,6 +489,39 @@ impl Control {
             &json!({"revision": revision, "changed": true, "summaries": summaries, "kv_written": in_kv}),
         ))
     }
+}
+
+/// What a change would do, validated like the change itself but stored nowhere: each
+/// revision's summary and its changes path by path, and the label's route before and
+/// after (what the console shows before a person confirms).
+fn dry_run(
+    live: &Value,
+    changes: &[(String, Value, &str)],
+    prompt: Option<&str>,
+    label: Option<&str>,
+) -> Value {
+    let mut before = live;
+    let mut revisions = Vec::with_capacity(changes.len());
+    for (summary, doc, action) in changes {
+        revisions.push(json!({"revision": ops::revision_of(doc), "action": action, "summary": summary, "changes": history::diff(before, doc)}));
+        before = doc;
+    }
+    let route = |doc: &Value| match (prompt, label) {
+        (Some(p), Some(l)) => doc["prompts"][p]["labels"].get(l).cloned(),
+        _ => None,
+    };
+    let after = changes.last().map_or(live, |(_, doc, _)| doc);
+    let mut answer = json!({
+        "dry_run": true,
+        "revision": ops::revision_of(live),
+        "changed": !changes.is_empty(),
+        "summaries": changes.iter().map(|(s, _, _)| s.clone()).collect::<Vec<_>>(),
+        "revisions": revisions,
+    });
+    if let (Some(b), Some(a)) = (route(live), route(after)) {
+        answer["route"] = json!({"before": b, "after": a});
+    }
+    answer
 }
 
 fn storage(e: worker::Error) -> ApiError {
