@@ -6,6 +6,9 @@ import type {
   LabelsResponse,
   Manifest,
   MetricsReport,
+  Rollout,
+  RolloutStart,
+  RolloutSummary,
   RouteAction,
   WhoAmI,
   WriteResult,
@@ -109,4 +112,13 @@ export const api = {
     for (const k of ["rule", "to_revision"]) if (body[k] === null) delete body[k];
     return request<WriteResult>("POST", op, body);
   },
+  /** Recent rollouts, newest first. */
+  rollouts: () => request<{ rollouts: RolloutSummary[] }>("GET", "rollouts"),
+  /** A label's latest rollout (404 `no_rollout` when it never had one). */
+  rollout: (prompt: string, label: string) => request<Rollout>("GET", `rollouts/${q(prompt)}/${q(label)}`),
+  /** Starts a guarded rollout (201 with the rollout). */
+  startRollout: (body: RolloutStart) => request<Rollout>("POST", "rollouts", body),
+  /** Pauses, resumes, aborts or checks a label's rollout now; answers the rollout after it. */
+  rolloutControl: (prompt: string, label: string, op: "pause" | "resume" | "abort" | "check") =>
+    request<Rollout>("POST", `rollouts/${q(prompt)}/${q(label)}/${op}`, {}),
 };

@@ -13,6 +13,7 @@ import { PromptPage } from "./pages/prompt";
 import { Traffic } from "./pages/traffic";
 import { Metrics } from "./pages/metrics";
 import { History } from "./pages/history";
+import { RolloutPage } from "./pages/rollout";
 
 type Auth =
   | { state: "signed-out"; message: string | null }
@@ -134,6 +135,8 @@ function Page({ route }: { route: Route }) {
       return <Traffic key={`${route.prompt}/${route.label}`} prompt={route.prompt} label={route.label} />;
     case "metrics":
       return <Metrics key={`${route.prompt}/${route.label}/${route.period}`} prompt={route.prompt} label={route.label} period={route.period} />;
+    case "rollout":
+      return <RolloutPage key={`${route.prompt}/${route.label}`} prompt={route.prompt} label={route.label} />;
     case "history":
       return <History revision={route.revision} />;
     case "notfound":

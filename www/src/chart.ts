@@ -114,3 +114,59 @@ export function running(
     }),
   );
 }
+
+/** One check of a guardrail: the difference and its always-valid interval. */
+export interface GuardrailRow {
+  time: Date;
+  estimate: number;
+  low: number;
+  high: number;
+  tone: keyof typeof TONES;
+  title: string;
+}
+
+/** A stage's start, drawn as a vertical line. */
+export interface StageMark {
+  time: Date;
+  label: string;
+}
+
+/**
+ * A guardrail over the checks: each check's estimate and always-valid interval (as a
+ * band with its line once there are many), against zero and the threshold past which
+ * the guardrail trips (dashed, red), with the stages' starts as vertical lines.
+ */
+export function guardrail(
+  input: GuardrailRow[],
+  opts: { width: number; percent: boolean; label: string; threshold: number; stages: StageMark[]; formatTime: (d: Date) => string },
+): Element {
+  const rows = scaled(input, opts.percent);
+  const threshold = opts.percent ? opts.threshold * 100 : opts.threshold;
+  const times = [...rows.map((r) => r.time.getTime()), ...opts.stages.map((s) => s.time.getTime())];
+  const first = Math.min(...times);
+  const last = Math.max(...times);
+  const pad = Math.max((last - first) * 0.04, 60_000);
+  const few = rows.length <= 48;
+  return strip(
+    Plot.plot({
+      className: CLASS,
+      width: opts.width,
+      height: 260,
+      marginLeft: 56,
+      marginTop: 24,
+      y: { label: opts.label, grid: true, nice: true, domain: extent([...rows.flatMap((r) => [r.low, r.high]), threshold], true, opts.percent) },
+      // Local time (Plot's default for dates is UTC), labelled in the viewer's zone.
+      x: { label: null, type: "time", domain: [new Date(first - pad), new Date(last + pad)], tickFormat: opts.formatTime, ticks: Math.max(2, Math.floor(opts.width / 150)) },
+      marks: [
+        Plot.ruleX(opts.stages, { x: "time", stroke: "#8c959f", strokeDasharray: "3,3" }),
+        Plot.text(opts.stages, { x: "time", text: "label", frameAnchor: "top", textAnchor: "start", dx: 4, dy: -14, fill: "#59636e" }),
+        few ? null : Plot.areaY(rows, { x: "time", y1: "low", y2: "high", fill: TONES.unclear, fillOpacity: 0.15, curve: "step-after" }),
+        Plot.lineY(rows, { x: "time", y: "estimate", stroke: TONES.unclear, strokeWidth: 1.5, curve: "step-after" }),
+        few ? Plot.ruleX(rows, { x: "time", y1: "low", y2: "high", stroke: (d: GuardrailRow) => TONES[d.tone], strokeWidth: 3 }) : null,
+        Plot.dot(rows, { x: "time", y: "estimate", fill: (d: GuardrailRow) => TONES[d.tone], r: few ? 4.5 : 2.5, title: "title" }),
+        Plot.ruleY([0], { stroke: "#24292f" }),
+        Plot.ruleY([threshold], { stroke: TONES.worse, strokeWidth: 1.5, strokeDasharray: "6,4" }),
+      ],
+    }),
+  );
+}

@@ -79,3 +79,11 @@ export function formatP(p: number): string {
 export function shortHash(h: string | undefined): string {
   return h ? h.slice(0, 12) : "…";
 }
+
+/** A duration in words: "45 s", "12 min", "1.5 h", "2 d". */
+export function formatDuration(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${formatNum(ms / 60_000, 2)} min`;
+  if (ms < 86_400_000) return `${formatNum(ms / 3_600_000, 2)} h`;
+  return `${formatNum(ms / 86_400_000, 2)} d`;
+}

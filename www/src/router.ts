@@ -8,6 +8,7 @@ export type Route =
   | { page: "prompt"; prompt: string; tab: "versions" | "diff" | "preview"; query: URLSearchParams }
   | { page: "traffic"; prompt: string; label: string }
   | { page: "metrics"; prompt: string; label: string; period: "current" | "all" }
+  | { page: "rollout"; prompt: string; label: string }
   | { page: "history"; revision: number | null }
   | { page: "notfound"; hash: string };
 
@@ -32,6 +33,7 @@ export function parseHash(hash: string): Route {
   if (head === "traffic" && a !== undefined && b !== undefined && c === undefined) return { page: "traffic", prompt: a, label: b };
   if (head === "metrics" && a !== undefined && b !== undefined && c === undefined)
     return { page: "metrics", prompt: a, label: b, period: query.get("period") === "all" ? "all" : "current" };
+  if (head === "rollout" && a !== undefined && b !== undefined && c === undefined) return { page: "rollout", prompt: a, label: b };
   if (head === "history" && parts.length <= 2) {
     const n = a === undefined ? null : Number(a);
     if (n === null || (Number.isInteger(n) && n > 0)) return { page: "history", revision: n };
@@ -55,6 +57,8 @@ export function href(route: Route): string {
       return `#/traffic/${enc(route.prompt)}/${enc(route.label)}`;
     case "metrics":
       return `#/metrics/${enc(route.prompt)}/${enc(route.label)}${route.period === "all" ? "?period=all" : ""}`;
+    case "rollout":
+      return `#/rollout/${enc(route.prompt)}/${enc(route.label)}`;
     case "history":
       return route.revision === null ? "#/history" : `#/history/${route.revision}`;
     case "notfound":
@@ -73,6 +77,7 @@ export const links = {
   traffic: (prompt: string, label: string) => href({ page: "traffic", prompt, label }),
   metrics: (prompt: string, label: string, period: "current" | "all" = "current") =>
     href({ page: "metrics", prompt, label, period }),
+  rollout: (prompt: string, label: string) => href({ page: "rollout", prompt, label }),
   history: (revision: number | null = null) => href({ page: "history", revision }),
 };
 

@@ -145,3 +145,141 @@ export type RouteAction =
   | { op: "split"; prompt: string; label: string; rule: string | null; weights: Record<string, number | string> }
   | { op: "ramp"; prompt: string; label: string; rule: string | null; to: number; percent: number | string }
   | { op: "rollback"; prompt: string; label: string; to_revision: number | null };
+
+/** A rollout's status. */
+export type RolloutStatus = "running" | "paused" | "completed" | "rolled_back" | "aborted";
+
+/** A guardrail of a plan: a declared metric and the regression it tolerates (absolute). */
+export interface PlanGuardrail {
+  metric: string;
+  max_regression: number;
+  mde?: number;
+}
+
+/** A rollout's plan as stored (src/rollout/plan.rs). */
+export interface RolloutPlan {
+  candidate: number;
+  control: number;
+  stages: number[];
+  min_units: number;
+  min_duration_ms: number;
+  guardrails: PlanGuardrail[];
+  alpha: number;
+  on_trip: "rollback" | "pause";
+}
+
+/** A stage as set: its weights period, when, and the revision that set it. */
+export interface RolloutStage {
+  stage: number;
+  percent: number;
+  period: string;
+  started_ms: number;
+  revision: number;
+}
+
+/** One guardrail's always-valid interval at a check (src/rollout/evidence.rs). */
+export interface GuardrailEvidence {
+  metric: string;
+  kind: "binary" | "count" | "continuous";
+  higher_is_better: boolean;
+  /** Candidate minus control, combined over the periods (null: too few units yet). */
+  estimate: number | null;
+  ci: [number, number] | null;
+  /** The difference past which the candidate is worse than tolerated (signed). */
+  threshold: number;
+  scale: number | null;
+  alpha: number;
+  /** Units observed: [control, candidate]. */
+  units: [number, number];
+  tripped: boolean;
+}
+
+/** One period's sample-ratio check. */
+export interface SrmEvidence {
+  stage: number;
+  started_ms: number;
+  /** Exposed units per weighted version. */
+  exposed: Record<string, number>;
+  /** Null: too few units to check yet. */
+  p_value: number | null;
+  mismatch: boolean;
+  waived: boolean;
+}
+
+/** The numbers behind a decision. */
+export interface RolloutEvidence {
+  guardrails: GuardrailEvidence[];
+  srm: SrmEvidence[];
+  stage_units: number;
+  stage_ms: number;
+}
+
+/** What the controller decided. */
+export type RolloutAction = "hold" | "advance" | "complete" | "pause" | "rollback";
+
+/** The last decision, with its evidence. */
+export interface RolloutDecision {
+  at_ms: number;
+  action: RolloutAction;
+  stage: number;
+  percent: number;
+  reason: string;
+  evidence: RolloutEvidence;
+}
+
+/** One check of the controller, kept with its evidence. */
+export interface RolloutCheck {
+  at_ms: number;
+  action: RolloutAction;
+  stage: number;
+  evidence: RolloutEvidence | null;
+}
+
+/** One entry of a rollout's log: what it (or a person) did. */
+export interface RolloutLogEntry {
+  at_ms: number;
+  action: string;
+  stage: number;
+  percent: number;
+  reason: string;
+  revision: number | null;
+  actor: string;
+}
+
+/** A rollout as `GET /admin/v1/rollouts` lists it. */
+export interface RolloutSummary {
+  id: number;
+  prompt: string;
+  label: string;
+  status: RolloutStatus;
+  plan: RolloutPlan;
+  stage: number;
+  stages: RolloutStage[];
+  check_interval_ms: number;
+  next_check_ms: number | null;
+  started_ms: number;
+  updated_ms: number;
+  actor: string;
+}
+
+/** `GET /admin/v1/rollouts/PROMPT/LABEL`: the label's latest rollout, with its checks and log. */
+export interface Rollout extends RolloutSummary {
+  last_decision: RolloutDecision | null;
+  checks: RolloutCheck[];
+  log: RolloutLogEntry[];
+}
+
+/** `POST /admin/v1/rollouts`: a plan for a label (defaults on the server). */
+export interface RolloutStart {
+  base_revision: number;
+  prompt: string;
+  label: string;
+  candidate: number;
+  stages?: number[];
+  min_units?: number;
+  min_duration_ms?: number;
+  guardrails?: { metric: string; max_regression?: number; mde?: number }[];
+  alpha?: number;
+  on_trip?: "rollback" | "pause";
+  check_interval_ms?: number;
+}

@@ -1,7 +1,8 @@
 // The console's pure modules in Node (bundled on the fly by esbuild): weights and route
 // operations as the server computes them, the content hash against the engine's, the
 // interval arithmetic against published values and the server's report, the side-by-side
-// diff, hash routes, and how error details are read.
+// diff, hash routes, how error details are read, and rollouts: badges, a guardrail's
+// intervals over the checks, the start form's request and the server's refusals by field.
 //   node --test www/test/units.test.mjs   (needs npm/pkg/ for the engine)
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -17,6 +18,8 @@ const demo = JSON.parse(fs.readFileSync(path.join(ROOT, "examples/demo.json"), "
 // One bundle of the modules under test; preact and diff are bundled in, nothing touches the DOM on import.
 const entry = `
 export * as routes from "./routes";
+export * as rollouts from "./rollouts";
+export * as format from "./format";
 export * as stats from "./stats";
 export * as hash from "./hash";
 export * as diff from "./diff";
@@ -151,12 +154,15 @@ test("the side-by-side diff pairs replaced lines and keeps numbering", () => {
 
 test("hash routes round-trip, names escaped", () => {
   const { parseHash, href } = m.router;
-  for (const h of ["#/", "#/prompt/sup%2Fport", "#/prompt/a/diff?a=1&b=2", "#/traffic/a.b/prod-1", "#/metrics/a/b?period=all", "#/history", "#/history/7"]) {
+  for (const h of ["#/", "#/prompt/sup%2Fport", "#/prompt/a/diff?a=1&b=2", "#/traffic/a.b/prod-1", "#/metrics/a/b?period=all", "#/rollout/a%20b/prod", "#/history", "#/history/7"]) {
     assert.equal(href(parseHash(h)), h, h);
   }
   assert.deepEqual(parseHash("#/prompt/sup%2Fport"), { page: "prompt", prompt: "sup/port", tab: "versions", query: new URLSearchParams() });
   assert.equal(parseHash("#/nowhere").page, "notfound");
   assert.equal(parseHash("#/history/0").page, "notfound");
+  assert.deepEqual(parseHash("#/rollout/support/production"), { page: "rollout", prompt: "support", label: "production" });
+  assert.equal(parseHash("#/rollout/support").page, "notfound");
+  assert.equal(m.router.links.rollout("a/b", "c"), "#/rollout/a%2Fb/c");
 });
 
 test("error details: every problem's path and reason", () => {
@@ -166,4 +172,95 @@ test("error details: every problem's path and reason", () => {
   ]);
   assert.deepEqual(m.problemsOf({ problems: [{ path: "x", reason: "y" }] }), [{ path: "x", reason: "y" }]);
   assert.deepEqual(m.problemsOf(null), []);
+});
+
+const rollout = (over = {}) => ({
+  id: 3, prompt: "greet", label: "production", status: "running", stage: 2, check_interval_ms: 3_600_000, next_check_ms: 5, started_ms: 1, updated_ms: 2, actor: "admin",
+  plan: { candidate: 2, control: 1, stages: [1, 10.5, 50, 100], min_units: 500, min_duration_ms: 3_600_000, guardrails: [{ metric: "resolved", max_regression: 0 }], alpha: 0.05, on_trip: "rollback" },
+  stages: [{ stage: 1, percent: 1, period: "p1", started_ms: 1, revision: 4 }, { stage: 2, percent: 10.5, period: "p2", started_ms: 3, revision: 6 }],
+  ...over,
+});
+
+test("rollouts: the stage in words, the overview's badge, each label's latest", () => {
+  const { stageText, rolloutBadge, currentPercent, latestByLabel, labelKey, isActive } = m.rollouts;
+  assert.equal(stageText(rollout()), "stage 2 of 4 (10.5%)");
+  assert.deepEqual(rolloutBadge(rollout()), { text: "rollout: stage 2, 10.5%", tone: "info" });
+  assert.deepEqual(rolloutBadge(rollout({ status: "paused" })), { text: "rollout paused: stage 2, 10.5%", tone: "warn" });
+  for (const status of ["completed", "rolled_back", "aborted"]) assert.equal(rolloutBadge(rollout({ status })), null, status);
+  assert.equal(rolloutBadge(undefined), null);
+  assert.equal(currentPercent(rollout({ status: "rolled_back" })), 0);
+  assert.equal(currentPercent(rollout({ stages: [] })), 10.5);
+  assert.equal(isActive({ status: "paused" }), true);
+  // Newest (highest id) first per label, whatever the order given.
+  const latest = latestByLabel([rollout({ id: 1, status: "aborted" }), rollout({ id: 5 }), rollout({ id: 2, label: "staging" })]);
+  assert.equal(latest.get(labelKey("greet", "production")).id, 5);
+  assert.equal(latest.get(labelKey("greet", "staging")).id, 2);
+  assert.equal(latest.size, 2);
+});
+
+test("rollouts: a guardrail's intervals over the checks, with their tone", () => {
+  const g = (estimate, ci, tripped = false, higher_is_better = true) => ({ metric: "resolved", kind: "binary", higher_is_better, estimate, ci, threshold: -0.01, scale: 0.05, alpha: 0.05, units: [100, 10], tripped });
+  const check = (at_ms, guardrail, action = "hold") => ({ at_ms, action, stage: 1, evidence: { guardrails: [guardrail], srm: [], stage_units: 10, stage_ms: 1 } });
+  const points = m.rollouts.guardrailPoints(
+    [
+      check(30, g(-0.2, [-0.3, -0.1], true), "rollback"),
+      check(10, g(null, null)),
+      check(20, g(0.05, [0.01, 0.09]), "advance"),
+      { at_ms: 25, action: "hold", stage: 2, evidence: null },
+      check(40, g(0.0, [-0.1, 0.1])),
+    ],
+    "resolved",
+  );
+  assert.deepEqual(points.map((p) => [p.at, p.tone, p.action]), [[20, "better", "advance"], [30, "worse", "rollback"], [40, "unclear", "hold"]]);
+  assert.deepEqual([points[1].low, points[1].high, points[1].threshold, points[1].units], [-0.3, -0.1, -0.01, [100, 10]]);
+  // Lower is better: an interval below zero is better.
+  assert.equal(m.rollouts.guardrailPoints([check(1, g(-5, [-8, -2], false, false))], "resolved")[0].tone, "better");
+  assert.deepEqual(m.rollouts.guardrailPoints([check(1, g(1, [0, 2]))], "latency_ms"), []);
+});
+
+test("rollouts: the start form's request (numbers parsed, nothing judged) and the server's refusals by field", () => {
+  const { defaultStartForm, startBody, parseStages, fieldOfRefusal } = m.rollouts;
+  const form = defaultStartForm(2, demo.metrics);
+  assert.deepEqual(form.guardrails.map((g) => g.metric), ["follow_ups", "latency_ms", "resolved", "thumbs_up"]);
+  form.guardrails[2].on = true;
+  form.guardrails[2].maxRegression = "0.01";
+  form.guardrails[1].on = true;
+  form.guardrails[1].mde = "50";
+  form.minMinutes = "0.5";
+  const made = startBody(form, 9, "greet", "production");
+  assert.deepEqual(made.body, {
+    base_revision: 9, prompt: "greet", label: "production", candidate: 2, on_trip: "rollback",
+    stages: [1, 10, 50, 100], min_units: 500, min_duration_ms: 30_000, alpha: 0.05, check_interval_ms: 3_600_000,
+    guardrails: [{ metric: "latency_ms", max_regression: 0, mde: 50 }, { metric: "resolved", max_regression: 0.01 }],
+  });
+  // Values the server would refuse go to it as they are (it names the field).
+  assert.deepEqual(parseStages("50, 10 100"), [50, 10, 100]);
+  assert.deepEqual(parseStages("1%, 100%"), [1, 100]);
+  assert.equal(parseStages(" , "), "no stages given");
+  assert.equal(parseStages("1, ten, 100"), '"ten" is not a number');
+  const bad = startBody({ ...form, minUnits: "lots", alpha: "", stages: "1,x" }, 9, "greet", "production");
+  assert.deepEqual(bad.errors, { min_units: '"lots" is not a number', stages: '"x" is not a number' });
+  // Empty optional fields are left to the server's defaults.
+  assert.equal("alpha" in startBody({ ...form, alpha: " " }, 9, "g", "p").body, false);
+  const sent = made.body;
+  assert.equal(fieldOfRefusal("plan.stages[2]: 10 does not increase on 50", sent), "stages");
+  assert.equal(fieldOfRefusal("plan.stages: ends at 50, expected 100", sent), "stages");
+  assert.equal(fieldOfRefusal("plan.alpha: 1 is not between 0 and 1 (exclusive)", sent), "alpha");
+  assert.equal(fieldOfRefusal("plan.control: equals the candidate (2)", sent), "candidate");
+  assert.equal(fieldOfRefusal("candidate: greet has no version 7", sent), "candidate");
+  assert.equal(fieldOfRefusal("plan.guardrails[1].max_regression: -1 is not a number >= 0", sent), "guardrail:resolved:max_regression");
+  assert.equal(fieldOfRefusal("plan.guardrails[0].mde: 0 is not a number > 0", sent), "guardrail:latency_ms:mde");
+  assert.equal(fieldOfRefusal('plan.guardrails[0].metric: unknown metric "x"', sent), "guardrail:latency_ms:metric");
+  assert.equal(fieldOfRefusal("plan.guardrails[5].metric: unknown metric", sent), "guardrails");
+  assert.equal(fieldOfRefusal('"check_interval_ms" must be a whole number of at least 1000', sent), "check_interval");
+  assert.equal(fieldOfRefusal("plan: invalid type: floating point `1.5`, expected u64", sent), null);
+});
+
+test("durations read in words", () => {
+  const { formatDuration } = m.format;
+  assert.equal(formatDuration(45_000), "45 s");
+  assert.equal(formatDuration(12 * 60_000), "12 min");
+  assert.equal(formatDuration(90 * 60_000), "1.5 h");
+  assert.equal(formatDuration(3_600_000), "1 h");
+  assert.equal(formatDuration(2 * 86_400_000), "2 d");
 });

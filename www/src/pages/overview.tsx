@@ -1,17 +1,19 @@
 // The overview: every prompt and label with what it serves, since when, its exposed
-// units in the current period and a status badge. The table comes from the manifest
-// and the labels' history first; each label's metrics then fill in, four at a time, so
-// the first view does not wait for the aggregates.
+// units in the current period and a status badge (a running or paused rollout, a
+// sample-ratio mismatch, no traffic). The table comes from the manifest first; the
+// labels' history and the recent rollouts (one request each) and then each label's
+// metrics, four at a time, fill in, so the first view does not wait for them.
 import { Component } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api } from "../api";
 import { sinceTime } from "../types";
 import { useAsync, useTitle } from "../hooks";
 import { links, replaceRoute } from "../router";
-import type { LabelSince, LabelsResponse, Manifest, MetricsReport, Route } from "../types";
+import type { LabelSince, LabelsResponse, Manifest, MetricsReport, Route, RolloutSummary } from "../types";
 import { Badge, Empty, ErrorBox, Loading, Time } from "../components/ui";
 import { RulesView, TargetView } from "../components/route";
 import { formatInt } from "../format";
+import { labelKey, latestByLabel, rolloutBadge, stageText } from "../rollouts";
 
 /** How many metrics requests run at once. */
 const CONCURRENCY = 4;
@@ -28,16 +30,26 @@ interface RowData {
   description: string;
   /** Undefined while the labels' history loads; null when it has no entry. */
   since: LabelSince | null | undefined;
+  /** The label's latest rollout (undefined: none, or not known yet). */
+  rollout: RolloutSummary | undefined;
 }
 
-function rowsOf(m: Manifest, labels: LabelsResponse | null | undefined): RowData[] {
+function rowsOf(m: Manifest, labels: LabelsResponse | null | undefined, rollouts: Map<string, RolloutSummary> | null): RowData[] {
   const since = new Map((labels?.labels ?? []).map((l) => [`${l.prompt}\u0000${l.label}`, l]));
   const rows: RowData[] = [];
   for (const name of Object.keys(m.prompts).sort()) {
     const p = m.prompts[name]!;
     for (const label of Object.keys(p.labels ?? {}).sort()) {
-      const key = `${name}\u0000${label}`;
-      rows.push({ key, prompt: name, label, route: p.labels![label]!, description: p.description ?? "", since: labels === undefined ? undefined : (since.get(key) ?? null) });
+      const key = labelKey(name, label);
+      rows.push({
+        key,
+        prompt: name,
+        label,
+        route: p.labels![label]!,
+        description: p.description ?? "",
+        since: labels === undefined ? undefined : (since.get(key) ?? null),
+        rollout: rollouts?.get(key),
+      });
     }
   }
   return rows;
@@ -94,13 +106,15 @@ function useProgressiveMetrics(wanted: RowData[], revision: number | null): Map<
   return cache;
 }
 
-type OverviewData = { manifest: Manifest; labels: Promise<LabelsResponse | null> };
+type OverviewData = { manifest: Manifest; labels: Promise<LabelsResponse | null>; rollouts: Promise<Map<string, RolloutSummary> | null> };
 
-/** The manifest, and the labels' history as a promise of its own: the table does not wait for it. */
+/** The manifest, and the labels' history and the rollouts as promises of their own: the table does not wait for them. */
 function loadOverview(): Promise<OverviewData> {
   // The labels' "since" is optional: an API without it shows "—".
   const labels = api.labels().catch(() => null);
-  return api.manifest().then((manifest) => ({ manifest, labels }));
+  // So are the rollouts' badges.
+  const rollouts = api.rollouts().then((r) => latestByLabel(r.rollouts), () => null);
+  return api.manifest().then((manifest) => ({ manifest, labels, rollouts }));
 }
 
 let prefetched: { at: number; data: Promise<OverviewData> } | null = null;
@@ -134,14 +148,16 @@ export function Overview({ filter }: { filter: string }) {
   const [q, setQ] = useState(filter);
   const [data] = useAsync(() => takePrefetched() ?? loadOverview(), []);
   const [labels, setLabels] = useState<LabelsResponse | null | undefined>(undefined);
+  const [rollouts, setRollouts] = useState<Map<string, RolloutSummary> | null>(null);
   useEffect(() => {
     let live = true;
     data.value?.labels.then((l) => live && setLabels(l));
+    data.value?.rollouts.then((r) => live && setRollouts(r));
     return () => {
       live = false;
     };
   }, [data.value]);
-  const rows = useMemo(() => (data.value ? rowsOf(data.value.manifest, labels) : []), [data.value, labels]);
+  const rows = useMemo(() => (data.value ? rowsOf(data.value.manifest, labels, rollouts) : []), [data.value, labels, rollouts]);
   const shown = useMemo(() => rows.filter((r) => matches(r, q.trim())), [rows, q]);
   const metrics = useProgressiveMetrics(shown, data.value?.manifest.revision ?? null);
 
@@ -258,9 +274,21 @@ function RowView({ row, status }: { row: RowData; status: Status | undefined }) 
         <a href={links.metrics(row.prompt, row.label)}>{exposed === null ? "…" : formatInt(exposed)}</a>
       </td>
       <td>
+        <RolloutBadge row={row} />
         <StatusBadge status={status} exposed={exposed} />
       </td>
     </tr>
+  );
+}
+
+/** A running or paused rollout, linking to its page. */
+function RolloutBadge({ row }: { row: RowData }) {
+  const badge = rolloutBadge(row.rollout);
+  if (!badge || !row.rollout) return null;
+  return (
+    <a class="badge-link" href={links.rollout(row.prompt, row.label)} title={`Guarded rollout of version ${row.rollout.plan.candidate}: ${stageText(row.rollout)}`}>
+      <Badge tone={badge.tone}>{badge.text}</Badge>
+    </a>
   );
 }
 
