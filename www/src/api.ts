@@ -2,6 +2,7 @@
 // API's one shape (`{"error": {"code", "message", "details"}}`) turned into ApiError.
 import type {
   DiffResponse,
+  DryRunResult,
   HistoryPage,
   LabelsResponse,
   Manifest,
@@ -105,13 +106,9 @@ export const api = {
   /** The changes between two revisions. */
   diff: (from: number, to: number) => request<DiffResponse>("GET", `diff?from=${from}&to=${to}`),
   /** Sends a route change based on `base`, the revision the page shows. */
-  change: (action: RouteAction, base: number) => {
-    const { op, ...rest } = action;
-    const body: Record<string, unknown> = { base_revision: base, ...rest };
-    // Optional fields go only when set, as the README's bodies show them.
-    for (const k of ["rule", "to_revision"]) if (body[k] === null) delete body[k];
-    return request<WriteResult>("POST", op, body);
-  },
+  change: (action: RouteAction, base: number) => request<WriteResult>("POST", action.op, changeBody(action, base, false)),
+  /** The same change as a dry run: checked exactly as the change (409, 403, 422), nothing stored. */
+  dryRun: (action: RouteAction, base: number) => request<DryRunResult>("POST", action.op, changeBody(action, base, true)),
   /** Recent rollouts, newest first. */
   rollouts: () => request<{ rollouts: RolloutSummary[] }>("GET", "rollouts"),
   /** A label's latest rollout (404 `no_rollout` when it never had one). */
@@ -122,3 +119,13 @@ export const api = {
   rolloutControl: (prompt: string, label: string, op: "pause" | "resume" | "abort" | "check") =>
     request<Rollout>("POST", `rollouts/${q(prompt)}/${q(label)}/${op}`, {}),
 };
+
+/** A route change's body: `base_revision`, the action's fields (optional ones only when set) and `dry_run` when asked. */
+export function changeBody(action: RouteAction, base: number, dryRun: boolean): Record<string, unknown> {
+  const { op: _op, ...rest } = action;
+  const body: Record<string, unknown> = { base_revision: base, ...rest };
+  // Optional fields go only when set, as the README's bodies show them.
+  for (const k of ["rule", "to_revision"]) if (body[k] === null) delete body[k];
+  if (dryRun) body.dry_run = true;
+  return body;
+}

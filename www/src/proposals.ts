@@ -1,12 +1,9 @@
-// Turns what a user asked for into a Proposal against a given manifest: the route
-// operations of routes.ts, and rollbacks, whose route comes from a stored revision.
-import { api } from "./api";
-import type { Proposal } from "./components/change";
-import type { Manifest, Route, RouteAction } from "./types";
-import { formatBp, parseWeight, proposePromote, proposeRamp, proposeSplit, servesOneVersion } from "./routes";
-
-/** How many earlier revisions a rollback looks through to find the route it restores. */
-const ROLLBACK_SEARCH = 50;
+// What a person asked for -> the server's dry run of it (`"dry_run": true`): the label's
+// route before and after, the summaries and each revision's changes path by path, or
+// the server's refusal, which is the one the change itself would get (409, 403, 422).
+// The rules of promote, split, ramp and rollback live on the server only.
+import { api, ApiError } from "./api";
+import type { DryRunResult, RouteAction } from "./types";
 
 /** A change the traffic page's forms describe. */
 export type Intent =
@@ -15,102 +12,84 @@ export type Intent =
   | { op: "ramp"; rule: string | null; to: number; percent: string }
   | { op: "rollback"; toRevision: number | null };
 
+/** A change checked by the server against one revision. */
+export interface Proposal {
+  /** What the console sends (again, without `dry_run`, once confirmed). */
+  action: RouteAction;
+  /** The revision it is based on (`base_revision`). */
+  base: number;
+  /** The server's dry run; null when the server refused the change. */
+  dry: DryRunResult | null;
+  /** The server's refusal (the change would be refused the same way). */
+  refused: ApiError | null;
+}
+
 /** A weight as the API's body carries it: a number when it is a plain decimal, else the text (for the server to name). */
-function weightValue(text: string): number | string {
+export function weightValue(text: string): number | string {
   const t = text.trim();
   return /^\d+(\.\d+)?$/.test(t) ? Number(t) : t;
 }
 
-function routeIn(doc: Manifest, prompt: string, label: string): Route | undefined {
-  return doc.prompts[prompt]?.labels?.[label];
-}
-
-/** Works out an intent against `m` for prompt/label. */
-export async function propose(m: Manifest, prompt: string, label: string, intent: Intent): Promise<Proposal> {
-  const before = routeIn(m, prompt, label);
-  if (!before) throw new Error(`the live manifest (revision ${m.revision}) has no label ${prompt}/${label}`);
-  const versions = m.prompts[prompt]?.versions.length ?? 0;
-  const where = (rule: string | null) => `${prompt}/${label}${rule ? ` rule "${rule}"` : ""}`;
-  const base = m.revision;
+/** The request an intent makes for prompt/label. */
+export function actionOf(prompt: string, label: string, intent: Intent): RouteAction {
   switch (intent.op) {
-    case "promote": {
-      const r = proposePromote(before, versions, intent.version, intent.clearRules);
-      const action: RouteAction = { op: "promote", prompt, label, version: intent.version, clear_rules: intent.clearRules };
-      return { action, base, before, after: r.route, problem: r.problem, summary: `promote ${prompt}/${label} to version ${intent.version}${intent.clearRules ? ", rules cleared" : ""}` };
-    }
+    case "promote":
+      return { op: "promote", prompt, label, version: intent.version, clear_rules: intent.clearRules };
     case "split": {
-      const r = proposeSplit(before, versions, intent.rule, intent.weights);
       const weights: Record<string, number | string> = {};
       for (const [v, w] of intent.weights) weights[String(v)] = weightValue(w);
-      const described = intent.weights.map(([v, w]) => {
-        const bp = parseWeight(w);
-        return `${v}=${typeof bp === "number" ? formatBp(bp) : w}`;
-      });
-      return { action: { op: "split", prompt, label, rule: intent.rule, weights }, base, before, after: r.route, problem: r.problem, summary: `split ${where(intent.rule)}: ${described.join(" ")}` };
+      return { op: "split", prompt, label, rule: intent.rule, weights };
     }
-    case "ramp": {
-      const r = proposeRamp(before, versions, intent.rule, intent.to, intent.percent);
-      return {
-        action: { op: "ramp", prompt, label, rule: intent.rule, to: intent.to, percent: weightValue(intent.percent) },
-        base,
-        before,
-        after: r.route,
-        problem: r.problem,
-        summary: `ramp ${where(intent.rule)}: version ${intent.to} to ${intent.percent.trim()}%`,
-      };
-    }
+    case "ramp":
+      return { op: "ramp", prompt, label, rule: intent.rule, to: intent.to, percent: weightValue(intent.percent) };
     case "rollback":
-      return proposeRollback(m, prompt, label, before, intent.toRevision);
+      return { op: "rollback", prompt, label, to_revision: intent.toRevision };
   }
 }
 
-/**
- * A rollback: the route of `toRevision`, or (as the server does without one) of the
- * newest earlier revision in which the label served one version, found here so that
- * the exact route is shown and then named in the request.
- */
-async function proposeRollback(m: Manifest, prompt: string, label: string, before: Route, toRevision: number | null): Promise<Proposal> {
-  const base = m.revision;
-  if (toRevision !== null) {
-    let after: Route | null = null;
-    let problem: string | null = null;
-    if (toRevision >= base) problem = `revision ${toRevision} is not an earlier revision (the live one is ${base})`;
-    else {
-      const doc = await api.revision(toRevision);
-      after = routeIn(doc, prompt, label) ?? null;
-      if (!after) problem = `${prompt}/${label} did not exist in revision ${toRevision}`;
-    }
-    return { action: { op: "rollback", prompt, label, to_revision: toRevision }, base, before, after, problem, summary: `rollback of ${prompt}/${label} to revision ${toRevision}` };
+/** A request in words (what was asked, not what the server made of it). */
+export function describeAction(a: RouteAction): string {
+  const where = (rule: string | null) => `${a.prompt}/${a.label}${rule ? ` rule "${rule}"` : ""}`;
+  switch (a.op) {
+    case "promote":
+      return `promote ${a.prompt}/${a.label} to version ${a.version}${a.clear_rules ? ", rules cleared" : ""}`;
+    case "split":
+      return `split ${where(a.rule)}: ${Object.entries(a.weights)
+        .map(([v, w]) => `${v}=${w}`)
+        .join(" ")}`;
+    case "ramp":
+      return `ramp ${where(a.rule)}: version ${a.to} to ${a.percent}%`;
+    case "rollback":
+      return a.to_revision === null
+        ? `rollback of ${a.prompt}/${a.label} to the last revision in which it served one version`
+        : `rollback of ${a.prompt}/${a.label} to revision ${a.to_revision}`;
   }
-  let before_: number | null = base;
-  let looked = 0;
-  while (before_ !== null && looked < ROLLBACK_SEARCH) {
-    const page = await api.history(Math.min(100, ROLLBACK_SEARCH - looked), before_);
-    for (const r of page.revisions) {
-      looked++;
-      const route = routeIn(await api.revision(r.revision), prompt, label);
-      if (servesOneVersion(route)) {
-        return {
-          action: { op: "rollback", prompt, label, to_revision: r.revision },
-          base,
-          before,
-          after: route!,
-          problem: null,
-          summary: `rollback of ${prompt}/${label} to revision ${r.revision}, the last in which it served one version`,
-        };
-      }
-    }
-    before_ = page.next_before;
+}
+
+/** A summary without the trailing " (revision N)" the server adds for the revision it would store. */
+export function withoutRevision(summary: string, revision: number): string {
+  const tail = ` (revision ${revision})`;
+  return summary.endsWith(tail) ? summary.slice(0, -tail.length) : summary;
+}
+
+/** What the review calls the change: the server's summaries when it answered, else the request in words. */
+export function proposalTitle(p: Proposal): string {
+  if (!p.dry || p.dry.revisions.length === 0) return p.dry?.summaries.join("; ") || describeAction(p.action);
+  return p.dry.revisions.map((r) => withoutRevision(r.summary, r.revision)).join("; ");
+}
+
+/** Asks the server for the dry run of `action` based on `base`; a refusal is part of the proposal. */
+export async function proposeAction(action: RouteAction, base: number): Promise<Proposal> {
+  try {
+    return { action, base, dry: await api.dryRun(action, base), refused: null };
+  } catch (e) {
+    // A request that did not complete is no answer of the server's: the page shows it.
+    if (e instanceof ApiError && e.status !== 0) return { action, base, dry: null, refused: e };
+    throw e;
   }
-  return {
-    action: { op: "rollback", prompt, label, to_revision: null },
-    base,
-    before,
-    after: null,
-    problem:
-      before_ === null
-        ? `no earlier revision in which ${prompt}/${label} served a single version; name a revision`
-        : null,
-    summary: `rollback of ${prompt}/${label} to the last revision in which it served one version (not among the last ${ROLLBACK_SEARCH}: the server will search further)`,
-  };
+}
+
+/** The dry run of an intent for prompt/label, based on `base`. */
+export function propose(prompt: string, label: string, intent: Intent, base: number): Promise<Proposal> {
+  return proposeAction(actionOf(prompt, label, intent), base);
 }

@@ -1,7 +1,7 @@
 // The admin API's answers as the console reads them (README, "The control plane";
 // control/src and shell/src/metrics.rs). The manifest document's types come from the
 // npm package's declarations.
-import type { JsonValue } from "edgeprompt";
+import type { JsonValue, Route as LabelRoute } from "edgeprompt";
 
 export type { JsonValue, JsonObject, Manifest, Prompt, PromptVersion, Route, Rule, Target, Condition, MetricDeclaration } from "edgeprompt";
 
@@ -137,6 +137,26 @@ export interface WriteResult {
   changed: boolean;
   summaries: string[];
   kv_written?: boolean;
+}
+
+/** One revision a dry run would store: its summary and its changes, path by path. */
+export interface DryRunRevision {
+  revision: number;
+  action: string;
+  summary: string;
+  changes: Change[];
+}
+
+/** The answer of a change sent with `"dry_run": true`: checked as the change, nothing stored. */
+export interface DryRunResult {
+  dry_run: true;
+  /** The live revision the change was checked against. */
+  revision: number;
+  changed: boolean;
+  summaries: string[];
+  revisions: DryRunRevision[];
+  /** The label's route before and after (when the change names a prompt and a label). */
+  route?: { before: LabelRoute; after: LabelRoute };
 }
 
 /** The route operations the traffic page sends. */

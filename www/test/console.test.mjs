@@ -1,8 +1,9 @@
 // The web console in headless Chromium (Debian's, driven by playwright-core) against the
 // real Workers in workerd (tests/edge/harness.mjs): sign-in by form and by link, every
-// page against the admin API, a split made in the UI reaching the history and the edge,
-// a raced change's 409 and its recovery, the metrics after real events, a read-only
-// token, and no Content-Security-Policy violation anywhere. Saves a screenshot of each
+// page against the admin API, a change reviewed as the server's dry run (nothing stored
+// until confirmed) and then reaching the history and the edge, a raced change's 409 and
+// its recovery, refusals (422, 403), the metrics after real events, a read-only token,
+// and no Content-Security-Policy violation anywhere. Saves a screenshot of each
 // page in www/screenshots/ (git-ignored).
 //   node --test www/test/            (builds the console first; needs the Workers built)
 import { test, before, after } from "node:test";
@@ -22,7 +23,9 @@ const violations = [];
 before(async () => {
   execFileSync(process.execPath, [path.join(ROOT, "www", "build.mjs")], { stdio: "inherit" });
   fs.mkdirSync(SHOTS, { recursive: true });
-  edge = await startEdge({ manifest: demoManifest() });
+  // The edge looks for a new revision every half second (10 s by default), so that the
+  // traffic a test sends counts in the period of the route it just set.
+  edge = await startEdge({ manifest: demoManifest(), vars: { REFRESH_INTERVAL_MS: 500 } });
   // The Workers serve the console at /console/; until they do, www/dev.mjs serves the
   // same files with the same policy in front of this edge.
   const served = await fetch(`${edge.url}/console/`).catch(() => null);
@@ -69,6 +72,21 @@ async function go(page, hash) {
 }
 
 const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+/** The admin API with a token (the admin's by default): GET without a body, POST with one. */
+async function admin(p, body, token = edge.tokens.admin) {
+  const headers = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+  return edge.fetch(`/admin/v1/${p}`, body === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(body) });
+}
+
+/** The bodies of the admin API POSTs a page sends, as they go. */
+function posts(page) {
+  const sent = [];
+  page.on("request", (r) => {
+    if (r.method() === "POST" && r.url().includes("/admin/v1/")) sent.push({ path: new URL(r.url()).pathname, body: JSON.parse(r.postData() ?? "null") });
+  });
+  return sent;
+}
 
 test("the page is served with the policy, and signs in with the form", async () => {
   const res = await fetch(`${base}/console/`);
@@ -170,21 +188,39 @@ test("the preview renders what /v1/resolve serves for the same unit, attributes 
   await page.context().close();
 });
 
-test("a split set to 80/20 in the console reaches the history and the edge", async () => {
+test("a split set to 80/20 is reviewed as the server's dry run, stored only when confirmed, and reaches the history and the edge", async () => {
   const page = await signedIn(edge.tokens.admin, "#/traffic/support/production");
+  const sent = posts(page);
+  const before = (await admin("manifest")).json.revision;
+  const top = (await admin("history?limit=1")).json.revisions[0];
   await page.getByRole("radio", { name: "Split" }).check();
   await page.getByLabel("Version 1 (%)").fill("80");
   await page.getByLabel("Version 2 (%)").fill("20");
   await page.getByRole("button", { name: "Review the change" }).click();
-  await page.getByRole("heading", { name: /Review: split support\/production: 1=80 2=20/ }).waitFor();
-  await page.locator(".diff-ins", { hasText: '"weight": 80' }).waitFor();
+  // The review is the server's answer: its summary, and the route after as it says.
+  await page.getByRole("heading", { name: /Review: split support\/production: 1=80 2=20$/ }).waitFor();
+  await page.getByText(`it would be stored as revision ${before + 1}`).waitFor();
+  const after = page.locator(".before-after > div").filter({ has: page.getByRole("heading", { name: "After" }) });
+  await after.getByText("v1 80%").waitFor();
+  await after.getByText("v2 20%").waitFor();
+  // The route line by line (the first diff; the changes path by path are folded below it).
+  await page.locator(".diff-ins", { hasText: '"weight": 80' }).first().waitFor();
+  assert.deepEqual(sent, [{ path: "/admin/v1/split", body: { base_revision: before, prompt: "support", label: "production", weights: { 1: 80, 2: 20 }, dry_run: true } }]);
+  // Nothing is stored until confirmed.
+  assert.equal((await admin("manifest")).json.revision, before);
+  assert.deepEqual((await admin("history?limit=1")).json.revisions[0], top);
+  await page.getByText(/Every change to the manifest, path by path \(1 path\)/).click();
+  await page.locator("ul.changes code.path", { hasText: "prompts.support.labels.production.default" }).waitFor();
   await shot(page, "traffic-review");
   await page.getByRole("button", { name: "Confirm and send" }).click();
   await page.getByText(/Revision \d+: split support\/production: 1=80 2=20/).waitFor();
+  assert.equal(sent.length, 2);
+  assert.deepEqual(sent[1].body, { base_revision: before, prompt: "support", label: "production", weights: { 1: 80, 2: 20 } });
   await page.locator("table.route").getByText("v1 80%").waitFor();
   await shot(page, "traffic");
-  const history = (await edge.fetch("/admin/v1/history", { headers: { authorization: `Bearer ${edge.tokens.admin}` } })).json;
+  const history = (await admin("history")).json;
   assert.match(history.revisions[0].summary, /split support\/production: 1=80 2=20/);
+  assert.equal(history.revisions[0].revision, before + 1);
   assert.equal(history.revisions[0].actor, "admin");
   // The edge serves it: the clients' manifest carries the new weights.
   await waitFor("the edge to serve 80/20", async () => {
@@ -213,14 +249,21 @@ test("a change raced by another shows the 409 and recovers after a reload", asyn
   await page.getByText(`Based on revision ${live.revision + 1}.`).waitFor();
   await page.getByRole("button", { name: "Confirm and send" }).click();
   await page.getByText(/ramp support\/production: version 2 to 30% \(was 20%\)/).waitFor();
-  // A refused change lists the server's reasons.
+  // The page reloads the route (and a new form) after the change.
+  await page.locator("table.route").getByText("v2 30%").waitFor();
+  // A refused dry run shows the server's reasons, and nothing can be sent.
+  const top = (await admin("history?limit=1")).json.revisions[0];
   await page.getByRole("radio", { name: "Ramp" }).check();
   await page.getByLabel("To (%)").fill("10");
   await page.getByRole("button", { name: "Review the change" }).click();
-  await page.getByText(/will likely refuse this: version 2 already has 30%/).waitFor();
-  await page.getByRole("button", { name: "Send anyway" }).click();
-  await page.getByText(/The server refused the change/).waitFor();
-  await page.getByText(/\(422 invalid_change\)/).waitFor();
+  await page.getByRole("heading", { name: "Review: ramp support/production: version 2 to 10%" }).waitFor();
+  await page.getByText(/The server refused the change: it would be invalid \(422 invalid_change\)/).waitFor();
+  await page.getByText(/version 2 already has 30%; a ramp only raises a share/).waitFor();
+  assert.equal(await page.getByRole("button", { name: "Confirm and send" }).count(), 0);
+  assert.deepEqual((await admin("history?limit=1")).json.revisions[0], top);
+  await shot(page, "traffic-422");
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await page.getByRole("button", { name: "Review the change" }).waitFor();
   await page.context().close();
 });
 
@@ -306,6 +349,7 @@ test("the history lists revisions with their changes, and restores a route", asy
 test("promote, then roll back to the last single-version route, from the console", async () => {
   const auth = { authorization: `Bearer ${edge.tokens.admin}` };
   const page = await signedIn(edge.tokens.admin, "#/traffic/support/production");
+  const sent = posts(page);
   await page.getByRole("radio", { name: "Promote" }).check();
   await page.getByLabel("Version", { exact: true }).selectOption("2");
   await page.getByRole("button", { name: "Review the change" }).click();
@@ -320,9 +364,19 @@ test("promote, then roll back to the last single-version route, from the console
   await page.locator("table.route").getByText("v1 50%").waitFor();
   await page.getByRole("radio", { name: "Roll back" }).check();
   await page.getByRole("button", { name: "Review the change" }).click();
-  await page.getByRole("heading", { name: `Review: rollback of support/production to revision ${promoted}, the last in which it served one version` }).waitFor();
+  // The server found the route to restore; the review shows it from the dry run.
+  await page.getByRole("heading", { name: `Review: rollback of support/production to revision ${promoted}` }).waitFor();
+  await page.getByText("The server found the revision to restore").waitFor();
+  const restored = page.locator(".before-after > div").filter({ has: page.getByRole("heading", { name: "After" }) });
+  await restored.getByText("default: version 2").waitFor();
   await page.getByRole("button", { name: "Confirm and send" }).click();
   await page.getByText(new RegExp(`rollback of support/production to revision ${promoted}`)).last().waitFor();
+  // No revision was named: the server restores what its dry run showed.
+  const rollbacks = sent.filter((r) => r.path === "/admin/v1/rollback");
+  assert.deepEqual(rollbacks.map((r) => r.body), [
+    { base_revision: promoted + 1, prompt: "support", label: "production", dry_run: true },
+    { base_revision: promoted + 1, prompt: "support", label: "production" },
+  ]);
   const live = (await edge.fetch("/admin/v1/manifest", { headers: auth })).json;
   assert.deepEqual(live.prompts.support.labels.production.default, { version: 2 });
   await shot(page, "traffic-rollback");
@@ -363,8 +417,9 @@ test("a read-only token sees every page and no write control; a write through th
   await go(fooled, "#/traffic/support/production");
   await fooled.getByRole("radio", { name: "Promote" }).check();
   await fooled.getByRole("button", { name: "Review the change" }).click();
-  await fooled.getByRole("button", { name: "Confirm and send" }).click();
+  // The dry run is checked as the change: the server's 403 comes with the review.
   await fooled.getByText(/This token is read-only \(403 forbidden\)/).waitFor();
+  assert.equal(await fooled.getByRole("button", { name: "Confirm and send" }).count(), 0);
   await fooled.getByText("read-only", { exact: true }).waitFor();
   await fooled.getByRole("button", { name: "Sign in with another token" }).click();
   await fooled.getByLabel("Admin token").waitFor();

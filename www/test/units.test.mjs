@@ -1,8 +1,9 @@
-// The console's pure modules in Node (bundled on the fly by esbuild): weights and route
-// operations as the server computes them, the content hash against the engine's, the
-// interval arithmetic against published values and the server's report, the side-by-side
-// diff, hash routes, how error details are read, and rollouts: badges, a guardrail's
-// intervals over the checks, the start form's request and the server's refusals by field.
+// The console's pure modules in Node (bundled on the fly by esbuild): routes in words, the
+// requests a change and its dry run make (the route operations themselves are the
+// server's), rollouts' badges, guardrail series and start requests with the server's
+// refusals mapped to fields, the content hash against the engine's, the interval
+// arithmetic against published values and the server's report, the side-by-side diff,
+// hash routes, and how error details are read.
 //   node --test www/test/units.test.mjs   (needs npm/pkg/ for the engine)
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -18,8 +19,10 @@ const demo = JSON.parse(fs.readFileSync(path.join(ROOT, "examples/demo.json"), "
 // One bundle of the modules under test; preact and diff are bundled in, nothing touches the DOM on import.
 const entry = `
 export * as routes from "./routes";
+export * as proposals from "./proposals";
 export * as rollouts from "./rollouts";
 export * as format from "./format";
+export { changeBody } from "./api";
 export * as stats from "./stats";
 export * as hash from "./hash";
 export * as diff from "./diff";
@@ -39,41 +42,40 @@ const out = await esbuild.build({
 });
 const m = await import("data:text/javascript;base64," + Buffer.from(out.outputFiles[0].text).toString("base64"));
 
-test("weights parse as the server parses them", () => {
-  const { parseWeight, formatBp } = m.routes;
-  assert.equal(parseWeight("90"), 9000);
-  assert.equal(parseWeight("33.33"), 3333);
-  assert.equal(parseWeight("12.50"), 1250);
-  assert.equal(parseWeight(" 0.1 "), 10);
-  assert.match(parseWeight("1e1"), /not a percent/);
-  assert.match(parseWeight("1.5e1"), /plain decimal/);
-  assert.match(parseWeight("33.333"), /more than two decimals/);
-  assert.match(parseWeight("101"), /over 100/);
-  assert.match(parseWeight("-1"), /not a percent/);
+test("split weights add up as a hint only; targets and single-version routes read as shown", () => {
+  const { sumPercents, formatBp, servesOneVersion } = m.routes;
+  assert.equal(sumPercents(["80", "20"]), 100);
+  assert.equal(sumPercents(["33.33", "33.33", "33.34", ""]), 100);
+  assert.equal(sumPercents(["0.1", "0.2"]), 0.3);
+  assert.equal(sumPercents(["90", "1e1"]), null);
+  assert.equal(sumPercents(["-5", "105"]), null);
   assert.equal(formatBp(9500), "95");
   assert.equal(formatBp(3333), "33.33");
   assert.equal(formatBp(1250), "12.5");
+  assert.equal(servesOneVersion({ default: { split: [{ version: 1, weight: 100 }, { version: 2, weight: 0 }] } }), true);
+  assert.equal(servesOneVersion({ default: { version: 3 } }), true);
+  assert.equal(servesOneVersion(demo.prompts.support.labels.production), false);
+  // The route operations are the server's: nothing here computes a split or a ramp.
+  for (const gone of ["proposeSplit", "proposeRamp", "proposePromote", "parseWeight"]) assert.equal(m.routes[gone], undefined, gone);
 });
 
-test("split, ramp and promote work out the route the server would store", () => {
-  const route = demo.prompts.support.labels.production;
-  const { proposeSplit, proposeRamp, proposePromote } = m.routes;
-  const s = proposeSplit(route, 2, null, [[1, "80"], [2, "20"]]);
-  assert.deepEqual(s.route.default, { split: [{ version: 1, weight: 80 }, { version: 2, weight: 20 }] });
-  assert.deepEqual(s.route.rules, route.rules);
-  assert.match(proposeSplit(route, 2, null, [[1, "80"], [2, "15"]]).problem, /weights sum to 95, expected 100/);
-  assert.match(proposeSplit(route, 2, null, [[3, "100"]]).problem, /no version 3/);
-  assert.deepEqual(proposeSplit(route, 2, "qa", [[1, "50"], [2, "50"]]).route.rules[0].target, { split: [{ version: 1, weight: 50 }, { version: 2, weight: 50 }] });
-  // A ramp takes the share from the control only, and never lowers one.
-  assert.deepEqual(proposeRamp(route, 2, null, 2, "25").route.default, { split: [{ version: 1, weight: 75 }, { version: 2, weight: 25 }] });
-  assert.match(proposeRamp(route, 2, null, 2, "5").problem, /already has 10%/);
-  assert.match(proposeRamp(route, 2, null, 1, "50").problem, /is the control/);
-  const single = { default: { version: 1 } };
-  assert.deepEqual(proposeRamp(single, 2, null, 2, "10").route.default, { split: [{ version: 1, weight: 90 }, { version: 2, weight: 10 }] });
-  assert.deepEqual(proposePromote(route, 2, 2, true).route, { default: { version: 2 } });
-  assert.equal(proposePromote(route, 2, 2, false).route.rules.length, 2);
-  assert.equal(m.routes.servesOneVersion({ default: { split: [{ version: 1, weight: 100 }, { version: 2, weight: 0 }] } }), true);
-  assert.equal(m.routes.servesOneVersion(route), false);
+test("a change's request, its dry run's body, and the review's title", () => {
+  const { actionOf, describeAction, withoutRevision, proposalTitle } = m.proposals;
+  const split = actionOf("support", "production", { op: "split", rule: null, weights: [[1, "80"], [2, " 20.5 "], [3, "1e1"]] });
+  assert.deepEqual(split, { op: "split", prompt: "support", label: "production", rule: null, weights: { 1: 80, 2: 20.5, 3: "1e1" } });
+  assert.deepEqual(m.changeBody(split, 7, true), { base_revision: 7, prompt: "support", label: "production", weights: { 1: 80, 2: 20.5, 3: "1e1" }, dry_run: true });
+  const rollback = actionOf("a", "b", { op: "rollback", toRevision: null });
+  // to_revision only when a person picked one; dry_run only for the dry run.
+  assert.deepEqual(m.changeBody(rollback, 3, false), { base_revision: 3, prompt: "a", label: "b" });
+  assert.deepEqual(m.changeBody(actionOf("a", "b", { op: "rollback", toRevision: 2 }), 3, false), { base_revision: 3, prompt: "a", label: "b", to_revision: 2 });
+  assert.deepEqual(m.changeBody(actionOf("a", "b", { op: "ramp", rule: "qa", to: 2, percent: "25" }), 1, true), { base_revision: 1, prompt: "a", label: "b", rule: "qa", to: 2, percent: 25, dry_run: true });
+  assert.equal(describeAction(rollback), "rollback of a/b to the last revision in which it served one version");
+  assert.equal(describeAction(split), "split support/production: 1=80 2=20.5 3=1e1");
+  assert.equal(withoutRevision("split a/b: 1=80 2=20 (revision 8)", 8), "split a/b: 1=80 2=20");
+  assert.equal(withoutRevision("split a/b: 1=80 2=20 (revision 8)", 9), "split a/b: 1=80 2=20 (revision 8)");
+  const dry = { dry_run: true, revision: 7, changed: true, summaries: ["rollback of a/b to revision 4 (revision 8)"], revisions: [{ revision: 8, action: "rollback", summary: "rollback of a/b to revision 4 (revision 8)", changes: [] }] };
+  assert.equal(proposalTitle({ action: rollback, base: 7, dry, refused: null }), "rollback of a/b to revision 4");
+  assert.equal(proposalTitle({ action: rollback, base: 7, dry: null, refused: new Error("no") }), describeAction(rollback));
 });
 
 test("routes and conditions read as words", () => {

@@ -1,34 +1,20 @@
-// A route change, reviewed before it is sent: the route before and after (in words and
-// as a line diff), a confirmation, and the server's answer: accepted, 409 (the manifest
-// changed meanwhile: reload and review again), 422 (every path and reason), 403.
+// A route change, reviewed before it is sent: the server's dry run of it (the route
+// before and after, in words and as a line diff, its summary and its changes path by
+// path), a confirmation, and the server's answer. A refusal, of the dry run or of the
+// change, shows the server's reasons: 409 conflict (the manifest changed meanwhile:
+// reload and check again), 409 rollout_running (a link to the rollout), 422 (every path
+// and reason), 403 (read-only).
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "../api";
 import { useSession } from "../session";
-import type { Manifest, Route, RouteAction, WriteResult } from "../types";
+import type { Route, WriteResult } from "../types";
 import { DiffView } from "./diffview";
 import { ErrorBox, Loading } from "./ui";
 import { RulesView, TargetView } from "./route";
+import { ChangeList } from "./changes";
 import { prettyJson } from "../diff";
 import { links } from "../router";
-
-/** A change worked out against one revision of the manifest. */
-export interface Proposal {
-  /** What the console will send. */
-  action: RouteAction;
-  /** The revision the change is based on (`base_revision`). */
-  base: number;
-  /** The route now. */
-  before: Route;
-  /** The route after the change, or null when it could not be worked out here. */
-  after: Route | null;
-  /** Why the server will likely refuse it (it can still be sent, to hear the server). */
-  problem: string | null;
-  /** The change in one line. */
-  summary: string;
-}
-
-/** Works out a proposal from a freshly loaded manifest. */
-export type Propose = (manifest: Manifest) => Promise<Proposal>;
+import { proposalTitle, proposeAction, type Proposal } from "../proposals";
 
 type State =
   | { s: "working" }
@@ -37,12 +23,29 @@ type State =
   | { s: "done"; p: Proposal; result: WriteResult }
   | { s: "failed"; p: Proposal; error: Error };
 
-/** Reviews and sends one change; `initial` is the proposal worked out from the page's manifest. */
-export function ChangeReview({ initial, propose, onCancel, onDone }: { initial: Proposal; propose: Propose; onCancel: () => void; onDone: (r: WriteResult) => void }) {
+/**
+ * Reviews and sends one change; `initial` is the server's dry run of it against the
+ * page's revision. `onReloaded` is told when the review moved to a newer revision.
+ */
+export function ChangeReview({
+  initial,
+  onCancel,
+  onDone,
+  onReloaded,
+}: {
+  initial: Proposal;
+  onCancel: () => void;
+  onDone: (r: WriteResult) => void;
+  onReloaded?: () => void;
+}) {
   const session = useSession();
   const [state, setState] = useState<State>({ s: "review", p: initial });
   const [reloadError, setReloadError] = useState<Error | null>(null);
   useEffect(() => setState({ s: "review", p: initial }), [initial]);
+  const refusal = state.s === "failed" ? state.error : state.s === "review" ? state.p.refused : null;
+  useEffect(() => {
+    if (refusal instanceof ApiError && refusal.status === 403) session.markReadOnly();
+  }, [refusal]);
 
   const send = async (p: Proposal) => {
     setState({ s: "sending", p });
@@ -51,58 +54,41 @@ export function ChangeReview({ initial, propose, onCancel, onDone }: { initial: 
       setState({ s: "done", p, result });
       onDone(result);
     } catch (e) {
-      if (e instanceof ApiError && e.status === 403) session.markReadOnly();
       setState({ s: "failed", p, error: e as Error });
     }
   };
-  // After a 409: the live manifest again, and the same change worked out against it.
-  const reload = async () => {
+  // After a 409: the live revision, and the server's dry run of the same change on it.
+  const reload = async (p: Proposal) => {
     setState({ s: "working" });
     setReloadError(null);
     try {
-      setState({ s: "review", p: await propose(await api.manifest()) });
+      const live = await api.manifest();
+      setState({ s: "review", p: await proposeAction(p.action, live.revision) });
+      onReloaded?.();
     } catch (e) {
       setReloadError(e as Error);
-      setState({ s: "review", p: initial });
+      setState({ s: "review", p });
     }
   };
 
-  if (state.s === "working") return <Loading what="the live manifest" />;
+  if (state.s === "working") return <Loading what="the live revision and the server's dry run" />;
   const p = state.p;
-  const err = state.s === "failed" ? state.error : null;
-  const api409 = err instanceof ApiError && err.status === 409 && err.code === "conflict";
+  const dry = p.dry;
+  const stored = dry?.revisions.map((r) => r.revision) ?? [];
   return (
     <div class="change card" role="region" aria-label="Review the change">
-      <h2>Review: {p.summary}</h2>
-      <p class="muted">Based on revision {p.base}.</p>
-      {reloadError && <ErrorBox error={reloadError} title="The manifest could not be reloaded" />}
-      {p.after ? (
-        <>
-          <div class="before-after">
-            <div>
-              <h3>Before</h3>
-              <RouteSummary route={p.before} />
-            </div>
-            <div>
-              <h3>After</h3>
-              <RouteSummary route={p.after} />
-            </div>
-          </div>
-          <h3>The route, line by line</h3>
-          {prettyJson(p.before as never) === prettyJson(p.after as never) ? (
-            <p class="muted">The route would not change (a new revision is still recorded).</p>
-          ) : (
-            <DiffView before={prettyJson(p.before as never)} after={prettyJson(p.after as never)} labels={[`revision ${p.base}`, "after the change"]} />
-          )}
-        </>
-      ) : (
-        <p>The route after this change could not be worked out here.</p>
+      <h2>Review: {proposalTitle(p)}</h2>
+      <p class="muted">
+        Based on revision {p.base}.{" "}
+        {dry
+          ? `Checked by the server (a dry run): nothing is stored until you confirm${stored.length ? `; it would be stored as revision ${stored.join(" and ")}` : ""}.`
+          : "The server refused it in a dry run: nothing was stored."}
+      </p>
+      {dry && p.action.op === "rollback" && p.action.to_revision === null && dry.revisions[0] && (
+        <p class="help">The server found the revision to restore: the last one in which the label served a single version.</p>
       )}
-      {p.problem && (
-        <p class="warning" role="alert">
-          The server will likely refuse this: {p.problem}
-        </p>
-      )}
+      {reloadError && <ErrorBox error={reloadError} title="The live revision could not be loaded" />}
+      {dry && <DryRunView p={p} />}
       {state.s === "done" ? (
         <div class="success" role="status">
           <p>
@@ -113,52 +99,144 @@ export function ChangeReview({ initial, propose, onCancel, onDone }: { initial: 
             <a href={links.history(state.result.revision)}>See it in the history</a>
           </p>
         </div>
-      ) : api409 ? (
-        <div class="error" role="alert">
-          <p class="error-title">Someone changed the manifest meanwhile (409 conflict)</p>
-          <p class="error-message">{err.message}</p>
-          <p>Reload to see the live route and this change worked out against it, then confirm again.</p>
-          <div class="buttons">
-            <button type="button" class="primary" onClick={reload}>
-              Reload and review again
-            </button>
-            <button type="button" onClick={onCancel}>
-              Cancel
-            </button>
-          </div>
-        </div>
+      ) : refusal ? (
+        <Refusal
+          error={refusal}
+          p={p}
+          onReload={() => reload(p)}
+          onCancel={onCancel}
+          onRetry={state.s === "failed" && dry ? () => send(p) : null}
+        />
       ) : (
-        <>
-          {err && (
-            <ErrorBox
-              error={err}
-              title={
-                err instanceof ApiError && err.status === 422
-                  ? "The server refused the change: it would be invalid"
-                  : err instanceof ApiError && err.status === 403
-                    ? "This token is read-only"
-                    : "The server refused the change"
-              }
-            />
-          )}
-          {err instanceof ApiError && err.status === 403 && (
-            <p>
-              <button type="button" onClick={() => session.signOut(`The token of ${session.name ?? "this session"} is read-only: sign in with a read-write token to change routes.`)}>
-                Sign in with another token
-              </button>
-            </p>
-          )}
-          <div class="buttons">
-            <button type="button" class="primary" disabled={state.s === "sending" || (err instanceof ApiError && err.status === 403)} onClick={() => send(p)}>
-              {state.s === "sending" ? "Sending…" : p.problem ? "Send anyway" : err ? "Send again" : "Confirm and send"}
-            </button>
-            <button type="button" onClick={onCancel} disabled={state.s === "sending"}>
-              Cancel
-            </button>
-          </div>
-        </>
+        <div class="buttons">
+          <button type="button" class="primary" disabled={state.s === "sending"} onClick={() => send(p)}>
+            {state.s === "sending" ? "Sending…" : "Confirm and send"}
+          </button>
+          <button type="button" onClick={onCancel} disabled={state.s === "sending"}>
+            Cancel
+          </button>
+        </div>
       )}
     </div>
+  );
+}
+
+/** What the server's dry run says the change does. */
+function DryRunView({ p }: { p: Proposal }) {
+  const dry = p.dry!;
+  const route = dry.route;
+  const changes = dry.revisions.flatMap((r) => r.changes);
+  return (
+    <>
+      {route ? (
+        <>
+          <div class="before-after">
+            <div>
+              <h3>Before</h3>
+              <RouteSummary route={route.before} />
+            </div>
+            <div>
+              <h3>After</h3>
+              <RouteSummary route={route.after} />
+            </div>
+          </div>
+          <h3>The route, line by line</h3>
+          {prettyJson(route.before as never) === prettyJson(route.after as never) ? (
+            <p class="muted">The route would not change (a new revision is still recorded).</p>
+          ) : (
+            <DiffView before={prettyJson(route.before as never)} after={prettyJson(route.after as never)} labels={[`revision ${p.base}`, "after the change"]} />
+          )}
+        </>
+      ) : (
+        <p class="muted">The server's answer names no route for this label.</p>
+      )}
+      {!dry.changed && <p class="muted">The server says nothing would change.</p>}
+      {changes.length > 0 && (
+        <details class="dry-changes">
+          <summary>
+            Every change to the manifest, path by path ({changes.length} path{changes.length === 1 ? "" : "s"})
+          </summary>
+          <ChangeList changes={changes} />
+        </details>
+      )}
+    </>
+  );
+}
+
+/** The server's refusal of a change (or of its dry run), with what one can do about it. */
+export function Refusal({
+  error,
+  p,
+  onReload,
+  onCancel,
+  onRetry,
+}: {
+  error: Error;
+  p: Proposal;
+  onReload: () => void;
+  onCancel: () => void;
+  onRetry: (() => void) | null;
+}) {
+  const session = useSession();
+  const api = error instanceof ApiError ? error : null;
+  const cancel = (
+    <button type="button" onClick={onCancel}>
+      Cancel
+    </button>
+  );
+  if (api?.status === 409 && api.code === "conflict")
+    return (
+      <div class="error" role="alert">
+        <p class="error-title">Someone changed the manifest meanwhile (409 conflict)</p>
+        <p class="error-message">{api.message}</p>
+        <p>Reload to see the live route and have the server check this change against it, then confirm again.</p>
+        <div class="buttons">
+          <button type="button" class="primary" onClick={onReload}>
+            Reload and review again
+          </button>
+          {cancel}
+        </div>
+      </div>
+    );
+  if (api?.status === 409 && api.code === "rollout_running")
+    return (
+      <div class="error" role="alert">
+        <p class="error-title">A guarded rollout steers this label (409 rollout_running)</p>
+        <p class="error-message">{api.message}</p>
+        <p>
+          <a href={links.rollout(p.action.prompt, p.action.label)}>
+            Open the rollout of {p.action.prompt}/{p.action.label}
+          </a>{" "}
+          to pause or abort it; a rollback always goes through, and ends it.
+        </p>
+        <div class="buttons">{cancel}</div>
+      </div>
+    );
+  const title =
+    api?.status === 403
+      ? "This token is read-only"
+      : api?.status === 422
+        ? "The server refused the change: it would be invalid"
+        : "The server refused the change";
+  return (
+    <>
+      <ErrorBox error={error} title={title} />
+      {api?.status === 403 && (
+        <p>
+          <button type="button" onClick={() => session.signOut(`The token of ${session.name ?? "this session"} is read-only: sign in with a read-write token to change routes.`)}>
+            Sign in with another token
+          </button>
+        </p>
+      )}
+      <div class="buttons">
+        {onRetry && api?.status !== 403 && (
+          <button type="button" class="primary" onClick={onRetry}>
+            Send again
+          </button>
+        )}
+        {cancel}
+      </div>
+    </>
   );
 }
 

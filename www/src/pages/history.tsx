@@ -8,10 +8,9 @@ import { links } from "../router";
 import { useSession } from "../session";
 import type { Change, Manifest, RevisionEntry, WriteResult } from "../types";
 import { Empty, ErrorBox, Loading, Time } from "../components/ui";
-import { DiffView } from "../components/diffview";
-import { ChangeReview, type Proposal } from "../components/change";
-import { prettyJson } from "../diff";
-import { propose } from "../proposals";
+import { ChangeReview } from "../components/change";
+import { ChangeList } from "../components/changes";
+import { proposeAction, type Proposal } from "../proposals";
 
 const PAGE = 50;
 
@@ -175,7 +174,9 @@ function RevisionDetail({ revision, onDone }: { revision: number; onDone: (r: Wr
     const [p, l] = JSON.parse(chosen) as [string, string];
     setPreparing("busy");
     try {
-      setProposal(await propose(await api.manifest(), p, l, { op: "rollback", toRevision: revision }));
+      // The server's dry run of restoring this revision's route, on the live revision.
+      const live = await api.manifest();
+      setProposal(await proposeAction({ op: "rollback", prompt: p, label: l, to_revision: revision }, live.revision));
       setPreparing(null);
     } catch (e) {
       setPreparing(e as Error);
@@ -193,7 +194,6 @@ function RevisionDetail({ revision, onDone }: { revision: number; onDone: (r: Wr
           {proposal ? (
             <ChangeReview
               initial={proposal}
-              propose={(m) => propose(m, proposal.action.prompt, proposal.action.label, { op: "rollback", toRevision: revision })}
               onCancel={() => setProposal(null)}
               onDone={(r) => {
                 setProposal(null);
@@ -219,36 +219,13 @@ function RevisionDetail({ revision, onDone }: { revision: number; onDone: (r: Wr
               </select>
               <span> as it was in revision {revision}</span>
               <button type="submit" disabled={preparing === "busy"}>
-                {preparing === "busy" ? "Working it out…" : "Review restoring this route"}
+                {preparing === "busy" ? "Asking the server…" : "Review restoring this route"}
               </button>
             </form>
           )}
-          {preparing instanceof Error && <ErrorBox error={preparing} title="The rollback could not be worked out" />}
+          {preparing instanceof Error && <ErrorBox error={preparing} title="The server could not be asked about the rollback" />}
         </div>
       )}
     </div>
-  );
-}
-
-/** A revision's changes, path by path. */
-export function ChangeList({ changes }: { changes: Change[] }) {
-  return (
-    <ul class="changes">
-      {changes.map((c) => (
-        <li key={c.path} class={`change-${c.kind}`}>
-          <p>
-            <span class={`badge badge-${c.kind === "added" ? "ok" : c.kind === "removed" ? "bad" : "info"}`}>{c.kind}</span> <code class="path">{c.path}</code>
-          </p>
-          {c.kind === "changed" ? (
-            <DiffView before={prettyJson(c.before)} after={prettyJson(c.after)} labels={["before", "after"]} />
-          ) : (
-            <details>
-              <summary>{c.kind === "added" ? "What was added" : "What was removed"}</summary>
-              <pre class="code">{prettyJson(c.kind === "added" ? c.after : c.before)}</pre>
-            </details>
-          )}
-        </li>
-      ))}
-    </ul>
   );
 }

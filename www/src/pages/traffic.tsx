@@ -1,17 +1,18 @@
 // The traffic page: a label's route (rules in order, the default's split) and, for a
-// read-write token, promote, split, ramp and rollback, each reviewed as a diff first.
+// read-write token, promote, split, ramp and rollback, each reviewed as the server's dry
+// run before it is sent.
 import { useMemo, useState } from "preact/hooks";
 import { api } from "../api";
 import { sinceTime } from "../types";
 import { useAsync, useTitle } from "../hooks";
 import { links } from "../router";
 import { useSession } from "../session";
-import type { Manifest, Route, WriteResult } from "../types";
+import type { Route, WriteResult } from "../types";
 import { Empty, ErrorBox, Loading, Time } from "../components/ui";
 import { TargetView } from "../components/route";
-import { ChangeReview, type Proposal } from "../components/change";
-import { describeMatch, formatBp, parseWeight, shares } from "../routes";
-import { propose, type Intent } from "../proposals";
+import { ChangeReview } from "../components/change";
+import { describeMatch, formatBp, shares, sumPercents } from "../routes";
+import { propose, type Intent, type Proposal } from "../proposals";
 
 /** The traffic page of one label. */
 export function Traffic({ prompt, label }: { prompt: string; label: string }) {
@@ -46,7 +47,7 @@ export function Traffic({ prompt, label }: { prompt: string; label: string }) {
     setPreparing("busy");
     setDone(null);
     try {
-      setProposal(await propose(manifest, prompt, label, intent));
+      setProposal(await propose(prompt, label, intent, manifest.revision));
       setPreparing(null);
     } catch (e) {
       setPreparing(e as Error);
@@ -89,11 +90,8 @@ export function Traffic({ prompt, label }: { prompt: string; label: string }) {
       {proposal ? (
         <ChangeReview
           initial={proposal}
-          propose={async (m: Manifest) => {
-            // The same change against the reloaded manifest (its base is the new revision).
-            return propose(m, prompt, label, intentOf(proposal));
-          }}
           onCancel={() => setProposal(null)}
+          onReloaded={reload}
           onDone={(r) => {
             setDone(r);
             setProposal(null);
@@ -105,24 +103,9 @@ export function Traffic({ prompt, label }: { prompt: string; label: string }) {
       ) : (
         <p class="muted">This token is read-only: it sees the route, and cannot change it.</p>
       )}
-      {preparing instanceof Error && <ErrorBox error={preparing} title="The change could not be worked out" />}
+      {preparing instanceof Error && <ErrorBox error={preparing} title="The server could not be asked about the change" />}
     </section>
   );
-}
-
-/** The intent a proposal was made from, to work it out again after a reload. */
-function intentOf(p: Proposal): Intent {
-  const a = p.action;
-  switch (a.op) {
-    case "promote":
-      return { op: "promote", version: a.version, clearRules: a.clear_rules };
-    case "split":
-      return { op: "split", rule: a.rule, weights: Object.entries(a.weights).map(([v, w]) => [Number(v), String(w)]) };
-    case "ramp":
-      return { op: "ramp", rule: a.rule, to: a.to, percent: String(a.percent) };
-    case "rollback":
-      return { op: "rollback", toRevision: a.to_revision };
-  }
 }
 
 function RouteTable({ route }: { route: Route }) {
@@ -189,10 +172,8 @@ function Actions({ route, versions, onReview, busy }: { route: Route; versions: 
   const [rollbackMode, setRollbackMode] = useState<"last" | "revision">("last");
   const [toRevision, setToRevision] = useState("");
 
-  const sum = Object.values(weights).reduce((a, w) => {
-    const bp = w.trim() === "" ? 0 : parseWeight(w);
-    return typeof bp === "number" ? a + bp : NaN;
-  }, 0);
+  // A hint only: the server checks the split (and says why it refuses one).
+  const sum = sumPercents(Object.values(weights));
 
   const submit = (e: Event) => {
     e.preventDefault();
@@ -282,8 +263,8 @@ function Actions({ route, versions, onReview, busy }: { route: Route; versions: 
               </div>
             ))}
           </div>
-          <p class={sum === 10_000 ? "help" : "warning"} aria-live="polite">
-            Sum: {Number.isNaN(sum) ? "not a number" : `${formatBp(sum)}%`}
+          <p class={sum === 100 ? "help" : "warning"} aria-live="polite">
+            Sum: {sum === null ? "not a number" : `${sum}%`}
           </p>
         </>
       )}
@@ -336,7 +317,7 @@ function Actions({ route, versions, onReview, busy }: { route: Route; versions: 
       )}
       <div class="buttons">
         <button type="submit" class="primary" disabled={busy}>
-          {busy ? "Working it out…" : "Review the change"}
+          {busy ? "Asking the server…" : "Review the change"}
         </button>
       </div>
     </form>
