@@ -2,8 +2,9 @@
 // real Workers in workerd (tests/edge/harness.mjs): sign-in by form and by link, every
 // page against the admin API, a change reviewed as the server's dry run (nothing stored
 // until confirmed) and then reaching the history and the edge, a raced change's 409 and
-// its recovery, refusals (422, 403), the metrics after real events, a read-only token,
-// and no Content-Security-Policy violation anywhere. Saves a screenshot of each
+// its recovery, refusals (422, 409 rollout_running, 403), the metrics after real events,
+// a guarded rollout started, checked, paused and aborted from the console, a read-only
+// token, and no Content-Security-Policy violation anywhere. Saves a screenshot of each
 // page in www/screenshots/ (git-ignored).
 //   node --test www/test/            (builds the console first; needs the Workers built)
 import { test, before, after } from "node:test";
@@ -380,6 +381,170 @@ test("promote, then roll back to the last single-version route, from the console
   const live = (await edge.fetch("/admin/v1/manifest", { headers: auth })).json;
   assert.deepEqual(live.prompts.support.labels.production.default, { version: 2 });
   await shot(page, "traffic-rollback");
+  await page.context().close();
+});
+
+/** Publishes a prompt with two versions whose production label serves version 1 (the demo declares `resolved`). */
+async function publishTwoVersions(name) {
+  const live = (await admin("manifest")).json;
+  const r = await admin("publish", {
+    base_revision: live.revision,
+    sources: { prompts: [{ name, versions: [{ text: "Hi" }, { text: "Hello" }], labels: { production: { default: { version: 1 } } } }] },
+  });
+  assert.equal(r.status, 200, r.text);
+  return r.json.revision;
+}
+
+/** `n` new units resolve `prompt` at production (tracked); 60% of them, either version, report `resolved`. Returns how many did. */
+async function traffic(prompt, n, tag) {
+  const tokens = [];
+  for (let i = 0; i < n; i += 25) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(25, n - i) }, async (_, j) => {
+        const r = await edge.post("/v1/resolve", { prompt, unit: `${tag}-${i + j}` });
+        assert.equal(r.status, 200, r.text);
+        return r.json;
+      }),
+    );
+    tokens.push(...batch);
+  }
+  const events = tokens.map((d, i) => ({ token: d.token, metric: "resolved", value: i % 5 < 3 })).filter((e) => e.value);
+  for (let i = 0; i < events.length; i += 100) {
+    const r = await edge.post("/v1/events", { events: events.slice(i, i + 100) });
+    assert.equal(r.status, 202, r.text);
+  }
+  return events.length;
+}
+
+test("a guarded rollout started from the traffic page: the server's refusal per field, its page, the overview's badge, manual changes refused", async () => {
+  await publishTwoVersions("greet");
+  const page = await signedIn(edge.tokens.admin, "#/traffic/greet/production");
+  await page.getByRole("heading", { name: "Start a guarded rollout" }).waitFor();
+  // A plan the server refuses: its reason is shown at the field it names, and nothing starts.
+  await page.getByLabel("Stages (candidate's %)").fill("1, 50, 10, 100");
+  await page.getByLabel("Watch resolved").check();
+  await page.getByRole("button", { name: "Start the rollout" }).click();
+  await page.locator("#ro-stages-e", { hasText: "plan.stages[2]: 10 does not increase on 50 (422 invalid_plan)" }).waitFor();
+  assert.equal(await page.getByLabel("Stages (candidate's %)").getAttribute("aria-describedby"), "ro-stages-e");
+  assert.equal((await admin("rollouts/greet/production")).status, 404);
+  await shot(page, "rollout-start-422");
+  await page.getByLabel("Stages (candidate's %)").fill("20, 50, 100");
+  await page.getByLabel("Minimum candidate units per stage").fill("20");
+  await page.getByLabel("Minimum minutes per stage").fill("0");
+  await page.getByRole("button", { name: "Start the rollout" }).click();
+  // The rollout's page: running at its first stage.
+  await page.getByRole("heading", { name: /^greet\/production rollout running$/ }).waitFor();
+  await page.getByTestId("rollout-status").getByText("running · stage 1 of 3 (20%)").waitFor();
+  const started = (await admin("rollouts/greet/production")).json;
+  assert.equal(started.status, "running");
+  assert.deepEqual(started.plan.stages, [20, 50, 100]);
+  assert.deepEqual(started.plan.guardrails, [{ metric: "resolved", max_regression: 0 }]);
+  const stage1 = page.getByTestId("rollout-stages").locator("li").first();
+  await stage1.getByText("Stage 1 · 20%").waitFor();
+  await stage1.getByRole("link", { name: `revision ${started.stages[0].revision}` }).waitFor();
+  await page.getByTestId("rollout-plan").getByText("20% → 50% → 100%").waitFor();
+  await page.getByTestId("rollout-log").getByText(/rollout greet\/production: start, version 2 to 20%/).waitFor();
+  // The traffic page says a rollout steers the label; a manual split is refused by the server's dry run.
+  await go(page, "#/traffic/greet/production");
+  await page.getByText("A guarded rollout steers this label").waitFor();
+  assert.equal(await page.getByRole("heading", { name: "Start a guarded rollout" }).count(), 0);
+  await page.getByRole("radio", { name: "Split" }).check();
+  await page.getByLabel("Version 1 (%)").fill("50");
+  await page.getByLabel("Version 2 (%)").fill("50");
+  await page.getByRole("button", { name: "Review the change" }).click();
+  await page.getByText("A guarded rollout steers this label (409 rollout_running)").waitFor();
+  assert.equal(await page.getByRole("button", { name: "Confirm and send" }).count(), 0);
+  await shot(page, "traffic-rollout-running");
+  await page.getByRole("link", { name: "Open the rollout of greet/production" }).click();
+  await page.getByRole("heading", { name: /^greet\/production rollout/ }).waitFor();
+  // The overview's badge: the rollout's stage and percent, linking to its page.
+  await go(page, "#/");
+  const badge = page.locator("tr", { hasText: "greet" }).getByRole("link", { name: "rollout: stage 1, 20%" });
+  await badge.waitFor();
+  assert.equal(await badge.getAttribute("href"), "#/rollout/greet/production");
+  await page.context().close();
+});
+
+test("check now shows the controller's decision; with traffic the rollout advances and its guardrail's interval is drawn", async () => {
+  const page = await signedIn(edge.tokens.admin, "#/rollout/greet/production");
+  await page.getByRole("button", { name: "Check now" }).click();
+  await page.getByText(/^Checked: hold\. stage 1 \(20%\) holds/).waitFor();
+  const decision = page.getByTestId("rollout-decision");
+  await decision.getByText("hold", { exact: true }).waitFor();
+  assert.equal(await decision.getByTestId("decision-reason").textContent(), (await admin("rollouts/greet/production")).json.last_decision.reason);
+  // Traffic in the first stage's period: the edge must serve the rollout's revision first.
+  const live = (await admin("manifest")).json.revision;
+  await waitFor("the edge to serve the rollout's revision", async () => (await edge.fetch("/v1/status")).json?.revision === live, 30_000);
+  const resolved = await traffic("greet", 200, "ro");
+  await waitFor("the rollout's units and outcomes in the metrics", async () => {
+    const m = await admin("metrics/greet?label=production");
+    if (m.status !== 200) return false;
+    const sum = (f) => m.json.versions.reduce((a, v) => a + f(v), 0);
+    return sum((v) => v.exposed_units) >= 200 && sum((v) => v.metrics.resolved?.count ?? 0) >= resolved;
+  }, 60_000, 300);
+  await page.getByRole("button", { name: "Check now" }).click();
+  await page.getByText(/^Checked: advance\. stage 1 -> 2 \(50%\)/).waitFor();
+  await page.getByTestId("rollout-status").getByText("running · stage 2 of 3 (50%)").waitFor();
+  const after = (await admin("rollouts/greet/production")).json;
+  assert.equal(after.last_decision.action, "advance");
+  assert.equal(await decision.getByTestId("decision-reason").textContent(), after.last_decision.reason);
+  const stage2 = page.getByTestId("rollout-stages").locator("li").nth(1);
+  await stage2.getByText("now").waitFor();
+  await stage2.getByRole("link", { name: `revision ${after.stages[1].revision}` }).waitFor();
+  // The guardrail's always-valid interval at the advancing check, drawn (without Plot's <style>) and as a table.
+  const g = after.checks.at(-1).evidence.guardrails[0];
+  assert.ok(g.ci, JSON.stringify(g));
+  const section = page.getByTestId("guardrail-resolved");
+  await section.locator("svg.ep-plot").waitFor();
+  assert.equal(await section.locator("style").count(), 0);
+  await section.getByText("As a table").click();
+  const row = section.locator("table.guardrail-table tbody tr");
+  assert.equal(await row.count(), 1);
+  await row.getByText("advance").waitFor();
+  assert.match(await row.locator("td").nth(3).textContent(), /^[+−±]?\d.* pp$/);
+  // A second check holds (the new stage has no units yet): two points over time, and
+  // the sample-ratio checks of both stages' periods.
+  await page.getByRole("button", { name: "Check now" }).click();
+  await page.getByText(/^Checked: hold\. stage 2 \(50%\) holds/).waitFor();
+  await section.locator("table.guardrail-table tbody tr").nth(1).waitFor();
+  await page.locator("table.srm-table tbody tr").nth(1).waitFor();
+  await shot(page, "rollout");
+  await page.context().close();
+});
+
+test("pause, resume and abort from the console; a read-only token sees the rollout without its controls", async () => {
+  const page = await signedIn(edge.tokens.admin, "#/rollout/greet/production");
+  await page.getByRole("button", { name: "Pause" }).click();
+  await page.getByText("Paused: the rollout does not advance until resumed.").waitFor();
+  await page.getByRole("heading", { name: /^greet\/production rollout paused$/ }).waitFor();
+  assert.equal((await admin("rollouts/greet/production")).json.status, "paused");
+  await go(page, "#/");
+  await page.locator("tr", { hasText: "greet" }).getByRole("link", { name: "rollout paused: stage 2, 50%" }).waitFor();
+  // A read-only token: the same page, no control.
+  const viewer = await signedIn(edge.tokens.viewer, "#/rollout/greet/production");
+  await viewer.getByRole("heading", { name: /^greet\/production rollout paused$/ }).waitFor();
+  await viewer.getByTestId("guardrail-resolved").locator("svg.ep-plot").waitFor();
+  await viewer.getByTestId("rollout-log").getByText("pause", { exact: true }).waitFor();
+  for (const name of ["Pause", "Resume", "Check now", "Abort…"]) assert.equal(await viewer.getByRole("button", { name }).count(), 0, name);
+  await shot(viewer, "readonly-rollout");
+  await viewer.context().close();
+  await go(page, "#/rollout/greet/production");
+  await page.getByRole("button", { name: "Resume" }).click();
+  await page.getByRole("heading", { name: /^greet\/production rollout running$/ }).waitFor();
+  // Abort asks first; "Keep it" keeps it.
+  await page.getByRole("button", { name: "Abort…" }).click();
+  await page.getByText("Abort the rollout of greet/production?").waitFor();
+  await page.getByRole("button", { name: "Keep it" }).click();
+  assert.equal((await admin("rollouts/greet/production")).json.status, "running");
+  await page.getByRole("button", { name: "Abort…" }).click();
+  await page.getByRole("button", { name: "Abort the rollout" }).click();
+  await page.getByRole("heading", { name: /^greet\/production rollout aborted$/ }).waitFor();
+  await page.getByTestId("rollout-status").getByText(/aborted · the label keeps its split \(version 2 at 50%\)/).waitFor();
+  for (const name of ["Pause", "Resume", "Check now", "Abort…"]) assert.equal(await page.getByRole("button", { name }).count(), 0, name);
+  const ended = (await admin("rollouts/greet/production")).json;
+  assert.equal(ended.status, "aborted");
+  assert.deepEqual(ended.log.map((l) => l.action), ["start", "advance", "pause", "resume", "abort"]);
+  assert.deepEqual((await admin("manifest")).json.prompts.greet.labels.production.default.split, [{ version: 1, weight: 50 }, { version: 2, weight: 50 }]);
   await page.context().close();
 });
 

@@ -1,26 +1,33 @@
 // The traffic page: a label's route (rules in order, the default's split) and, for a
 // read-write token, promote, split, ramp and rollback, each reviewed as the server's dry
-// run before it is sent.
+// run before it is sent; where the label serves one version, a form that starts a
+// guarded rollout; where a rollout steers the label, a link to it.
 import { useMemo, useState } from "preact/hooks";
-import { api } from "../api";
+import { api, ApiError } from "../api";
 import { sinceTime } from "../types";
 import { useAsync, useTitle } from "../hooks";
 import { links } from "../router";
 import { useSession } from "../session";
-import type { Route, WriteResult } from "../types";
-import { Empty, ErrorBox, Loading, Time } from "../components/ui";
+import type { MetricDeclaration, Rollout, Route, WriteResult } from "../types";
+import { Badge, Empty, ErrorBox, Loading, Time } from "../components/ui";
 import { TargetView } from "../components/route";
 import { ChangeReview } from "../components/change";
-import { describeMatch, formatBp, shares, sumPercents } from "../routes";
+import { describeMatch, formatBp, servesOneVersion, shares, sumPercents } from "../routes";
 import { propose, type Intent, type Proposal } from "../proposals";
+import { defaultStartForm, fieldOfRefusal, isActive, stageText, startBody, statusText, type FieldErrors, type StartForm } from "../rollouts";
 
 /** The traffic page of one label. */
 export function Traffic({ prompt, label }: { prompt: string; label: string }) {
   useTitle(`${prompt}/${label} traffic`);
   const session = useSession();
   const [data, reload] = useAsync(async () => {
-    const [manifest, labels] = await Promise.all([api.manifest(), api.labels().catch(() => null)]);
-    return { manifest, since: labels?.labels.find((l) => l.prompt === prompt && l.label === label) ?? null };
+    const [manifest, labels, rollout] = await Promise.all([
+      api.manifest(),
+      api.labels().catch(() => null),
+      // No rollout ever (404), or an API without rollouts: nothing to show.
+      api.rollout(prompt, label).catch(() => null),
+    ]);
+    return { manifest, since: labels?.labels.find((l) => l.prompt === prompt && l.label === label) ?? null, rollout };
   }, [prompt, label]);
   const [proposal, setProposal] = useState<Proposal | null>(null);
   const [preparing, setPreparing] = useState<Error | "busy" | null>(null);
@@ -28,7 +35,7 @@ export function Traffic({ prompt, label }: { prompt: string; label: string }) {
 
   if (data.state === "error" && !data.value) return <ErrorBox error={data.error} title="The manifest could not be loaded" />;
   if (!data.value) return <Loading what="the route" />;
-  const { manifest, since } = data.value;
+  const { manifest, since, rollout } = data.value;
   const route = manifest.prompts[prompt]?.labels?.[label];
   if (!route)
     return (
@@ -42,6 +49,7 @@ export function Traffic({ prompt, label }: { prompt: string; label: string }) {
       </section>
     );
   const versions = manifest.prompts[prompt]!.versions.length;
+  const active = rollout !== null && isActive(rollout);
 
   const review = async (intent: Intent) => {
     setPreparing("busy");
@@ -71,12 +79,20 @@ export function Traffic({ prompt, label }: { prompt: string; label: string }) {
               · this route since <a href={links.history(since.since_revision)}>revision {since.since_revision}</a> (<Time at={sinceTime(since)} />, {since.since_actor})
             </>
           )}{" "}
-          · <a href={links.metrics(prompt, label)}>Metrics</a> · <a href={links.preview(prompt, { label })}>Preview</a> ·{" "}
+          · <a href={links.metrics(prompt, label)}>Metrics</a> · <a href={links.preview(prompt, { label })}>Preview</a>
+          {rollout && !active && (
+            <>
+              {" "}
+              · <a href={links.rollout(prompt, label)}>Last rollout</a> ({statusText(rollout.status)})
+            </>
+          )}{" "}
+          ·{" "}
           <button type="button" class="link" onClick={reload} disabled={data.state === "loading"}>
             {data.state === "loading" ? "Reloading…" : "Reload"}
           </button>
         </p>
       </div>
+      {active && <RolloutBanner rollout={rollout} />}
       {done && (
         <div class="success" role="status">
           <p>
@@ -99,12 +115,30 @@ export function Traffic({ prompt, label }: { prompt: string; label: string }) {
           }}
         />
       ) : session.canWrite ? (
-        <Actions key={manifest.revision} route={route} versions={versions} onReview={review} busy={preparing === "busy"} />
+        <>
+          <Actions key={manifest.revision} route={route} versions={versions} onReview={review} busy={preparing === "busy"} />
+          {!active && versions > 1 && servesOneVersion(route) && (
+            <StartRollout prompt={prompt} label={label} route={route} versions={versions} metrics={manifest.metrics ?? {}} base={manifest.revision} onStale={reload} />
+          )}
+        </>
       ) : (
         <p class="muted">This token is read-only: it sees the route, and cannot change it.</p>
       )}
       {preparing instanceof Error && <ErrorBox error={preparing} title="The server could not be asked about the change" />}
     </section>
+  );
+}
+
+/** Says that a rollout steers the label, and links to it. */
+function RolloutBanner({ rollout }: { rollout: Rollout }) {
+  return (
+    <div class="notice" role="status">
+      <p>
+        <Badge tone={rollout.status === "running" ? "info" : "warn"}>rollout {statusText(rollout.status)}</Badge> A guarded rollout steers this label: version{" "}
+        {rollout.plan.candidate} at {stageText(rollout)}, control version {rollout.plan.control}. Promote, split and ramp wait until it ends; a rollback
+        always goes through, and ends it. <a href={links.rollout(rollout.prompt, rollout.label)}>Open the rollout</a>
+      </p>
+    </div>
   );
 }
 
@@ -318,6 +352,223 @@ function Actions({ route, versions, onReview, busy }: { route: Route; versions: 
       <div class="buttons">
         <button type="submit" class="primary" disabled={busy}>
           {busy ? "Asking the server…" : "Review the change"}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** The version a route's default serves alone. */
+function soleVersion(route: Route): number | null {
+  const serving = shares(route.default).filter((s) => s.bp > 0);
+  return serving.length === 1 ? serving[0]!.version : null;
+}
+
+/** A field's error under it, tied to its input by `aria-describedby`. */
+function FieldError({ id, errors, field }: { id: string; errors: FieldErrors; field: string }) {
+  const e = errors[field];
+  return e ? (
+    <p class="field-error" id={id} role="alert">
+      {e}
+    </p>
+  ) : null;
+}
+
+/**
+ * Starts a guarded rollout from the version the label serves alone. Nothing is worked
+ * out here: the server checks the plan and names the field at fault (422), shown
+ * beside that field.
+ */
+function StartRollout({
+  prompt,
+  label,
+  route,
+  versions,
+  metrics,
+  base,
+  onStale,
+}: {
+  prompt: string;
+  label: string;
+  base: number;
+  route: Route;
+  versions: number;
+  metrics: Record<string, MetricDeclaration>;
+  onStale: () => void;
+}) {
+  const session = useSession();
+  const control = soleVersion(route);
+  const candidates = Array.from({ length: versions }, (_, i) => i + 1).filter((v) => v !== control);
+  const [form, setForm] = useState<StartForm>(() => defaultStartForm(candidates[candidates.length - 1] ?? 1, metrics));
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [failure, setFailure] = useState<Error | null>(null);
+  const [busy, setBusy] = useState(false);
+  const set = (patch: Partial<StartForm>) => setForm((f) => ({ ...f, ...patch }));
+  const setGuardrail = (metric: string, patch: Partial<StartForm["guardrails"][number]>) =>
+    setForm((f) => ({ ...f, guardrails: f.guardrails.map((g) => (g.metric === metric ? { ...g, ...patch } : g)) }));
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setErrors({});
+    setFailure(null);
+    setBusy(true);
+    try {
+      // Based on the revision the page shows: the control is the version seen there.
+      const made = startBody(form, base, prompt, label);
+      if ("errors" in made) {
+        setErrors(made.errors);
+        return;
+      }
+      try {
+        await api.startRollout(made.body);
+        location.hash = links.rollout(prompt, label);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 403) session.markReadOnly();
+        const field = err instanceof ApiError && (err.status === 422 || err.status === 400) ? fieldOfRefusal(err.message, made.body) : null;
+        if (field) setErrors({ [field]: err instanceof ApiError ? `${err.message} (${err.status} ${err.code})` : String(err) });
+        else setFailure(err as Error);
+      }
+    } catch (err) {
+      setFailure(err as Error);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const described = (field: string, id: string) => (errors[field] ? id : undefined);
+  const api409 = failure instanceof ApiError && failure.status === 409 ? failure : null;
+  return (
+    <form class="card rollout-form" onSubmit={submit} aria-labelledby="start-h" noValidate>
+      <h2 id="start-h">Start a guarded rollout</h2>
+      <p class="help">
+        The label serves version {control} alone. A rollout ramps a candidate through stages (every unit keeps its version), advances when a stage has its
+        units and time and no guardrail has tripped, and rolls back by itself when one trips. The server checks the plan and says what it refuses.
+      </p>
+      {Object.keys(errors).length > 0 && (
+        <p class="warning" role="alert">
+          The plan was not accepted: see the field{Object.keys(errors).length === 1 ? "" : "s"} marked below.
+        </p>
+      )}
+      <div class="field-row">
+        <div class="field">
+          <label for="ro-candidate">Candidate</label>
+          <select id="ro-candidate" value={String(form.candidate)} onChange={(e) => set({ candidate: Number(e.currentTarget.value) })} aria-describedby={described("candidate", "ro-candidate-e")}>
+            {candidates.map((v) => (
+              <option key={v} value={String(v)}>
+                version {v}
+              </option>
+            ))}
+          </select>
+          <FieldError id="ro-candidate-e" errors={errors} field="candidate" />
+        </div>
+        <div class="field">
+          <label for="ro-stages">Stages (candidate's %)</label>
+          <input id="ro-stages" value={form.stages} onInput={(e) => set({ stages: e.currentTarget.value })} aria-describedby={described("stages", "ro-stages-e")} />
+          <FieldError id="ro-stages-e" errors={errors} field="stages" />
+        </div>
+      </div>
+      <div class="field-row">
+        <div class="field">
+          <label for="ro-units">Minimum candidate units per stage</label>
+          <input id="ro-units" inputMode="numeric" value={form.minUnits} onInput={(e) => set({ minUnits: e.currentTarget.value })} aria-describedby={described("min_units", "ro-units-e")} />
+          <FieldError id="ro-units-e" errors={errors} field="min_units" />
+        </div>
+        <div class="field">
+          <label for="ro-minutes">Minimum minutes per stage</label>
+          <input id="ro-minutes" inputMode="decimal" value={form.minMinutes} onInput={(e) => set({ minMinutes: e.currentTarget.value })} aria-describedby={described("min_duration", "ro-minutes-e")} />
+          <FieldError id="ro-minutes-e" errors={errors} field="min_duration" />
+        </div>
+      </div>
+      <fieldset>
+        <legend>Guardrails</legend>
+        {form.guardrails.length === 0 ? (
+          <p class="muted">The manifest declares no metric: a rollout without guardrails advances on units and time alone.</p>
+        ) : (
+          <>
+            <p class="help">
+              A guardrail trips when its always-valid interval lies wholly beyond the tolerated regression, on the worse side. The regression is absolute, in the
+              metric's unit (a rate: 0.01 is one point).
+            </p>
+            <FieldError id="ro-guardrails-e" errors={errors} field="guardrails" />
+            {form.guardrails.map((g) => {
+              const decl = metrics[g.metric];
+              const base = `ro-g-${g.metric}`;
+              const mr = `guardrail:${g.metric}:max_regression`;
+              const mde = `guardrail:${g.metric}:mde`;
+              return (
+                <div class="guardrail-row" key={g.metric}>
+                  <label class="checkbox">
+                    <input type="checkbox" checked={g.on} onChange={(e) => setGuardrail(g.metric, { on: e.currentTarget.checked })} /> Watch <strong>{g.metric}</strong>{" "}
+                    <span class="muted">
+                      ({decl?.kind ?? "?"}, {decl?.higher_is_better === false ? "lower" : "higher"} is better)
+                    </span>
+                  </label>
+                  <FieldError id={`${base}-metric-e`} errors={errors} field={`guardrail:${g.metric}:metric`} />
+                  {g.on && (
+                    <div class="field-row">
+                      <div class="field">
+                        <label for={`${base}-mr`}>Max regression of {g.metric}</label>
+                        <input id={`${base}-mr`} inputMode="decimal" value={g.maxRegression} onInput={(e) => setGuardrail(g.metric, { maxRegression: e.currentTarget.value })} aria-describedby={described(mr, `${base}-mr-e`)} />
+                        <FieldError id={`${base}-mr-e`} errors={errors} field={mr} />
+                      </div>
+                      <div class="field">
+                        <label for={`${base}-mde`}>Regression worth catching (optional)</label>
+                        <input id={`${base}-mde`} inputMode="decimal" value={g.mde} onInput={(e) => setGuardrail(g.metric, { mde: e.currentTarget.value })} aria-describedby={described(mde, `${base}-mde-e`)} />
+                        <FieldError id={`${base}-mde-e`} errors={errors} field={mde} />
+                      </div>
+                    </div>
+                  )}
+                </div>
+              );
+            })}
+          </>
+        )}
+      </fieldset>
+      <div class="field-row">
+        <div class="field">
+          <label for="ro-alpha">Alpha (all guardrails together)</label>
+          <input id="ro-alpha" inputMode="decimal" value={form.alpha} onInput={(e) => set({ alpha: e.currentTarget.value })} aria-describedby={described("alpha", "ro-alpha-e")} />
+          <FieldError id="ro-alpha-e" errors={errors} field="alpha" />
+        </div>
+        <div class="field">
+          <label for="ro-trip">When a guardrail trips</label>
+          <select id="ro-trip" value={form.onTrip} onChange={(e) => set({ onTrip: e.currentTarget.value === "pause" ? "pause" : "rollback" })} aria-describedby={described("on_trip", "ro-trip-e")}>
+            <option value="rollback">roll back to the control</option>
+            <option value="pause">pause</option>
+          </select>
+          <FieldError id="ro-trip-e" errors={errors} field="on_trip" />
+        </div>
+        <div class="field">
+          <label for="ro-every">Check every (minutes)</label>
+          <input id="ro-every" inputMode="decimal" value={form.intervalMinutes} onInput={(e) => set({ intervalMinutes: e.currentTarget.value })} aria-describedby={described("check_interval", "ro-every-e")} />
+          <FieldError id="ro-every-e" errors={errors} field="check_interval" />
+        </div>
+      </div>
+      {api409?.code === "conflict" ? (
+        <div class="error" role="alert">
+          <p class="error-title">Someone changed the manifest meanwhile (409 conflict)</p>
+          <p class="error-message">{api409.message}</p>
+          <p>
+            <button type="button" onClick={onStale}>
+              Reload the route
+            </button>{" "}
+            and start again (the form keeps what you typed).
+          </p>
+        </div>
+      ) : api409?.code === "rollout_running" ? (
+        <div class="error" role="alert">
+          <p class="error-title">A rollout already steers this label (409 rollout_running)</p>
+          <p class="error-message">{api409.message}</p>
+          <p>
+            <a href={links.rollout(prompt, label)}>Open the rollout</a>
+          </p>
+        </div>
+      ) : (
+        failure && <ErrorBox error={failure} title={failure instanceof ApiError && failure.status === 403 ? "This token is read-only" : "The rollout was not started"} />
+      )}
+      <div class="buttons">
+        <button type="submit" class="primary" disabled={busy}>
+          {busy ? "Starting…" : "Start the rollout"}
         </button>
       </div>
     </form>
