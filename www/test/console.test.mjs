@@ -520,13 +520,15 @@ test("pause, resume and abort from the console; a read-only token sees the rollo
   assert.equal((await admin("rollouts/greet/production")).json.status, "paused");
   await go(page, "#/");
   await page.locator("tr", { hasText: "greet" }).getByRole("link", { name: "rollout paused: stage 2, 50%" }).waitFor();
-  // A read-only token: the same page, no control.
-  const viewer = await signedIn(edge.tokens.viewer, "#/rollout/greet/production");
+  // A read-only token: the same page, no control (here on a phone's width: nothing but
+  // the tables scrolls sideways).
+  const viewer = await signedIn(edge.tokens.viewer, "#/rollout/greet/production", { width: 390, height: 844 });
   await viewer.getByRole("heading", { name: /^greet\/production rollout paused$/ }).waitFor();
   await viewer.getByTestId("guardrail-resolved").locator("svg.ep-plot").waitFor();
   await viewer.getByTestId("rollout-log").getByText("pause", { exact: true }).waitFor();
   for (const name of ["Pause", "Resume", "Check now", "Abort…"]) assert.equal(await viewer.getByRole("button", { name }).count(), 0, name);
-  await shot(viewer, "readonly-rollout");
+  assert.ok(await viewer.evaluate(() => document.documentElement.scrollWidth <= innerWidth), "the page fits a phone's width");
+  await shot(viewer, "readonly-rollout-phone");
   await viewer.context().close();
   await go(page, "#/rollout/greet/production");
   await page.getByRole("button", { name: "Resume" }).click();

@@ -117,7 +117,7 @@ export function RolloutPage({ prompt, label }: { prompt: string; label: string }
 
 function Status({ rollout: r }: { rollout: Rollout }) {
   return (
-    <dl class="facts rollout-facts" data-testid="rollout-status">
+    <dl class="facts words rollout-facts" data-testid="rollout-status">
       <dt>Status</dt>
       <dd>
         <span data-testid="rollout-state">{statusText(r.status)}</span>
@@ -363,7 +363,7 @@ function Plan({ rollout: r, metrics }: { rollout: Rollout; metrics: Record<strin
   return (
     <>
       <h2>Plan</h2>
-      <dl class="facts" data-testid="rollout-plan">
+      <dl class="facts words" data-testid="rollout-plan">
         <dt>Candidate / control</dt>
         <dd>
           version {p.candidate} / version {p.control}
