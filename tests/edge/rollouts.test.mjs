@@ -198,6 +198,19 @@ test("pause, resume and abort from the CLI; a person's rollback ends a rollout",
   const s = await admin("rollouts/third/production");
   assert.equal(s.json.status, "rolled_back");
   assert.equal(s.json.log.at(-1).actor, "admin");
+  // A refused plan names its field, in the message and in details.
+  const base = (await live()).revision;
+  for (const [extra, field] of [[{ stages: [10, 5, 100] }, "plan.stages[1]"], [{ min_units: 1.5 }, "plan.min_units"], [{ guardrails: [{ metric: "nope" }] }, "plan.guardrails[0].metric"], [{ check_interval_ms: 5 }, "check_interval_ms"]]) {
+    const r = await admin("rollouts", { base_revision: base, ...plan("third"), ...extra });
+    assert.equal(r.status, 422, r.text);
+    assert.equal(r.json.error.code, "invalid_plan");
+    assert.equal(r.json.error.details.field, field, r.text);
+    assert.ok(r.json.error.message.startsWith(`${field}: `), r.text);
+  }
+  // The list: every active one, or one label's.
+  const greet = await admin("rollouts?prompt=greet&label=production");
+  assert.deepEqual(greet.json.rollouts.map((x) => x.status), ["completed"]);
+  assert.deepEqual((await admin("rollouts?active=1")).json.rollouts, []);
   // Read-only tokens see rollouts and cannot start one.
   assert.equal((await admin("rollouts/third/production", undefined, edge.tokens.viewer)).status, 200);
   const ro = await admin("rollouts", { base_revision: rb.json.revision, ...plan("third") }, edge.tokens.viewer);

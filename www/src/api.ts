@@ -110,7 +110,7 @@ export const api = {
   /** The same change as a dry run: checked exactly as the change (409, 403, 422), nothing stored. */
   dryRun: (action: RouteAction, base: number) => request<DryRunResult>("POST", action.op, changeBody(action, base, true)),
   /** Recent rollouts, newest first. */
-  rollouts: () => request<{ rollouts: RolloutSummary[] }>("GET", "rollouts"),
+  rollouts: () => request<{ rollouts: RolloutSummary[] }>("GET", "rollouts?active=1"),
   /** A label's latest rollout (404 `no_rollout` when it never had one). */
   rollout: (prompt: string, label: string) => request<Rollout>("GET", `rollouts/${q(prompt)}/${q(label)}`),
   /** Starts a guarded rollout (201 with the rollout). */

@@ -225,7 +225,9 @@ impl Control {
                 Ok(r)
             }
             (Method::Get, ["labels"]) => Ok(respond(200, &self.labels_since().await?)),
-            (_, ["rollouts", rest @ ..]) => self.rollouts_route(method, rest, body, actor).await,
+            (_, ["rollouts", rest @ ..]) => {
+                self.rollouts_route(method, rest, query, body, actor).await
+            }
             (_, ["webhooks", rest @ ..]) => {
                 self.webhooks_route(method, rest, query, body, actor).await
             }

@@ -91,12 +91,30 @@ impl Control {
         &self,
         method: &Method,
         rest: &[&str],
+        query: &[(String, String)],
         body: &Value,
         actor: &str,
     ) -> Result<worker::Response, ApiError> {
         match (method, rest) {
             (Method::Get, []) => {
-                let rows = self.rows("1 = 1 ORDER BY id DESC LIMIT 100", vec![])?;
+                // ?active=1: every running or paused one (the console's badges), however
+                // old; ?prompt=&label=: one label's. Otherwise the newest 100.
+                let q = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+                let mut clause = vec!["1 = 1".to_string()];
+                let mut args: Vec<SqlStorageValue> = Vec::new();
+                if matches!(q("active"), Some("1" | "true")) {
+                    clause.push("status IN ('running', 'paused')".into());
+                }
+                for k in ["prompt", "label"] {
+                    if let Some(v) = q(k) {
+                        clause.push(format!("{k} = ?"));
+                        args.push(v.into());
+                    }
+                }
+                let rows = self.rows(
+                    &format!("{} ORDER BY id DESC LIMIT 100", clause.join(" AND ")),
+                    args,
+                )?;
                 let list: Vec<Value> = rows
                     .iter()
                     .map(|r| self.describe(r, false))
@@ -268,12 +286,14 @@ impl Control {
                 plan_json[k] = v.clone();
             }
         }
-        let plan: Plan = serde_json::from_value(plan_json)
-            .map_err(|e| ApiError::new(422, "invalid_plan", format!("plan: {e}")))?;
+        typed(&plan_json)?;
+        let plan: Plan =
+            serde_json::from_value(plan_json).map_err(|e| plan_refused("plan", &e.to_string()))?;
         let metrics = declared(&live);
-        let stages = plan
-            .check(&metrics)
-            .map_err(|e| ApiError::new(422, "invalid_plan", e.to_string()))?;
+        let stages = plan.check(&metrics).map_err(|e| match e {
+            rollout::RolloutError::Plan { field, reason } => plan_refused(&field, &reason),
+            other => plan_refused("plan", &other.to_string()),
+        })?;
         if !live["prompts"][prompt]["versions"]
             .as_array()
             .is_some_and(|vs| {
@@ -281,15 +301,22 @@ impl Control {
                     .any(|v| v["version"].as_u64() == Some(u64::from(plan.candidate)))
             })
         {
-            return Err(ApiError::new(
-                422,
-                "invalid_plan",
-                format!("candidate: {prompt} has no version {}", plan.candidate),
+            return Err(plan_refused(
+                "plan.candidate",
+                &format!("{prompt} has no version {}", plan.candidate),
             ));
         }
         let interval = match body.get("check_interval_ms") {
             None => DEFAULT_INTERVAL_MS,
-            Some(v) => v.as_u64().filter(|&ms| ms >= MIN_INTERVAL_MS).ok_or_else(|| bad(format!("\"check_interval_ms\" must be a whole number of at least {MIN_INTERVAL_MS}")))?,
+            Some(v) => v
+                .as_u64()
+                .filter(|&ms| ms >= MIN_INTERVAL_MS)
+                .ok_or_else(|| {
+                    plan_refused(
+                        "check_interval_ms",
+                        &format!("a whole number of milliseconds, at least {MIN_INTERVAL_MS}"),
+                    )
+                })?,
         };
         let first = stages.first().copied().unwrap_or(10_000);
         let percent = bp_text(first);
@@ -897,6 +924,60 @@ fn bp_text(bp: u16) -> String {
     } else {
         format!("{}", f64::from(bp) / 100.0)
     }
+}
+
+/// 422 naming the plan's field at fault (`details.field`), as the message does.
+fn plan_refused(field: &str, reason: &str) -> ApiError {
+    ApiError::new(422, "invalid_plan", format!("{field}: {reason}"))
+        .details(json!({"field": field, "reason": reason}))
+}
+
+/// The plan's numbers have the right types before they are read (a type error would
+/// otherwise name no field).
+fn typed(plan: &Value) -> Result<(), ApiError> {
+    for k in ["candidate", "min_units", "min_duration_ms"] {
+        if plan[k].as_u64().is_none() {
+            return Err(plan_refused(
+                &format!("plan.{k}"),
+                &format!("a whole number, not {}", plan[k]),
+            ));
+        }
+    }
+    let Some(stages) = plan["stages"].as_array() else {
+        return Err(plan_refused("plan.stages", "a list of percents"));
+    };
+    if let Some((i, x)) = stages.iter().enumerate().find(|(_, x)| !x.is_number()) {
+        return Err(plan_refused(
+            &format!("plan.stages[{i}]"),
+            &format!("a percent, not {x}"),
+        ));
+    }
+    if let Some(a) = plan.get("alpha").filter(|a| !a.is_number()) {
+        return Err(plan_refused("plan.alpha", &format!("a number, not {a}")));
+    }
+    let Some(guardrails) = plan["guardrails"].as_array() else {
+        return Err(plan_refused(
+            "plan.guardrails",
+            "a list of {metric, max_regression?, mde?}",
+        ));
+    };
+    for (i, g) in guardrails.iter().enumerate() {
+        if !g["metric"].is_string() {
+            return Err(plan_refused(
+                &format!("plan.guardrails[{i}].metric"),
+                "a declared metric's name",
+            ));
+        }
+        for k in ["max_regression", "mde"] {
+            if let Some(x) = g.get(k).filter(|x| !x.is_number()) {
+                return Err(plan_refused(
+                    &format!("plan.guardrails[{i}].{k}"),
+                    &format!("a number, not {x}"),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn no_rollout(prompt: &str, label: &str) -> ApiError {
