@@ -167,6 +167,12 @@ test("a rollout whose candidate is worse rolls back by itself", async () => {
   const hist = (await admin("history?limit=3")).json.revisions;
   assert.equal(hist[0].action, "rollout.rollback");
   assert.match(hist[0].summary, /rollback, version 1 serves 100%: .*resolved/);
+  // The webhook from the first test (rollout.*) heard the rollback, signed.
+  await waitFor("the rollback's webhook delivery", async () => got.some((d) => JSON.parse(d.body).event === "rollout.rollback"), 30_000, 200);
+  const d = got.find((x) => JSON.parse(x.body).event === "rollout.rollback");
+  const [t, v1] = d.headers["x-edgeprompt-signature"].split(",").map((p) => p.split("=")[1]);
+  assert.equal(v1, createHmac("sha256", SECRET).update(`${t}.${d.body}`).digest("hex"));
+  assert.equal(JSON.parse(d.body).revision, hist[0].revision);
   await served("worse", hist[0].revision);
   const units = await Promise.all(["a", "b", "c", "d"].map((u) => edge.post("/v1/resolve", { prompt: "worse", unit: u, track: false })));
   assert.deepEqual(units.map((r) => r.json.version), [1, 1, 1, 1]);
