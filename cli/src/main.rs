@@ -1,6 +1,7 @@
 //! The edgeprompt ops CLI: validate manifests, preview templates, resolve locally.
 
 mod console_cmd;
+mod eval;
 mod input;
 mod kv_cmd;
 mod remote;
@@ -88,6 +89,8 @@ enum Command {
     Webhooks(webhooks_cmd::Args),
     /// Print the web console's sign-in link (`URL/console/#token=TOKEN`) and exit.
     Console(console_cmd::Args),
+    /// Run the eval suites (prompts/<name>/evals/*.json) against the sources or a live version.
+    Eval(eval::Args),
     /// Guarded rollouts: the controller's decision on JSON lines, and its simulation.
     Rollout(rollout_cmd::Args),
 }
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
         Command::Console(a) => console_cmd::run(a),
         Command::Webhooks(a) => webhooks_cmd::run(a),
         Command::Rollout(a) => rollout_cmd::run(a),
+        Command::Eval(a) => eval::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

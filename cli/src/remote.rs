@@ -25,6 +25,17 @@ pub struct Remote {
 }
 
 impl Remote {
+    /// A client of the control plane at `remote` with `token` (for commands with their
+    /// own flags, such as `eval`).
+    pub fn new(remote: &str, token: &str) -> Remote {
+        Remote {
+            remote: remote.to_string(),
+            token: token.to_string(),
+            json: false,
+            base: None,
+        }
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}/admin/v1/{path}", self.remote.trim_end_matches('/'))
     }

@@ -30,7 +30,8 @@ pub struct BuildArgs {
 
 /// Writes the starter files, refusing to overwrite any.
 pub fn init(a: InitArgs) -> Result<(), Failure> {
-    let files = sources::starter_files();
+    let mut files = sources::starter_files();
+    files.push(crate::eval::starter_suite());
     for (rel, _) in &files {
         let p = a.dir.join(rel);
         if p.exists() {

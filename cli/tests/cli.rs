@@ -217,7 +217,7 @@ fn init_build_and_validate_a_sources_directory() {
     let d = dir.to_str().unwrap();
     let o = run(&["init", d], "");
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    assert_eq!(text(&o.stdout).lines().count(), 4);
+    assert_eq!(text(&o.stdout).lines().count(), 5);
     assert_eq!(
         run(&["init", d], "").status.code(),
         Some(1),
