@@ -585,3 +585,197 @@ pub fn excerpt(text: &str, at: usize) -> String {
     }
     format!("{out:?}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::eval::model::ToolCall;
+
+    /// A chat prompt with a required `question` and `plan` (the latter only shown for
+    /// pro customers), and a text prompt.
+    fn manifest() -> CompiledManifest {
+        edgeprompt::manifest::compile_value(json!({"schema": 1, "revision": 1, "prompts": {
+            "chat": {"versions": [{"version": 1, "messages": [
+                {"role": "system", "content": "You help {{company}} customers.{{#pro}} Plan: {{plan}}.{{/pro}}"},
+                {"role": "user", "content": "{{question}}"}],
+                "variables": {"company": {"default": "Acme"}, "question": {"required": true},
+                              "plan": {"required": true}, "pro": {"default": false}},
+                "response_format": {"type": "json_schema", "json_schema": {"name": "r", "schema":
+                    {"type": "object", "required": ["answer"], "properties": {"answer": {"type": "string"}}}}}}],
+                "labels": {"production": {"default": {"version": 1}}}},
+            "text": {"versions": [{"version": 1, "text": "Summarize: {{text}}",
+                "variables": {"text": {"required": true}}}],
+                "labels": {"production": {"default": {"version": 1}}}}}}))
+        .unwrap()
+    }
+
+    fn assertion(v: Value) -> Assertion {
+        let mut p = Vec::new();
+        let a = parse(&v, "a", &mut p);
+        assert!(p.is_empty(), "{p:?}");
+        a.unwrap()
+    }
+
+    /// Checks `a` on `prompt` rendered with `vars`: the status and reason.
+    fn check(prompt: &str, vars: Value, a: Value) -> (Status, String) {
+        let m = manifest();
+        let v = m.prompt(prompt).unwrap().version(1).unwrap();
+        let r = render::render(&m, v, &vars).unwrap();
+        let o = assertion(a).check_rendered(&m, v, &vars, &r).unwrap();
+        (o.status, o.reason.unwrap_or_default())
+    }
+
+    fn chat(a: Value) -> (Status, String) {
+        check("chat", json!({"question": "Where is my order?", "plan": "pro", "pro": true}), a)
+    }
+
+    fn pass(r: (Status, String)) {
+        assert_eq!(r.0, Status::Pass, "{}", r.1);
+    }
+
+    fn fail(r: (Status, String), reason: &str) {
+        assert_eq!(r, (Status::Fail, reason.to_string()));
+    }
+
+    #[test]
+    fn contains_and_not_contains() {
+        pass(chat(json!({"type": "contains", "value": "order"})));
+        pass(chat(json!({"type": "contains", "value": "ACME", "case_insensitive": true})));
+        pass(chat(json!({"type": "not_contains", "value": "refund"})));
+        fail(
+            chat(json!({"type": "contains", "value": "ACME"})),
+            "\"ACME\" not found in the rendering: \"You help Acme customers. Plan: pro.\\nWhere is my order?\"",
+        );
+        fail(
+            chat(json!({"type": "contains", "value": "order", "role": "system"})),
+            "\"order\" not found in the \"system\" messages: \"You help Acme customers. Plan: pro.\"",
+        );
+        fail(
+            chat(json!({"type": "not_contains", "value": "Plan"})),
+            "\"Plan\" found in the rendering: \"…elp Acme customers. Plan: pro.\\nWhere is my order?\"",
+        );
+    }
+
+    #[test]
+    fn matches_with_and_without_case() {
+        pass(chat(json!({"type": "matches", "pattern": "^You help \\w+ customers"})));
+        pass(chat(json!({"type": "matches", "pattern": "where IS", "case_insensitive": true, "role": "user"})));
+        fail(
+            chat(json!({"type": "matches", "pattern": "\\d{4}", "role": "user"})),
+            "no match for /\\d{4}/ in the \"user\" messages: \"Where is my order?\"",
+        );
+    }
+
+    #[test]
+    fn length_bounds_on_the_whole_or_a_role() {
+        pass(chat(json!({"type": "length", "min": 10, "max": 100})));
+        pass(chat(json!({"type": "length", "max": 18, "role": "user"})));
+        fail(
+            chat(json!({"type": "length", "max": 17, "role": "user"})),
+            "the \"user\" messages has 18 characters, over the maximum of 17",
+        );
+        fail(
+            chat(json!({"type": "length", "min": 100})),
+            "the rendering has 54 characters, under the minimum of 100",
+        );
+        // Characters, not bytes.
+        pass(check("text", json!({"text": "ééé"}), json!({"type": "length", "max": 14})));
+    }
+
+    #[test]
+    fn roles_that_are_not_there_fail() {
+        fail(
+            chat(json!({"type": "contains", "value": "x", "role": "tool"})),
+            "no \"tool\" message in the rendering",
+        );
+        fail(
+            check("text", json!({"text": "t"}), json!({"type": "no_unrendered", "role": "user"})),
+            "role \"user\" given, but this version is a text prompt (no messages)",
+        );
+    }
+
+    #[test]
+    fn required_variables_must_change_the_rendering() {
+        pass(chat(json!({"type": "uses_required_variables"})));
+        // Without `pro`, the plan is not rendered.
+        fail(
+            check("chat", json!({"question": "q", "plan": "pro"}), json!({"type": "uses_required_variables"})),
+            "required variable(s) \"plan\" do not appear in the rendering (changing their value changes nothing)",
+        );
+        fail(
+            chat(json!({"type": "uses_required_variables", "role": "user"})),
+            "required variable(s) \"plan\" do not appear in the \"user\" messages (changing their value changes nothing)",
+        );
+    }
+
+    #[test]
+    fn unrendered_braces_fail() {
+        pass(chat(json!({"type": "no_unrendered"})));
+        fail(
+            check("text", json!({"text": "see {{this}}"}), json!({"type": "no_unrendered"})),
+            "\"{{\" left in the rendering at character 15: \"Summarize: see {{this}}\"",
+        );
+    }
+
+    fn answer(content: Option<&str>, tools: &[&str]) -> Answer {
+        Answer {
+            content: content.map(str::to_string),
+            tool_calls: tools
+                .iter()
+                .map(|n| ToolCall { name: n.to_string(), arguments: "{}".into() })
+                .collect(),
+        }
+    }
+
+    fn on_answer(a: Value, ans: &Answer) -> (Status, String) {
+        let m = manifest();
+        let v = m.prompt("chat").unwrap().version(1).unwrap();
+        let o = assertion(a).check_answer(v, ans).unwrap();
+        (o.status, o.reason.unwrap_or_default())
+    }
+
+    #[test]
+    fn answer_assertions() {
+        let ok = answer(Some("{\"answer\": \"It ships Monday\"}"), &[]);
+        pass(on_answer(json!({"type": "answer_contains", "value": "monday", "case_insensitive": true}), &ok));
+        pass(on_answer(json!({"type": "answer_not_contains", "value": "sorry"}), &ok));
+        pass(on_answer(json!({"type": "answer_matches", "pattern": "ships \\w+day"}), &ok));
+        pass(on_answer(json!({"type": "answer_json_schema"}), &ok));
+        fail(
+            on_answer(json!({"type": "answer_contains", "value": "Tuesday"}), &ok),
+            "\"Tuesday\" not found in the answer: \"{\\\"answer\\\": \\\"It ships Monday\\\"}\"",
+        );
+        fail(
+            on_answer(json!({"type": "answer_json_schema"}), &answer(Some("{\"answer\": 3}"), &[])),
+            "the answer does not match the schema: at /answer: 3 is not of type \"string\"",
+        );
+        let r = on_answer(json!({"type": "answer_json_schema"}), &answer(Some("Monday"), &[]));
+        assert_eq!(r.0, Status::Fail);
+        assert!(r.1.starts_with("the answer is not JSON (expected value"), "{}", r.1);
+        pass(on_answer(
+            json!({"type": "answer_json_schema", "schema": {"type": "array"}}),
+            &answer(Some("[1]"), &[]),
+        ));
+        let tools = answer(None, &["lookup_order"]);
+        pass(on_answer(json!({"type": "tool_call", "name": "lookup_order"}), &tools));
+        fail(
+            on_answer(json!({"type": "tool_call", "name": "refund"}), &tools),
+            "no call to \"refund\": the answer calls lookup_order",
+        );
+        fail(
+            on_answer(json!({"type": "tool_call", "name": "refund"}), &ok),
+            "no call to \"refund\": the answer calls no tool",
+        );
+    }
+
+    #[test]
+    fn schemas_come_from_the_response_format() {
+        let s = json!({"type": "object"});
+        assert_eq!(answer_schema(Some(&s), &Value::Null).unwrap(), s);
+        assert_eq!(answer_schema(None, &json!({"type": "json_object"})).unwrap(), s);
+        let bare = json!({"type": "object", "properties": {"a": {}}});
+        assert_eq!(answer_schema(None, &bare).unwrap(), bare);
+        assert!(answer_schema(None, &Value::Null).unwrap_err().contains("no response_format"));
+        assert!(answer_schema(None, &json!({"type": "text"})).unwrap_err().contains("is text"));
+    }
+}
