@@ -82,12 +82,15 @@ impl Fake {
                             let mut resp = tiny_http::Response::from_string(body.to_string())
                                 .with_status_code(status)
                                 .with_header(
-                                    tiny_http::Header::from_bytes("content-type", "application/json")
-                                        .unwrap(),
+                                    tiny_http::Header::from_bytes(
+                                        "content-type",
+                                        "application/json",
+                                    )
+                                    .unwrap(),
                                 );
                             for (k, v) in headers {
-                                resp = resp
-                                    .with_header(tiny_http::Header::from_bytes(k, v).unwrap());
+                                resp =
+                                    resp.with_header(tiny_http::Header::from_bytes(k, v).unwrap());
                             }
                             let _ = req.respond(resp);
                         }
@@ -117,8 +120,12 @@ impl Drop for Fake {
 }
 
 fn completion(message: Value) -> Reply {
-    Reply::Json(200, json!({"id": "x", "object": "chat.completion",
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}), vec![])
+    Reply::Json(
+        200,
+        json!({"id": "x", "object": "chat.completion",
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]}),
+        vec![],
+    )
 }
 
 /// The deterministic model: the judge grades answers that name a day; a request with
@@ -205,23 +212,34 @@ fn write(dir: &Path, rel: &str, text: &str) {
 /// The model suites: a JSON answer checked by schema, text and a judge; a tool call.
 fn model_suites() -> Vec<(&'static str, Value)> {
     vec![
-        ("prompts/support/evals/basic.json", json!({"cases": [
+        (
+            "prompts/support/evals/basic.json",
+            json!({"cases": [
             {"name": "ships", "variables": {"question": "When does my order ship?"}, "assertions": [
                 {"type": "contains", "role": "system", "value": "Acme"},
                 {"type": "answer_contains", "value": "monday", "case_insensitive": true},
                 {"type": "answer_json_schema"},
                 {"type": "judge", "prompt": "grader", "threshold": 0.5, "criteria": "names a day"}]},
-            {"name": "render only", "variables": {"question": "Hi"}, "assertions": [{"type": "no_unrendered"}]}]})),
-        ("prompts/orders/evals/tools.json", json!({"cases": [
+            {"name": "render only", "variables": {"question": "Hi"}, "assertions": [{"type": "no_unrendered"}]}]}),
+        ),
+        (
+            "prompts/orders/evals/tools.json",
+            json!({"cases": [
             {"name": "looks up", "variables": {"order_id": "A-1"}, "assertions": [
-                {"type": "tool_call", "name": "lookup_order"}]}]})),
+                {"type": "tool_call", "name": "lookup_order"}]}]}),
+        ),
     ]
 }
 
 fn eval(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_edgeprompt"));
     cmd.arg("eval").arg(dir).args(args);
-    for var in ["EDGEPROMPT_URL", "EDGEPROMPT_TOKEN", "EDGEPROMPT_MODEL_URL", "OPENAI_API_KEY"] {
+    for var in [
+        "EDGEPROMPT_URL",
+        "EDGEPROMPT_TOKEN",
+        "EDGEPROMPT_MODEL_URL",
+        "OPENAI_API_KEY",
+    ] {
         cmd.env_remove(var);
     }
     for (k, v) in env {
@@ -248,24 +266,41 @@ fn answers_are_checked_and_cached_so_a_second_run_makes_no_call() {
     let fake = Fake::start(|req, _| model(req));
     let dir = sources(&model_suites());
     let u = url(&fake);
-    let o = eval(&dir, &["--model-url", &u, "--json"], &[("OPENAI_API_KEY", "sk-test")]);
+    let o = eval(
+        &dir,
+        &["--model-url", &u, "--json"],
+        &[("OPENAI_API_KEY", "sk-test")],
+    );
     let doc = json_out(&o);
     assert_eq!(o.status.code(), Some(0), "{doc:#}\n{}", text(&o.stderr));
     assert_eq!(doc["passed"], true);
-    assert_eq!(doc["summary"], json!({"cases": 3, "passed": 3, "failed": 0, "errors": 0, "skipped_assertions": 0}));
+    assert_eq!(
+        doc["summary"],
+        json!({"cases": 3, "passed": 3, "failed": 0, "errors": 0, "skipped_assertions": 0})
+    );
     // One answer per model case and one judge call.
     assert_eq!(doc["model"]["calls"], 3, "{doc:#}");
     assert_eq!(doc["model"]["cache_hits"], 0);
     let seen = fake.seen();
     assert_eq!(seen.len(), 3);
-    assert!(seen.iter().all(|s| s.method == "POST" && s.path == "/v1/chat/completions"));
-    assert!(seen.iter().all(|s| s.auth.as_deref() == Some("Bearer sk-test")));
+    assert!(seen
+        .iter()
+        .all(|s| s.method == "POST" && s.path == "/v1/chat/completions"));
+    assert!(seen
+        .iter()
+        .all(|s| s.auth.as_deref() == Some("Bearer sk-test")));
     // The version's model settings, response format and tools, as pinned.
-    let support = seen.iter().find(|s| s.body["response_format"].is_object()).unwrap();
+    let support = seen
+        .iter()
+        .find(|s| s.body["response_format"].is_object())
+        .unwrap();
     assert_eq!(support.body["model"], "fake-1");
     assert_eq!(support.body["temperature"], 0);
     assert_eq!(support.body["max_tokens"], 100);
-    assert_eq!(support.body["response_format"]["json_schema"]["name"], "reply");
+    assert_eq!(
+        support.body["response_format"]["json_schema"]["name"],
+        "reply"
+    );
     assert_eq!(
         support.body["messages"],
         json!([{"role": "system", "content": "You are the support assistant of Acme."},
@@ -273,19 +308,33 @@ fn answers_are_checked_and_cached_so_a_second_run_makes_no_call() {
     );
     let orders = seen.iter().find(|s| s.body["tools"].is_array()).unwrap();
     assert_eq!(orders.body["tools"][0]["function"]["name"], "lookup_order");
-    assert_eq!(orders.body["messages"], json!([{"role": "user", "content": "Look up order A-1."}]));
+    assert_eq!(
+        orders.body["messages"],
+        json!([{"role": "user", "content": "Look up order A-1."}])
+    );
     // The judge saw the prompt and the answer.
-    let judge = seen.iter().find(|s| s.body["model"] == "fake-judge").unwrap();
+    let judge = seen
+        .iter()
+        .find(|s| s.body["model"] == "fake-judge")
+        .unwrap();
     let asked = judge.body["messages"][1]["content"].as_str().unwrap();
     assert!(asked.contains("user: When does my order ship?"), "{asked}");
     assert!(asked.contains("Your order ships Monday"), "{asked}");
     assert!(asked.contains("Criteria: names a day"), "{asked}");
     // Suites run in file order: orders/tools.json, then support/basic.json.
-    let cases: Vec<&str> = doc["results"].as_array().unwrap().iter().map(|r| r["case"].as_str().unwrap()).collect();
+    let cases: Vec<&str> = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["case"].as_str().unwrap())
+        .collect();
     assert_eq!(cases, ["looks up", "ships", "render only"]);
     let ships = &doc["results"][1];
     assert_eq!(ships["cached"], false);
-    assert_eq!(ships["model"], json!({"provider": "openai", "name": "fake-1", "params": {"temperature": 0, "max_tokens": 100}}));
+    assert_eq!(
+        ships["model"],
+        json!({"provider": "openai", "name": "fake-1", "params": {"temperature": 0, "max_tokens": 100}})
+    );
     let judged = &ships["assertions"][3];
     assert_eq!(judged["type"], "judge");
     assert_eq!(judged["score"], 0.9);
@@ -312,11 +361,18 @@ fn answers_are_checked_and_cached_so_a_second_run_makes_no_call() {
     assert!(dir.join(".edgeprompt/eval-cache").is_dir());
 
     // A changed version (its hash) asks again, for that prompt only.
-    write(&dir, "prompts/support/system.mustache", "You are the support agent of {{company}}.");
+    write(
+        &dir,
+        "prompts/support/system.mustache",
+        "You are the support agent of {{company}}.",
+    );
     let o = eval(&dir, &["--model-url", &u, "--json"], &[]);
     assert_eq!(o.status.code(), Some(0));
     let changed = json_out(&o);
-    assert_eq!(changed["model"]["calls"], 2, "the support answer and its grade");
+    assert_eq!(
+        changed["model"]["calls"], 2,
+        "the support answer and its grade"
+    );
     assert_ne!(changed["results"][1]["hash"], doc["results"][1]["hash"]);
     assert_eq!(changed["results"][0]["hash"], doc["results"][0]["hash"]);
 
@@ -328,19 +384,28 @@ fn answers_are_checked_and_cached_so_a_second_run_makes_no_call() {
 
 #[test]
 fn the_json_document_has_a_stable_shape() {
-    let dir = sources(&[("prompts/support/evals/basic.json", json!({"assertions": [{"type": "no_unrendered"}],
+    let dir = sources(&[(
+        "prompts/support/evals/basic.json",
+        json!({"assertions": [{"type": "no_unrendered"}],
         "cases": [{"name": "a", "variables": {"question": "q"}, "assertions": [{"type": "answer_contains", "value": "x"}]},
-                  {"name": "routed", "label": "production", "unit": "user-1", "variables": {"question": "q"}}]}))]);
+                  {"name": "routed", "label": "production", "unit": "user-1", "variables": {"question": "q"}}]}),
+    )]);
     let o = eval(&dir, &["--json"], &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let doc = json_out(&o);
     let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
-    assert_eq!(keys(&doc), ["model", "passed", "results", "schema", "source", "suites", "summary", "versions"]);
+    assert_eq!(
+        keys(&doc),
+        ["model", "passed", "results", "schema", "source", "suites", "summary", "versions"]
+    );
     assert_eq!(doc["schema"], 1);
     assert_eq!(doc["model"], Value::Null);
     assert_eq!(doc["source"]["kind"], "local");
     assert_eq!(doc["source"]["revision"], Value::Null);
-    assert_eq!(doc["summary"], json!({"cases": 2, "passed": 2, "failed": 0, "errors": 0, "skipped_assertions": 1}));
+    assert_eq!(
+        doc["summary"],
+        json!({"cases": 2, "passed": 2, "failed": 0, "errors": 0, "skipped_assertions": 1})
+    );
     let suite = &doc["suites"][0];
     assert_eq!(keys(suite), ["cases", "file", "hash", "name", "prompt"]);
     assert_eq!(suite["file"], "prompts/support/evals/basic.json");
@@ -352,16 +417,40 @@ fn the_json_document_has_a_stable_shape() {
                 "errors": 0, "models": [], "suites": [{"name": "basic", "file": suite["file"], "hash": suite["hash"]}]}])
     );
     let r = &doc["results"][0];
-    assert_eq!(keys(r), ["assertions", "cached", "case", "error", "hash", "label", "model", "prompt", "result",
-        "rule", "suite", "suite_file", "suite_hash", "unit", "version"]);
+    assert_eq!(
+        keys(r),
+        [
+            "assertions",
+            "cached",
+            "case",
+            "error",
+            "hash",
+            "label",
+            "model",
+            "prompt",
+            "result",
+            "rule",
+            "suite",
+            "suite_file",
+            "suite_hash",
+            "unit",
+            "version"
+        ]
+    );
     assert_eq!(r["suite_hash"], suite["hash"]);
-    assert_eq!(r["assertions"], json!([
+    assert_eq!(
+        r["assertions"],
+        json!([
         {"type": "no_unrendered", "role": null, "result": "pass", "reason": null},
         {"type": "answer_contains", "role": null, "result": "skip",
-         "reason": "no model endpoint (--model-url or EDGEPROMPT_MODEL_URL)"}]));
+         "reason": "no model endpoint (--model-url or EDGEPROMPT_MODEL_URL)"}])
+    );
     // A case with a label and a unit is resolved through the label's route.
     let routed = &doc["results"][1];
-    assert_eq!((&routed["label"], &routed["unit"], &routed["rule"]), (&json!("production"), &json!("user-1"), &json!("default")));
+    assert_eq!(
+        (&routed["label"], &routed["unit"], &routed["rule"]),
+        (&json!("production"), &json!("user-1"), &json!("default"))
+    );
     assert_eq!(routed["hash"], hash);
 }
 
@@ -369,7 +458,11 @@ fn the_json_document_has_a_stable_shape() {
 fn a_429_is_retried_after_its_retry_after() {
     let fake = Fake::start(|req, n| {
         if n == 1 {
-            Reply::Json(429, json!({"error": {"message": "slow down"}}), vec![("retry-after", "1".into())])
+            Reply::Json(
+                429,
+                json!({"error": {"message": "slow down"}}),
+                vec![("retry-after", "1".into())],
+            )
         } else {
             model(req)
         }
@@ -379,7 +472,10 @@ fn a_429_is_retried_after_its_retry_after() {
     let o = eval(&dir, &["--model-url", &url(&fake), "--json"], &[]);
     let doc = json_out(&o);
     assert_eq!(o.status.code(), Some(0), "{doc:#}");
-    assert!(start.elapsed() >= Duration::from_secs(1), "waited for Retry-After");
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "waited for Retry-After"
+    );
     assert_eq!(doc["model"]["calls"], 2);
     assert_eq!(doc["model"]["retries"], 1);
     assert_eq!(fake.seen().len(), 2);
@@ -387,14 +483,23 @@ fn a_429_is_retried_after_its_retry_after() {
 
 #[test]
 fn server_errors_are_retried_then_reported() {
-    let fake = Fake::start(|_, _| Reply::Json(503, json!({"error": "down"}), vec![("retry-after", "0".into())]));
+    let fake = Fake::start(|_, _| {
+        Reply::Json(
+            503,
+            json!({"error": "down"}),
+            vec![("retry-after", "0".into())],
+        )
+    });
     let dir = sources(&model_suites()[1..]);
     let o = eval(&dir, &["--model-url", &url(&fake), "--retries", "2"], &[]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(fake.seen().len(), 3, "one call and two retries");
     let out = text(&o.stdout);
     assert!(out.contains("ERROR"), "{out}");
-    assert!(out.contains("the model endpoint answered 503 after 3 attempts: {\"error\":\"down\"}"), "{out}");
+    assert!(
+        out.contains("the model endpoint answered 503 after 3 attempts: {\"error\":\"down\"}"),
+        "{out}"
+    );
     // A 400 is not retried.
     let fake = Fake::start(|_, _| Reply::Json(400, json!({"error": "bad"}), vec![]));
     let o = eval(&dir, &["--model-url", &url(&fake), "--no-cache"], &[]);
@@ -407,13 +512,24 @@ fn a_model_that_never_answers_times_out() {
     let fake = Fake::start(|_, _| Reply::Never);
     let dir = sources(&model_suites()[1..]);
     let start = Instant::now();
-    let o = eval(&dir, &["--model-url", &url(&fake), "--timeout", "1", "--json"], &[]);
-    assert!(start.elapsed() < Duration::from_secs(8), "{:?}", start.elapsed());
+    let o = eval(
+        &dir,
+        &["--model-url", &url(&fake), "--timeout", "1", "--json"],
+        &[],
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        start.elapsed()
+    );
     assert_eq!(o.status.code(), Some(1));
     let doc = json_out(&o);
     let r = &doc["results"][0];
     assert_eq!(r["result"], "error");
-    assert_eq!(r["error"], "no answer from the model endpoint within 1 s (--timeout)");
+    assert_eq!(
+        r["error"],
+        "no answer from the model endpoint within 1 s (--timeout)"
+    );
     assert_eq!(r["assertions"][0]["result"], "error");
     assert_eq!(doc["summary"]["errors"], 1);
     assert_eq!(fake.seen().len(), 1, "a timeout is not retried");
@@ -422,12 +538,15 @@ fn a_model_that_never_answers_times_out() {
 #[test]
 fn a_low_judge_score_fails_the_case() {
     let fake = Fake::start(|req, _| model(req));
-    let dir = sources(&[("prompts/support/evals/judged.json", json!({"cases": [
+    let dir = sources(&[(
+        "prompts/support/evals/judged.json",
+        json!({"cases": [
         {"name": "vague", "variables": {"question": "vague question"}, "assertions": [
             {"type": "answer_json_schema"},
             {"type": "judge", "prompt": "grader", "threshold": 0.5}]},
         {"name": "unknown judge", "variables": {"question": "q"}, "assertions": [
-            {"type": "judge", "prompt": "nobody", "threshold": 0.5}]}]}))]);
+            {"type": "judge", "prompt": "nobody", "threshold": 0.5}]}]}),
+    )]);
     let o = eval(&dir, &["--model-url", &url(&fake), "--json"], &[]);
     assert_eq!(o.status.code(), Some(1));
     let doc = json_out(&o);
@@ -436,7 +555,10 @@ fn a_low_judge_score_fails_the_case() {
     assert_eq!(vague["assertions"][0]["result"], "pass");
     assert_eq!(vague["assertions"][1]["result"], "fail");
     assert_eq!(vague["assertions"][1]["score"], 0.1);
-    assert_eq!(vague["assertions"][1]["reason"], "score 0.1 under the threshold 0.5: names no day");
+    assert_eq!(
+        vague["assertions"][1]["reason"],
+        "score 0.1 under the threshold 0.5: names no day"
+    );
     let unknown = &doc["results"][1];
     assert_eq!(unknown["result"], "error");
     assert_eq!(
@@ -449,11 +571,17 @@ fn a_low_judge_score_fails_the_case() {
 fn calls_stay_within_the_concurrency_limit() {
     let fake = Fake::start_with_delay(Duration::from_millis(150), |req, _| model(req));
     let cases: Vec<Value> = (0..8)
-        .map(|i| json!({"name": format!("c{i}"), "variables": {"order_id": format!("A-{i}")},
-                        "assertions": [{"type": "tool_call", "name": "lookup_order"}]}))
+        .map(|i| {
+            json!({"name": format!("c{i}"), "variables": {"order_id": format!("A-{i}")},
+                        "assertions": [{"type": "tool_call", "name": "lookup_order"}]})
+        })
         .collect();
     let dir = sources(&[("prompts/orders/evals/many.json", json!({"cases": cases}))]);
-    let o = eval(&dir, &["--model-url", &url(&fake), "--concurrency", "2"], &[]);
+    let o = eval(
+        &dir,
+        &["--model-url", &url(&fake), "--concurrency", "2"],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
     assert_eq!(fake.seen().len(), 8);
     assert_eq!(fake.max_in_flight.load(Ordering::SeqCst), 2);
@@ -461,22 +589,39 @@ fn calls_stay_within_the_concurrency_limit() {
 
 #[test]
 fn the_table_names_the_failed_assertion_and_exit_is_1() {
-    let dir = sources(&[("prompts/support/evals/basic.json", json!({"cases": [
+    let dir = sources(&[(
+        "prompts/support/evals/basic.json",
+        json!({"cases": [
         {"name": "ok", "variables": {"question": "Where is my parcel?"}, "assertions": [
             {"type": "contains", "value": "parcel"}]},
         {"name": "bad", "variables": {"question": "Hi"}, "assertions": [
             {"type": "length", "role": "user", "min": 5}, {"type": "not_contains", "value": "Acme"},
             {"type": "answer_contains", "value": "x"}]},
-        {"name": "missing", "assertions": [{"type": "no_unrendered"}]}]}))]);
+        {"name": "missing", "assertions": [{"type": "no_unrendered"}]}]}),
+    )]);
     let o = eval(&dir, &[], &[]);
     assert_eq!(o.status.code(), Some(1));
     let out = text(&o.stdout);
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), ["CASE", "PROMPT", "VERSION", "HASH", "RESULT", "REASON"]);
-    assert!(lines[1].starts_with("basic/ok       support  local    ") && lines[1].ends_with(" pass"), "{out}");
+    assert_eq!(
+        lines[0].split_whitespace().collect::<Vec<_>>(),
+        ["CASE", "PROMPT", "VERSION", "HASH", "RESULT", "REASON"]
+    );
+    assert!(
+        lines[1].starts_with("basic/ok       support  local    ") && lines[1].ends_with(" pass"),
+        "{out}"
+    );
     assert!(lines[2].contains(" FAIL    length[user]: the \"user\" messages has 2 characters, under the minimum of 5 (+1 more)"), "{out}");
-    assert!(lines[3].contains(" ERROR   cannot render: missing_variables: missing required variable(s): question"), "{out}");
-    assert_eq!(lines[4], "3 case(s): 1 passed, 1 failed, 1 error(s); 1 assertion(s) skipped");
+    assert!(
+        lines[3].contains(
+            " ERROR   cannot render: missing_variables: missing required variable(s): question"
+        ),
+        "{out}"
+    );
+    assert_eq!(
+        lines[4],
+        "3 case(s): 1 passed, 1 failed, 1 error(s); 1 assertion(s) skipped"
+    );
     assert_eq!(lines.len(), 5);
 }
 
@@ -484,20 +629,50 @@ fn the_table_names_the_failed_assertion_and_exit_is_1() {
 fn usage_errors_exit_2_and_bad_suites_exit_1() {
     let dir = sources(&model_suites());
     let code = |args: &[&str], env: &[(&str, &str)]| eval(&dir, args, env).status.code();
-    assert_eq!(code(&["--version", "2"], &[]), Some(2), "--version needs --prompt");
-    assert_eq!(code(&["--prompt", "support", "--version", "2"], &[]), Some(2), "and a control plane");
-    assert_eq!(code(&["--label", "production", "--version", "1", "--prompt", "p"], &[]), Some(2));
+    assert_eq!(
+        code(&["--version", "2"], &[]),
+        Some(2),
+        "--version needs --prompt"
+    );
+    assert_eq!(
+        code(&["--prompt", "support", "--version", "2"], &[]),
+        Some(2),
+        "and a control plane"
+    );
+    assert_eq!(
+        code(
+            &["--label", "production", "--version", "1", "--prompt", "p"],
+            &[]
+        ),
+        Some(2)
+    );
     assert_eq!(code(&["--report"], &[]), Some(2));
     assert_eq!(code(&["--concurrency", "0"], &[]), Some(2));
     assert_eq!(code(&["--timeout", "0"], &[]), Some(2));
     let o = eval(&dir, &["--report"], &[]);
-    assert!(text(&o.stderr).contains("--report needs the control plane: --remote and --token"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("--report needs the control plane: --remote and --token"),
+        "{}",
+        text(&o.stderr)
+    );
 
     let o = eval(&dir, &["--prompt", "grader"], &[]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(text(&o.stderr).contains("no eval suites (prompts/grader/evals/*.json"), "{}", text(&o.stderr));
-    write(&dir, "prompts/support/evals/broken.json", r#"{"cases": [{"name": "x", "assertions": [{"type": "matches", "pattern": "("}]}]}"#);
-    write(&dir, "prompts/ghost/evals/a.json", r#"{"cases": [{"name": "x", "assertions": [{"type": "no_unrendered"}]}]}"#);
+    assert!(
+        text(&o.stderr).contains("no eval suites (prompts/grader/evals/*.json"),
+        "{}",
+        text(&o.stderr)
+    );
+    write(
+        &dir,
+        "prompts/support/evals/broken.json",
+        r#"{"cases": [{"name": "x", "assertions": [{"type": "matches", "pattern": "("}]}]}"#,
+    );
+    write(
+        &dir,
+        "prompts/ghost/evals/a.json",
+        r#"{"cases": [{"name": "x", "assertions": [{"type": "no_unrendered"}]}]}"#,
+    );
     let o = eval(&dir, &[], &[]);
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
@@ -505,13 +680,20 @@ fn usage_errors_exit_2_and_bad_suites_exit_1() {
     std::fs::remove_file(dir.join("prompts/support/evals/broken.json")).unwrap();
     let o = eval(&dir, &[], &[]);
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(text(&o.stderr), "prompts/ghost/evals/a.json: no prompt \"ghost\" in the sources\n");
+    assert_eq!(
+        text(&o.stderr),
+        "prompts/ghost/evals/a.json: no prompt \"ghost\" in the sources\n"
+    );
 }
 
 /// A live manifest with two versions of `support` split 50/50 on production, and a
 /// staging label on version 2.
 fn live_manifest(dir: &Path) -> Value {
-    let built = Command::new(env!("CARGO_BIN_EXE_edgeprompt")).arg("build").arg(dir).output().unwrap();
+    let built = Command::new(env!("CARGO_BIN_EXE_edgeprompt"))
+        .arg("build")
+        .arg(dir)
+        .output()
+        .unwrap();
     let mut m: Value = serde_json::from_slice(&built.stdout).unwrap();
     let v1 = m["prompts"]["support"]["versions"][0].clone();
     let mut v2 = v1.clone();
@@ -527,20 +709,36 @@ fn live_manifest(dir: &Path) -> Value {
 
 /// A fake control plane: the live manifest, and POST /admin/v1/evals answered by `evals`.
 fn control(manifest: Value, evals: impl Fn(&Seen) -> Reply + Send + Sync + 'static) -> Fake {
-    Fake::start(move |req, _| match (req.method.as_str(), req.path.as_str()) {
-        ("GET", "/admin/v1/manifest") => Reply::Json(200, manifest.clone(), vec![]),
-        ("POST", "/admin/v1/evals") => evals(req),
-        (m, p) => Reply::Json(404, json!({"error": {"code": "not_found", "message": format!("no route for {m} {p}")}}), vec![]),
-    })
+    Fake::start(
+        move |req, _| match (req.method.as_str(), req.path.as_str()) {
+            ("GET", "/admin/v1/manifest") => Reply::Json(200, manifest.clone(), vec![]),
+            ("POST", "/admin/v1/evals") => evals(req),
+            (m, p) => Reply::Json(
+                404,
+                json!({"error": {"code": "not_found", "message": format!("no route for {m} {p}")}}),
+                vec![],
+            ),
+        },
+    )
 }
 
 #[test]
 fn live_versions_and_labels_are_evaluated_from_the_control_plane() {
-    let dir = sources(&[("prompts/support/evals/basic.json", json!({"cases": [
-        {"name": "friendly", "variables": {"question": "q"}, "assertions": [{"type": "contains", "value": "friendly"}]}]}))]);
+    let dir = sources(&[(
+        "prompts/support/evals/basic.json",
+        json!({"cases": [
+        {"name": "friendly", "variables": {"question": "q"}, "assertions": [{"type": "contains", "value": "friendly"}]}]}),
+    )]);
     let cp = control(live_manifest(&dir), |_| Reply::Json(500, json!({}), vec![]));
-    let env = [("EDGEPROMPT_URL", cp.url.as_str()), ("EDGEPROMPT_TOKEN", "tok")];
-    let o = eval(&dir, &["--prompt", "support", "--version", "2", "--json"], &env);
+    let env = [
+        ("EDGEPROMPT_URL", cp.url.as_str()),
+        ("EDGEPROMPT_TOKEN", "tok"),
+    ];
+    let o = eval(
+        &dir,
+        &["--prompt", "support", "--version", "2", "--json"],
+        &env,
+    );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let doc = json_out(&o);
     assert_eq!(doc["source"]["kind"], "remote");
@@ -552,30 +750,59 @@ fn live_versions_and_labels_are_evaluated_from_the_control_plane() {
     let o = eval(&dir, &["--label", "production", "--json"], &env);
     assert_eq!(o.status.code(), Some(1));
     let doc = json_out(&o);
-    let got: Vec<(Value, Value)> = doc["results"].as_array().unwrap().iter()
-        .map(|r| (r["version"].clone(), r["result"].clone())).collect();
+    let got: Vec<(Value, Value)> = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["version"].clone(), r["result"].clone()))
+        .collect();
     assert_eq!(got, [(json!(1), json!("fail")), (json!(2), json!("pass"))]);
     assert_eq!(doc["versions"].as_array().unwrap().len(), 2);
     assert_eq!(doc["versions"][0]["passed"], false);
     assert_eq!(doc["versions"][1]["passed"], true);
-    assert_eq!(eval(&dir, &["--label", "staging"], &env).status.code(), Some(0));
+    assert_eq!(
+        eval(&dir, &["--label", "staging"], &env).status.code(),
+        Some(0)
+    );
     let o = eval(&dir, &["--label", "canary"], &env);
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(text(&o.stderr), "prompt \"support\" has no label \"canary\"\n");
+    assert_eq!(
+        text(&o.stderr),
+        "prompt \"support\" has no label \"canary\"\n"
+    );
     let o = eval(&dir, &["--prompt", "support", "--version", "3"], &env);
-    assert_eq!(text(&o.stderr), "prompt \"support\" has no version 3 in the live manifest (it has 1 to 2)\n");
+    assert_eq!(
+        text(&o.stderr),
+        "prompt \"support\" has no version 3 in the live manifest (it has 1 to 2)\n"
+    );
 }
 
 #[test]
 fn report_posts_the_document_and_a_404_says_the_control_plane_lacks_it() {
-    let dir = sources(&[("prompts/support/evals/basic.json", json!({"cases": [
-        {"name": "a", "variables": {"question": "q"}, "assertions": [{"type": "no_unrendered"}]}]}))]);
-    let cp = control(live_manifest(&dir), |_| Reply::Json(201, json!({"id": "report-1"}), vec![]));
-    let env = [("EDGEPROMPT_URL", cp.url.as_str()), ("EDGEPROMPT_TOKEN", "tok")];
+    let dir = sources(&[(
+        "prompts/support/evals/basic.json",
+        json!({"cases": [
+        {"name": "a", "variables": {"question": "q"}, "assertions": [{"type": "no_unrendered"}]}]}),
+    )]);
+    let cp = control(live_manifest(&dir), |_| {
+        Reply::Json(201, json!({"id": "report-1"}), vec![])
+    });
+    let env = [
+        ("EDGEPROMPT_URL", cp.url.as_str()),
+        ("EDGEPROMPT_TOKEN", "tok"),
+    ];
     let o = eval(&dir, &["--report"], &env);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    assert!(text(&o.stdout).ends_with(&format!("reported to {} as report-1\n", cp.url)), "{}", text(&o.stdout));
-    let posted = cp.seen().into_iter().find(|s| s.path == "/admin/v1/evals").unwrap();
+    assert!(
+        text(&o.stdout).ends_with(&format!("reported to {} as report-1\n", cp.url)),
+        "{}",
+        text(&o.stdout)
+    );
+    let posted = cp
+        .seen()
+        .into_iter()
+        .find(|s| s.path == "/admin/v1/evals")
+        .unwrap();
     assert_eq!(posted.auth.as_deref(), Some("Bearer tok"));
     let r = &posted.body;
     assert_eq!(r["schema"], 1);
@@ -592,13 +819,24 @@ fn report_posts_the_document_and_a_404_says_the_control_plane_lacks_it() {
 
     // A control plane without eval reports: a clear failure.
     let old = control(live_manifest(&dir), |req| {
-        Reply::Json(404, json!({"error": {"code": "not_found", "message": format!("no route for Post \"{}\"", req.path)}}), vec![])
+        Reply::Json(
+            404,
+            json!({"error": {"code": "not_found", "message": format!("no route for Post \"{}\"", req.path)}}),
+            vec![],
+        )
     });
-    let o = eval(&dir, &["--report", "--remote", &old.url, "--token", "t"], &[]);
+    let o = eval(
+        &dir,
+        &["--report", "--remote", &old.url, "--token", "t"],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
         text(&o.stderr),
         format!("--report: {}/admin/v1/evals answered 404: this control plane does not accept eval reports yet (no POST /admin/v1/evals); the results above were not recorded\n", old.url)
     );
-    assert!(text(&o.stdout).contains("1 case(s): 1 passed"), "the results are still shown");
+    assert!(
+        text(&o.stdout).contains("1 case(s): 1 passed"),
+        "the results are still shown"
+    );
 }

@@ -331,7 +331,10 @@ impl Fields<'_> {
         let v = self.obj.get(key)?;
         let n = v.as_u64();
         if n.is_none() {
-            self.push(&format!(".{key}"), "expected a whole number of characters".into());
+            self.push(
+                &format!(".{key}"),
+                "expected a whole number of characters".into(),
+            );
         }
         n
     }
@@ -387,7 +390,8 @@ impl Assertion {
 
     /// Whether it reads a model's answer.
     pub fn needs_model(&self) -> bool {
-        self.kind().starts_with("answer_") || matches!(self, Assertion::ToolCall { .. } | Assertion::Judge { .. })
+        self.kind().starts_with("answer_")
+            || matches!(self, Assertion::ToolCall { .. } | Assertion::Judge { .. })
     }
 
     /// Checks an assertion on the rendered prompt (`None` for assertions on an answer).
@@ -417,14 +421,24 @@ impl Assertion {
                 ..
             } => contains(&text, value, *case_insensitive, *negate, &what),
             Assertion::Matches { regex, .. } => Outcome::check(regex.is_match(&text), || {
-                format!("no match for /{}/ in {what}: {}", regex.as_str(), excerpt(&text, 0))
+                format!(
+                    "no match for /{}/ in {what}: {}",
+                    regex.as_str(),
+                    excerpt(&text, 0)
+                )
             }),
             Assertion::Length { min, max, .. } => {
                 let n = text.chars().count() as u64;
                 if let Some(lo) = min.filter(|lo| n < *lo) {
-                    Outcome::not(Status::Fail, format!("{what} has {n} characters, under the minimum of {lo}"))
+                    Outcome::not(
+                        Status::Fail,
+                        format!("{what} has {n} characters, under the minimum of {lo}"),
+                    )
                 } else if let Some(hi) = max.filter(|hi| n > *hi) {
-                    Outcome::not(Status::Fail, format!("{what} has {n} characters, over the maximum of {hi}"))
+                    Outcome::not(
+                        Status::Fail,
+                        format!("{what} has {n} characters, over the maximum of {hi}"),
+                    )
                 } else {
                     Outcome::pass()
                 }
@@ -446,7 +460,11 @@ impl Assertion {
                 None => Outcome::pass(),
                 Some(at) => Outcome::not(
                     Status::Fail,
-                    format!("\"{{{{\" left in {what} at character {}: {}", char_at(&text, at), excerpt(&text, at)),
+                    format!(
+                        "\"{{{{\" left in {what} at character {}: {}",
+                        char_at(&text, at),
+                        excerpt(&text, at)
+                    ),
                 ),
             },
             _ => return None,
@@ -463,7 +481,11 @@ impl Assertion {
                 negate,
             } => contains(text, value, *case_insensitive, *negate, "the answer"),
             Assertion::AnswerMatches { regex } => Outcome::check(regex.is_match(text), || {
-                format!("no match for /{}/ in the answer: {}", regex.as_str(), excerpt(text, 0))
+                format!(
+                    "no match for /{}/ in the answer: {}",
+                    regex.as_str(),
+                    excerpt(text, 0)
+                )
             }),
             Assertion::AnswerJsonSchema { schema } => {
                 json_schema(schema.as_ref(), &version.response_format, answer)
@@ -474,7 +496,10 @@ impl Assertion {
                     if called.is_empty() {
                         format!("no call to {name:?}: the answer calls no tool")
                     } else {
-                        format!("no call to {name:?}: the answer calls {}", called.join(", "))
+                        format!(
+                            "no call to {name:?}: the answer calls {}",
+                            called.join(", ")
+                        )
                     }
                 })
             }
@@ -515,17 +540,17 @@ pub fn answer_schema(given: Option<&Value>, response_format: &Value) -> Result<V
         return Ok(s.clone());
     }
     match response_format.get("type").and_then(Value::as_str) {
-        _ if response_format.is_null() => Err(
-            "the version has no response_format; give \"schema\" in the assertion".into(),
-        ),
+        _ if response_format.is_null() => {
+            Err("the version has no response_format; give \"schema\" in the assertion".into())
+        }
         Some("json_schema") => response_format
             .pointer("/json_schema/schema")
             .cloned()
             .ok_or_else(|| "response_format has no json_schema.schema".to_string()),
         Some("json_object") => Ok(json!({"type": "object"})),
-        Some("text") => Err(
-            "the version's response_format is text; give \"schema\" in the assertion".into(),
-        ),
+        Some("text") => {
+            Err("the version's response_format is text; give \"schema\" in the assertion".into())
+        }
         _ => Ok(response_format.clone()),
     }
 }
@@ -538,7 +563,10 @@ fn json_schema(given: Option<&Value>, response_format: &Value, answer: &Answer) 
     let validator = match jsonschema::validator_for(&schema) {
         Ok(v) => v,
         Err(e) => {
-            return Outcome::not(Status::Error, format!("the schema is not valid JSON Schema: {e}"))
+            return Outcome::not(
+                Status::Error,
+                format!("the schema is not valid JSON Schema: {e}"),
+            )
         }
     };
     let text = answer.content.as_deref().unwrap_or("");
@@ -560,7 +588,10 @@ fn json_schema(given: Option<&Value>, response_format: &Value, answer: &Answer) 
         })
         .collect();
     Outcome::check(errors.is_empty(), || {
-        format!("the answer does not match the schema: {}", errors.join("; "))
+        format!(
+            "the answer does not match the schema: {}",
+            errors.join("; ")
+        )
     })
 }
 
@@ -626,7 +657,11 @@ mod tests {
     }
 
     fn chat(a: Value) -> (Status, String) {
-        check("chat", json!({"question": "Where is my order?", "plan": "pro", "pro": true}), a)
+        check(
+            "chat",
+            json!({"question": "Where is my order?", "plan": "pro", "pro": true}),
+            a,
+        )
     }
 
     fn pass(r: (Status, String)) {
@@ -640,7 +675,9 @@ mod tests {
     #[test]
     fn contains_and_not_contains() {
         pass(chat(json!({"type": "contains", "value": "order"})));
-        pass(chat(json!({"type": "contains", "value": "ACME", "case_insensitive": true})));
+        pass(chat(
+            json!({"type": "contains", "value": "ACME", "case_insensitive": true}),
+        ));
         pass(chat(json!({"type": "not_contains", "value": "refund"})));
         fail(
             chat(json!({"type": "contains", "value": "ACME"})),
@@ -658,8 +695,12 @@ mod tests {
 
     #[test]
     fn matches_with_and_without_case() {
-        pass(chat(json!({"type": "matches", "pattern": "^You help \\w+ customers"})));
-        pass(chat(json!({"type": "matches", "pattern": "where IS", "case_insensitive": true, "role": "user"})));
+        pass(chat(
+            json!({"type": "matches", "pattern": "^You help \\w+ customers"}),
+        ));
+        pass(chat(
+            json!({"type": "matches", "pattern": "where IS", "case_insensitive": true, "role": "user"}),
+        ));
         fail(
             chat(json!({"type": "matches", "pattern": "\\d{4}", "role": "user"})),
             "no match for /\\d{4}/ in the \"user\" messages: \"Where is my order?\"",
@@ -679,7 +720,11 @@ mod tests {
             "the rendering has 54 characters, under the minimum of 100",
         );
         // Characters, not bytes.
-        pass(check("text", json!({"text": "ééé"}), json!({"type": "length", "max": 14})));
+        pass(check(
+            "text",
+            json!({"text": "ééé"}),
+            json!({"type": "length", "max": 14}),
+        ));
     }
 
     #[test]
@@ -689,7 +734,11 @@ mod tests {
             "no \"tool\" message in the rendering",
         );
         fail(
-            check("text", json!({"text": "t"}), json!({"type": "no_unrendered", "role": "user"})),
+            check(
+                "text",
+                json!({"text": "t"}),
+                json!({"type": "no_unrendered", "role": "user"}),
+            ),
             "role \"user\" given, but this version is a text prompt (no messages)",
         );
     }
@@ -712,7 +761,11 @@ mod tests {
     fn unrendered_braces_fail() {
         pass(chat(json!({"type": "no_unrendered"})));
         fail(
-            check("text", json!({"text": "see {{this}}"}), json!({"type": "no_unrendered"})),
+            check(
+                "text",
+                json!({"text": "see {{this}}"}),
+                json!({"type": "no_unrendered"}),
+            ),
             "\"{{\" left in the rendering at character 15: \"Summarize: see {{this}}\"",
         );
     }
@@ -722,7 +775,10 @@ mod tests {
             content: content.map(str::to_string),
             tool_calls: tools
                 .iter()
-                .map(|n| ToolCall { name: n.to_string(), arguments: "{}".into() })
+                .map(|n| ToolCall {
+                    name: n.to_string(),
+                    arguments: "{}".into(),
+                })
                 .collect(),
         }
     }
@@ -737,27 +793,49 @@ mod tests {
     #[test]
     fn answer_assertions() {
         let ok = answer(Some("{\"answer\": \"It ships Monday\"}"), &[]);
-        pass(on_answer(json!({"type": "answer_contains", "value": "monday", "case_insensitive": true}), &ok));
-        pass(on_answer(json!({"type": "answer_not_contains", "value": "sorry"}), &ok));
-        pass(on_answer(json!({"type": "answer_matches", "pattern": "ships \\w+day"}), &ok));
+        pass(on_answer(
+            json!({"type": "answer_contains", "value": "monday", "case_insensitive": true}),
+            &ok,
+        ));
+        pass(on_answer(
+            json!({"type": "answer_not_contains", "value": "sorry"}),
+            &ok,
+        ));
+        pass(on_answer(
+            json!({"type": "answer_matches", "pattern": "ships \\w+day"}),
+            &ok,
+        ));
         pass(on_answer(json!({"type": "answer_json_schema"}), &ok));
         fail(
             on_answer(json!({"type": "answer_contains", "value": "Tuesday"}), &ok),
             "\"Tuesday\" not found in the answer: \"{\\\"answer\\\": \\\"It ships Monday\\\"}\"",
         );
         fail(
-            on_answer(json!({"type": "answer_json_schema"}), &answer(Some("{\"answer\": 3}"), &[])),
+            on_answer(
+                json!({"type": "answer_json_schema"}),
+                &answer(Some("{\"answer\": 3}"), &[]),
+            ),
             "the answer does not match the schema: at /answer: 3 is not of type \"string\"",
         );
-        let r = on_answer(json!({"type": "answer_json_schema"}), &answer(Some("Monday"), &[]));
+        let r = on_answer(
+            json!({"type": "answer_json_schema"}),
+            &answer(Some("Monday"), &[]),
+        );
         assert_eq!(r.0, Status::Fail);
-        assert!(r.1.starts_with("the answer is not JSON (expected value"), "{}", r.1);
+        assert!(
+            r.1.starts_with("the answer is not JSON (expected value"),
+            "{}",
+            r.1
+        );
         pass(on_answer(
             json!({"type": "answer_json_schema", "schema": {"type": "array"}}),
             &answer(Some("[1]"), &[]),
         ));
         let tools = answer(None, &["lookup_order"]);
-        pass(on_answer(json!({"type": "tool_call", "name": "lookup_order"}), &tools));
+        pass(on_answer(
+            json!({"type": "tool_call", "name": "lookup_order"}),
+            &tools,
+        ));
         fail(
             on_answer(json!({"type": "tool_call", "name": "refund"}), &tools),
             "no call to \"refund\": the answer calls lookup_order",
@@ -772,10 +850,17 @@ mod tests {
     fn schemas_come_from_the_response_format() {
         let s = json!({"type": "object"});
         assert_eq!(answer_schema(Some(&s), &Value::Null).unwrap(), s);
-        assert_eq!(answer_schema(None, &json!({"type": "json_object"})).unwrap(), s);
+        assert_eq!(
+            answer_schema(None, &json!({"type": "json_object"})).unwrap(),
+            s
+        );
         let bare = json!({"type": "object", "properties": {"a": {}}});
         assert_eq!(answer_schema(None, &bare).unwrap(), bare);
-        assert!(answer_schema(None, &Value::Null).unwrap_err().contains("no response_format"));
-        assert!(answer_schema(None, &json!({"type": "text"})).unwrap_err().contains("is text"));
+        assert!(answer_schema(None, &Value::Null)
+            .unwrap_err()
+            .contains("no response_format"));
+        assert!(answer_schema(None, &json!({"type": "text"}))
+            .unwrap_err()
+            .contains("is text"));
     }
 }

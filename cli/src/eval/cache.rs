@@ -72,7 +72,9 @@ mod tests {
         let k = key(&json!({"b": 1, "a": [1.0]}));
         assert_eq!(k, key(&json!({"a": [1], "b": 1})));
         assert_eq!(cache.get(&k), None);
-        cache.put(&k, &json!({"content": "hi"}), &json!({})).unwrap();
+        cache
+            .put(&k, &json!({"content": "hi"}), &json!({}))
+            .unwrap();
         assert_eq!(cache.get(&k), Some(json!({"content": "hi"})));
         assert_eq!(Cache::new(None).get(&k), None);
         std::fs::remove_dir_all(dir).unwrap();

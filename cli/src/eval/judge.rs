@@ -56,7 +56,10 @@ pub fn parse_score(text: &str) -> Option<Grade> {
     let rest = text.get(from..).unwrap_or(text);
     let (score, after) = number(rest)?;
     let trimmed = after.trim_start();
-    let score = match trimmed.strip_prefix('/').and_then(|r| number_at_start(r.trim_start())) {
+    let score = match trimmed
+        .strip_prefix('/')
+        .and_then(|r| number_at_start(r.trim_start()))
+    {
         Some((den, _)) if den > 0.0 => score / den,
         _ => score,
     };
@@ -100,12 +103,7 @@ fn number_at_start(s: &str) -> Option<(f64, &str)> {
 }
 
 /// The outcome of a grade against a threshold, naming the judge.
-pub fn outcome(
-    answer_text: &str,
-    threshold: f64,
-    judge: &str,
-    judge_hash: &str,
-) -> Outcome {
+pub fn outcome(answer_text: &str, threshold: f64, judge: &str, judge_hash: &str) -> Outcome {
     let mut o = match parse_score(answer_text) {
         None => Outcome::not(
             Status::Error,
@@ -148,7 +146,13 @@ mod tests {
     #[test]
     fn scores_are_read_from_json_or_text() {
         let g = parse_score("Here: {\"score\": 0.8, \"reason\": \"mostly right\"} done").unwrap();
-        assert_eq!(g, Grade { score: 0.8, reason: Some("mostly right".into()) });
+        assert_eq!(
+            g,
+            Grade {
+                score: 0.8,
+                reason: Some("mostly right".into())
+            }
+        );
         assert_eq!(score("{\"score\": 4}"), Some(4.0));
         assert_eq!(score("Step 1 is fine. Score: 0.75"), Some(0.75));
         assert_eq!(score("I give it 4/5."), Some(0.8));
@@ -163,9 +167,17 @@ mod tests {
         let o = outcome("{\"score\": 0.7}", 0.7, "grader", "h");
         assert_eq!(o.status, Status::Pass);
         assert_eq!(o.extra["judge"]["prompt"], "grader");
-        let o = outcome("{\"score\": 0.2, \"reason\": \"off topic\"}", 0.7, "grader", "h");
+        let o = outcome(
+            "{\"score\": 0.2, \"reason\": \"off topic\"}",
+            0.7,
+            "grader",
+            "h",
+        );
         assert_eq!(o.status, Status::Fail);
-        assert_eq!(o.reason.as_deref(), Some("score 0.2 under the threshold 0.7: off topic"));
+        assert_eq!(
+            o.reason.as_deref(),
+            Some("score 0.2 under the threshold 0.7: off topic")
+        );
         assert_eq!(outcome("dunno", 0.7, "g", "h").status, Status::Error);
     }
 }

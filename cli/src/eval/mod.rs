@@ -121,11 +121,13 @@ enum Source {
 /// Runs the suites and prints the results; exit 1 when a case does not pass.
 pub fn run(a: Args) -> Result<(), Failure> {
     let live = a.version.is_some() || a.label.is_some();
-    let creds = |why: &str| match (&a.remote, &a.token) {
+    let creds = |why: &str| {
+        match (&a.remote, &a.token) {
         (Some(url), Some(token)) => Ok((url.clone(), token.clone())),
         _ => Err(Failure::Usage(format!(
             "{why} needs the control plane: --remote and --token (or EDGEPROMPT_URL and EDGEPROMPT_TOKEN)"
         ))),
+    }
     };
     let source = if live {
         let (url, token) = creds("--version or --label")?;
@@ -157,7 +159,9 @@ pub fn run(a: Args) -> Result<(), Failure> {
     };
     let (manifest, source_json) = match &source {
         Source::Local => (
-            local.clone().ok_or_else(|| Failure::fail("no local build"))?,
+            local
+                .clone()
+                .ok_or_else(|| Failure::fail("no local build"))?,
             json!({"kind": "local", "dir": a.dir.display().to_string(), "url": null,
                    "revision": null, "version": null, "label": null}),
         ),
@@ -169,12 +173,21 @@ pub fn run(a: Args) -> Result<(), Failure> {
         }
     };
     let default_label = a.label.clone().unwrap_or_else(|| "production".to_string());
-    let jobs = jobs(&suites, &manifest, &source, a.version, a.label.as_deref(), &default_label)?;
+    let jobs = jobs(
+        &suites,
+        &manifest,
+        &source,
+        a.version,
+        a.label.as_deref(),
+        &default_label,
+    )?;
 
     let client = a.model_url.as_ref().map(|url| {
         model::Client::new(model::Endpoint {
             url: url.clone(),
-            key: std::env::var(&a.model_key_env).ok().filter(|k| !k.is_empty()),
+            key: std::env::var(&a.model_key_env)
+                .ok()
+                .filter(|k| !k.is_empty()),
             timeout: Duration::from_secs(a.timeout),
             retries: a.retries,
             backoff: Duration::from_millis(500),
@@ -223,7 +236,10 @@ pub fn run(a: Args) -> Result<(), Failure> {
     }
     if let Some((url, token)) = reporter {
         let answer = report::post(&url, &token, &report::report(&doc))?;
-        let id = answer["id"].as_str().map(|i| format!(" as {i}")).unwrap_or_default();
+        let id = answer["id"]
+            .as_str()
+            .map(|i| format!(" as {i}"))
+            .unwrap_or_default();
         let line = format!("reported to {url}{id}");
         if a.json {
             eprintln!("{line}");
@@ -294,7 +310,12 @@ fn jobs<'s>(
             (None, Some(l)) => match p.route(l) {
                 Some(route) => {
                     let mut vs = Vec::new();
-                    for t in route.rules.iter().map(|r| &r.target).chain([&route.default]) {
+                    for t in route
+                        .rules
+                        .iter()
+                        .map(|r| &r.target)
+                        .chain([&route.default])
+                    {
                         match t {
                             Target::Version(v) => vs.push(*v),
                             Target::Split(layout) => vs.extend(

@@ -72,7 +72,10 @@ impl Answer {
             });
         }
         // The deprecated single `function_call` still names a tool.
-        if let Some(name) = message.pointer("/function_call/name").and_then(Value::as_str) {
+        if let Some(name) = message
+            .pointer("/function_call/name")
+            .and_then(Value::as_str)
+        {
             tool_calls.push(ToolCall {
                 name: name.to_string(),
                 arguments: message
@@ -177,9 +180,7 @@ pub struct Client {
 impl Client {
     /// A client for `endpoint`.
     pub fn new(endpoint: Endpoint) -> Client {
-        let agent = ureq::AgentBuilder::new()
-            .timeout(endpoint.timeout)
-            .build();
+        let agent = ureq::AgentBuilder::new().timeout(endpoint.timeout).build();
         Client {
             endpoint,
             agent,
@@ -289,7 +290,10 @@ impl Client {
     }
 
     fn io_error(&self, e: std::io::Error) -> ModelError {
-        if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) {
+        if matches!(
+            e.kind(),
+            std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+        ) {
             ModelError::Timeout(self.endpoint.timeout.as_secs())
         } else {
             ModelError::Transport(e.to_string())
@@ -300,7 +304,10 @@ impl Client {
         let timed_out = std::error::Error::source(&t)
             .and_then(|s| s.downcast_ref::<std::io::Error>())
             .is_some_and(|e| {
-                matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock)
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                )
             });
         if timed_out {
             ModelError::Timeout(self.endpoint.timeout.as_secs())
@@ -332,7 +339,10 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     let at = httpdate::parse_http_date(v).ok()?;
-    Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        at.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 #[cfg(test)]
@@ -348,10 +358,19 @@ mod tests {
         );
         let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
         let d = parse_retry_after(&later).unwrap();
-        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30), "{d:?}");
+        assert!(
+            d > Duration::from_secs(25) && d <= Duration::from_secs(30),
+            "{d:?}"
+        );
         assert_eq!(parse_retry_after("soon"), None);
-        assert_eq!(backoff(Duration::from_millis(500), 0), Duration::from_millis(500));
-        assert_eq!(backoff(Duration::from_millis(500), 3), Duration::from_secs(4));
+        assert_eq!(
+            backoff(Duration::from_millis(500), 0),
+            Duration::from_millis(500)
+        );
+        assert_eq!(
+            backoff(Duration::from_millis(500), 3),
+            Duration::from_secs(4)
+        );
     }
 
     #[test]
@@ -363,7 +382,10 @@ mod tests {
         assert_eq!(a.content, None);
         assert_eq!(a.tool_calls[0].name, "lookup_order");
         assert_eq!(Answer::from_message(&a.to_message()).unwrap(), a);
-        let b = Answer::from_message(&json!({"content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]})).unwrap();
+        let b = Answer::from_message(
+            &json!({"content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}]}),
+        )
+        .unwrap();
         assert_eq!(b.content.as_deref(), Some("ab"));
         assert!(Answer::from_response(&json!({"choices": []})).is_err());
     }

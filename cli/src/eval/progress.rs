@@ -30,7 +30,10 @@ impl Progress {
     /// One more job finished.
     pub fn tick(&self, failed: bool) {
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        let bad = self.failed.fetch_add(usize::from(failed), Ordering::Relaxed) + usize::from(failed);
+        let bad = self
+            .failed
+            .fetch_add(usize::from(failed), Ordering::Relaxed)
+            + usize::from(failed);
         if !self.draw {
             return;
         }
@@ -39,7 +42,11 @@ impl Progress {
         let filled = WIDTH * done / self.total.max(1);
         let bar = format!("{}{}", "#".repeat(filled), ".".repeat(WIDTH - filled));
         let mut err = std::io::stderr().lock();
-        let _ = write!(err, "\r[{bar}] {done}/{} case(s), {bad} not passed", self.total);
+        let _ = write!(
+            err,
+            "\r[{bar}] {done}/{} case(s), {bad} not passed",
+            self.total
+        );
         let _ = err.flush();
     }
 

@@ -191,15 +191,25 @@ mod tests {
         let e = render(&m, v, &json!({})).unwrap_err();
         assert_eq!(e.code(), "missing_variables");
 
-        let m = manifest(json!({"messages": [{"role": "system", "content": "S {{a}}"},
+        let m = manifest(
+            json!({"messages": [{"role": "system", "content": "S {{a}}"},
             {"placeholder": "history"}, {"role": "user", "content": "U"}],
-            "variables": {"a": {"default": 1}, "history": {"default": []}}}));
+            "variables": {"a": {"default": 1}, "history": {"default": []}}}),
+        );
         let v = m.prompt("p").unwrap().version(1).unwrap();
-        let r = render(&m, v, &json!({"history": [{"role": "user", "content": "old"}]})).unwrap();
+        let r = render(
+            &m,
+            v,
+            &json!({"history": [{"role": "user", "content": "old"}]}),
+        )
+        .unwrap();
         assert_eq!(r.select(None).unwrap(), "S 1\nold\nU");
         assert_eq!(r.select(Some("user")).unwrap(), "old\nU");
         assert_eq!(r.select(Some("system")).unwrap(), "S 1");
-        assert!(r.select(Some("tool")).unwrap_err().contains("no \"tool\" message"));
+        assert!(r
+            .select(Some("tool"))
+            .unwrap_err()
+            .contains("no \"tool\" message"));
         assert_eq!(r.transcript(), "system: S 1\n\nuser: old\n\nuser: U");
         assert_eq!(r.chat().len(), 3);
     }
@@ -213,9 +223,14 @@ mod tests {
         let vars = json!({"a": "x", "b": {"k": 1}, "d": "hidden"});
         let base = render(&m, v, &vars).unwrap().select(None).unwrap();
         // `d` sits in a section that is false for this case: it is not in the rendering.
-        assert_eq!(unused_required(&m, v, &vars, None, &base).unwrap(), vec!["d".to_string()]);
+        assert_eq!(
+            unused_required(&m, v, &vars, None, &base).unwrap(),
+            vec!["d".to_string()]
+        );
         let vars = json!({"a": "x", "b": true, "c": true, "d": "shown"});
         let base = render(&m, v, &vars).unwrap().select(None).unwrap();
-        assert!(unused_required(&m, v, &vars, None, &base).unwrap().is_empty());
+        assert!(unused_required(&m, v, &vars, None, &base)
+            .unwrap()
+            .is_empty());
     }
 }

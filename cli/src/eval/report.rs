@@ -66,7 +66,9 @@ fn versions_json(results: &[CaseResult]) -> Vec<Value> {
                 out.len() - 1
             }
         };
-        let Some((_, _, v)) = out.get_mut(i) else { continue };
+        let Some((_, _, v)) = out.get_mut(i) else {
+            continue;
+        };
         v["cases"] = json!(v["cases"].as_u64().unwrap_or(0) + 1);
         match r.verdict {
             Verdict::Pass => {}
@@ -282,7 +284,9 @@ pub fn post(remote: &str, token: &str, report: &Value) -> Result<Value, Failure>
             let body: Value = r.into_json().unwrap_or(Value::Null);
             let code = body["error"]["code"].as_str();
             let message = body["error"]["message"].as_str().unwrap_or("");
-            if code.is_none_or(|c| c == "not_found") && (code.is_none() || message.starts_with("no route")) {
+            if code.is_none_or(|c| c == "not_found")
+                && (code.is_none() || message.starts_with("no route"))
+            {
                 Err(Failure::fail(format!(
                     "--report: {url} answered 404: this control plane does not accept eval reports yet (no POST /admin/v1/evals); the results above were not recorded"
                 )))

@@ -207,10 +207,18 @@ impl Runner<'_> {
             }
         };
         let Some(client) = self.client else {
-            return skip(r, Status::Skip, "no model endpoint (--model-url or EDGEPROMPT_MODEL_URL)");
+            return skip(
+                r,
+                Status::Skip,
+                "no model endpoint (--model-url or EDGEPROMPT_MODEL_URL)",
+            );
         };
         if rendered_failed {
-            return skip(r, Status::Skip, "not run: an assertion on the rendered prompt did not pass");
+            return skip(
+                r,
+                Status::Skip,
+                "not run: an assertion on the rendered prompt did not pass",
+            );
         }
         let asked = client.body(version, rendering).and_then(|body| {
             r.model = client.settings(version).ok();
@@ -246,7 +254,15 @@ impl Runner<'_> {
                     prompt,
                     threshold,
                     criteria,
-                } => self.judge(client, case, rendering, &answer, prompt, *threshold, criteria.as_deref()),
+                } => self.judge(
+                    client,
+                    case,
+                    rendering,
+                    &answer,
+                    prompt,
+                    *threshold,
+                    criteria.as_deref(),
+                ),
                 other => other
                     .check_answer(version, &answer)
                     .unwrap_or_else(Outcome::pass),
@@ -260,7 +276,11 @@ impl Runner<'_> {
     /// One call through the cache: the answer, and whether the cache held it.
     fn ask(&self, client: &Client, material: &Value, body: &Value) -> Asked {
         let key = cache::key(material);
-        if let Some(answer) = self.cache.get(&key).and_then(|m| Answer::from_message(&m).ok()) {
+        if let Some(answer) = self
+            .cache
+            .get(&key)
+            .and_then(|m| Answer::from_message(&m).ok())
+        {
             self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok((answer, true));
         }
@@ -315,9 +335,12 @@ impl Runner<'_> {
             self.ask(client, &material, &body)
         });
         match asked {
-            Ok((grade, _)) => {
-                judge::outcome(&grade.content.unwrap_or_default(), threshold, name, &version.hash)
-            }
+            Ok((grade, _)) => judge::outcome(
+                &grade.content.unwrap_or_default(),
+                threshold,
+                name,
+                &version.hash,
+            ),
             Err(e) => Outcome::not(Status::Error, format!("judge {name:?}: {e}")),
         }
     }

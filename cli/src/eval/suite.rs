@@ -201,7 +201,9 @@ fn cases(doc: &Value, p: &mut Vec<String>) -> Vec<Case> {
             }
         };
         if out.iter().any(|c| c.name == name) {
-            p.push(format!("{at}.name: {name:?} is already the name of an earlier case"));
+            p.push(format!(
+                "{at}.name: {name:?} is already the name of an earlier case"
+            ));
         }
         let object = |key: &str, p: &mut Vec<String>| match obj.get(key) {
             None | Some(Value::Null) => Value::Object(Map::new()),
@@ -223,9 +225,19 @@ fn cases(doc: &Value, p: &mut Vec<String>) -> Vec<Case> {
         };
         let (label, unit) = (text("label", p), text("unit", p));
         let mut all = shared.clone();
-        all.extend(assertions(obj.get("assertions"), &format!("{at}.assertions"), p));
-        if all.is_empty() && obj.get("assertions").is_none_or(|a| a.as_array().is_some_and(Vec::is_empty)) {
-            p.push(format!("{at}.assertions: a case needs at least one assertion (its own or the suite's)"));
+        all.extend(assertions(
+            obj.get("assertions"),
+            &format!("{at}.assertions"),
+            p,
+        ));
+        if all.is_empty()
+            && obj
+                .get("assertions")
+                .is_none_or(|a| a.as_array().is_some_and(Vec::is_empty))
+        {
+            p.push(format!(
+                "{at}.assertions: a case needs at least one assertion (its own or the suite's)"
+            ));
         }
         out.push(Case {
             name,
@@ -294,7 +306,10 @@ mod tests {
             assert!(p.iter().any(|l| l.starts_with(w)), "{w}\n{p:#?}");
         }
         assert_eq!(p.len(), want.len(), "{p:#?}");
-        assert_eq!(problems("[1]"), vec!["prompts/p/evals/s.json: expected an object with \"cases\""]);
+        assert_eq!(
+            problems("[1]"),
+            vec!["prompts/p/evals/s.json: expected an object with \"cases\""]
+        );
         assert!(problems("{").first().unwrap().contains("not valid JSON"));
     }
 }
