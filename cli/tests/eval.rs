@@ -414,7 +414,7 @@ fn the_json_document_has_a_stable_shape() {
     assert_eq!(
         doc["versions"],
         json!([{"prompt": "support", "version": null, "hash": hash, "passed": true, "cases": 2, "failed": 0,
-                "errors": 0, "models": [], "suites": [{"name": "basic", "file": suite["file"], "hash": suite["hash"]}]}])
+                "errors": 0, "skipped_assertions": 1, "models": [], "suites": [{"name": "basic", "file": suite["file"], "hash": suite["hash"]}]}])
     );
     let r = &doc["results"][0];
     assert_eq!(
@@ -500,11 +500,16 @@ fn server_errors_are_retried_then_reported() {
         out.contains("the model endpoint answered 503 after 3 attempts: {\"error\":\"down\"}"),
         "{out}"
     );
-    // A 400 is not retried.
-    let fake = Fake::start(|_, _| Reply::Json(400, json!({"error": "bad"}), vec![]));
-    let o = eval(&dir, &["--model-url", &url(&fake), "--no-cache"], &[]);
+    // A 401 is not retried, and says when no key was sent.
+    let fake = Fake::start(|_, _| Reply::Json(401, json!({"error": "no key"}), vec![]));
+    let o = eval(
+        &dir,
+        &["--model-url", &url(&fake), "--model-key-env", "MY_KEY"],
+        &[],
+    );
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(fake.seen().len(), 1);
+    assert!(text(&o.stdout).contains("answered 401: {\"error\":\"no key\"} (no key was sent: $MY_KEY is not set; see --model-key-env)"), "{}", text(&o.stdout));
 }
 
 #[test]

@@ -188,6 +188,7 @@ pub fn run(a: Args) -> Result<(), Failure> {
             key: std::env::var(&a.model_key_env)
                 .ok()
                 .filter(|k| !k.is_empty()),
+            key_env: a.model_key_env.clone(),
             timeout: Duration::from_secs(a.timeout),
             retries: a.retries,
             backoff: Duration::from_millis(500),

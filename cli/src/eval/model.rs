@@ -156,6 +156,8 @@ pub struct Endpoint {
     pub url: String,
     /// The bearer key, when its environment variable is set.
     pub key: Option<String>,
+    /// That environment variable's name (for the reason of a 401 without a key).
+    pub key_env: String,
     /// Per-call timeout.
     pub timeout: Duration,
     /// Retries after a 429 or 5xx answer.
@@ -270,12 +272,23 @@ impl Client {
                 }
                 Err(ureq::Error::Status(status, resp)) => {
                     let retry_after = resp.header("retry-after").and_then(parse_retry_after);
-                    let text = resp.into_string().unwrap_or_default();
+                    let mut text: String = resp
+                        .into_string()
+                        .unwrap_or_default()
+                        .chars()
+                        .take(300)
+                        .collect();
+                    if matches!(status, 401 | 403) && self.endpoint.key.is_none() {
+                        text.push_str(&format!(
+                            " (no key was sent: ${} is not set; see --model-key-env)",
+                            self.endpoint.key_env
+                        ));
+                    }
                     let retryable = status == 429 || (500..600).contains(&status);
                     if !retryable || attempt >= self.endpoint.retries {
                         return Err(ModelError::Status {
                             status,
-                            body: text.chars().take(300).collect(),
+                            body: text,
                             attempts: attempt + 1,
                         });
                     }

@@ -61,7 +61,8 @@ fn versions_json(results: &[CaseResult]) -> Vec<Value> {
                     r.prompt.clone(),
                     hash.clone(),
                     json!({"prompt": r.prompt, "version": r.version, "hash": hash, "passed": true,
-                           "cases": 0, "failed": 0, "errors": 0, "suites": [], "models": []}),
+                           "cases": 0, "failed": 0, "errors": 0, "skipped_assertions": 0,
+                           "suites": [], "models": []}),
                 ));
                 out.len() - 1
             }
@@ -78,6 +79,12 @@ fn versions_json(results: &[CaseResult]) -> Vec<Value> {
         if r.verdict != Verdict::Pass {
             v["passed"] = json!(false);
         }
+        let skipped = r
+            .outcomes
+            .iter()
+            .filter(|(_, _, o)| o.status == Status::Skip)
+            .count() as u64;
+        v["skipped_assertions"] = json!(v["skipped_assertions"].as_u64().unwrap_or(0) + skipped);
         let suite = json!({"name": r.suite, "file": r.suite_file, "hash": r.suite_hash});
         push_unique(&mut v["suites"], suite);
         if let Some(m) = &r.model {
