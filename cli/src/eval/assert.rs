@@ -272,7 +272,7 @@ impl Fields<'_> {
                 let schema = self.obj.get("schema").cloned();
                 if let Some(s) = &schema {
                     if let Err(e) = jsonschema::validator_for(s) {
-                        self.push(".schema", format!("not a valid JSON Schema: {e}"));
+                        self.push(".schema", format!("not a usable JSON Schema: {e}"));
                         return None;
                     }
                 }
@@ -565,7 +565,7 @@ fn json_schema(given: Option<&Value>, response_format: &Value, answer: &Answer) 
         Err(e) => {
             return Outcome::not(
                 Status::Error,
-                format!("the schema is not valid JSON Schema: {e}"),
+                format!("the schema is not a usable JSON Schema: {e}"),
             )
         }
     };
