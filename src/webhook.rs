@@ -62,8 +62,8 @@ pub enum WebhookError {
     /// No pattern, or too many.
     #[error("events: between 1 and {MAX_PATTERNS} patterns")]
     PatternCount,
-    /// The secret is too short to sign with.
-    #[error("secret: at least 32 characters")]
+    /// The secret is too short to sign with, or has whitespace around it.
+    #[error("secret: at least 32 characters, without whitespace around them")]
     Secret,
 }
 
@@ -93,7 +93,9 @@ pub fn validate(url: &str, patterns: &[String], secret: &str) -> Result<(), Webh
             });
         }
     }
-    if secret.trim().chars().count() < 32 {
+    // Whitespace around a secret is refused, not trimmed: the receiver checks the
+    // signature with the secret exactly as it was given.
+    if secret.chars().count() < 32 || secret.trim() != secret {
         return Err(WebhookError::Secret);
     }
     Ok(())
@@ -209,6 +211,10 @@ mod tests {
         );
         assert_eq!(
             validate("https://h/x", &pats(&["*"]), "short"),
+            Err(WebhookError::Secret)
+        );
+        assert_eq!(
+            validate("https://h/x", &pats(&["*"]), &format!(" {secret}")),
             Err(WebhookError::Secret)
         );
     }

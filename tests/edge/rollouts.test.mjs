@@ -186,6 +186,11 @@ test("pause, resume and abort from the CLI; a person's rollback ends a rollout",
   void rev;
   assert.match(await cli(["rollout", "pause", "third", ...env]), /third\/production: paused/);
   await assert.rejects(cli(["rollout", "pause", "third", ...env]), /rollout_not_changed \(409\)/);
+  // A paused rollout is still checked (a tripped guardrail would still act) and stays paused.
+  const checked = await admin("rollouts/third/production/check", {});
+  assert.equal(checked.status, 200, checked.text);
+  assert.equal(checked.json.status, "paused");
+  assert.ok(checked.json.next_check_ms > Date.now(), "a paused rollout keeps its next check");
   assert.match(await cli(["rollout", "resume", "third", ...env]), /third\/production: running/);
   const status = await cli(["rollout", "status", "third", ...env]);
   assert.match(status, /  start  rollout third\/production: start, version 2 to 5%/);

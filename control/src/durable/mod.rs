@@ -448,7 +448,7 @@ impl Control {
         if changes.is_empty() {
             return Ok(respond(
                 200,
-                &json!({"revision": current, "changed": false, "summaries": ["publish: nothing new"]}),
+                &json!({"revision": current, "changed": false, "summaries": ["publish: nothing new"], "dry_run": body.get("dry_run").and_then(Value::as_bool).unwrap_or(false)}),
             ));
         }
         // Validate every step before storing any of them: a refused change stores nothing.

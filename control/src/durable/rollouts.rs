@@ -9,7 +9,7 @@ use super::{op_error, storage, Control};
 use edgeprompt::manifest;
 use edgeprompt::ops::{self, history};
 use edgeprompt::rollout::{
-    self, Action, MetricSpec, Period, Plan, State, StepInput, StepOutput, VersionTotals,
+    self, Action, MetricSpec, Period, Plan, State, Status, StepInput, StepOutput, VersionTotals,
 };
 use edgeprompt_shell::aggregates;
 use edgeprompt_shell::http::{respond, ApiError};
@@ -148,6 +148,7 @@ impl Control {
                     ),
                     "check" => {
                         self.check_rollout(row.id as i64).await?;
+                        self.schedule_alarm().await;
                         let row = self
                             .latest(prompt, label)?
                             .ok_or_else(|| no_rollout(prompt, label))?;
@@ -600,7 +601,7 @@ impl Control {
     pub(super) async fn run_due_rollouts(&self) {
         let now = now_ms() as f64;
         let due = match self.rows(
-            "status = 'running' AND next_check_ms <= ? ORDER BY next_check_ms",
+            "status IN ('running', 'paused') AND next_check_ms <= ? ORDER BY next_check_ms",
             vec![SqlStorageValue::from(now)],
         ) {
             Ok(rows) => rows,
@@ -638,7 +639,7 @@ impl Control {
         let rows: Vec<Next> = self
             .sql()
             .exec(
-                "SELECT MIN(next_check_ms) AS v FROM rollouts WHERE status = 'running'",
+                "SELECT MIN(next_check_ms) AS v FROM rollouts WHERE status IN ('running', 'paused')",
                 None,
             )
             .and_then(|c| c.to_array())
@@ -662,6 +663,15 @@ impl Control {
         let stages = row.stages()?;
         let revision = self.current_revision()?;
         let live = self.load(revision)?.unwrap_or_else(history::empty_manifest);
+        // Someone else changed the label's route (a change that slipped past the guard,
+        // or a rollback whose ending of the rollout was lost): the plan no longer
+        // describes the traffic, and acting on it could undo that change. End it.
+        let route = &live["prompts"][row.prompt.as_str()]["labels"][row.label.as_str()];
+        let expected = stages.last().map_or(0.0, |s| s.percent);
+        if candidate_share(route, plan.candidate).is_none_or(|p| (p - expected).abs() > 1e-9) {
+            self.end_rollout(&row, "aborted", "abort", "rollout", &format!("the label's route was changed outside the rollout (the candidate no longer has {expected}%): ended without acting"), None)?;
+            return Ok(());
+        }
         let mut periods = Vec::with_capacity(stages.len());
         for s in &stages {
             let summary = aggregates::summary(&self.env, &row.prompt, &row.label, Some(&s.period))
@@ -708,12 +718,13 @@ impl Control {
         let last = json!({"at_ms": now, "action": out.action, "stage": out.stage, "percent": out.percent, "reason": out.reason, "evidence": out.evidence}).to_string();
         let (prompt, label) = (row.prompt.as_str(), row.label.as_str());
         let mut stages = row.stages()?;
-        let status = match out.action {
-            Action::Hold => "running",
-            Action::Pause => "paused",
-            Action::Advance => "running",
-            Action::Complete => "completed",
-            Action::Rollback => "rolled_back",
+        // The engine's state says where the rollout stands (a paused one holds, and stays
+        // paused, until a person resumes it).
+        let status = match out.state.status {
+            Status::Running => "running",
+            Status::Paused => "paused",
+            Status::Completed => "completed",
+            Status::RolledBack => "rolled_back",
         };
         let mut revision = None;
         match out.action {
@@ -772,7 +783,8 @@ impl Control {
                 revision = Some(rev);
             }
         }
-        let next = if status == "running" {
+        // A paused rollout is still checked: a tripped guardrail rolls it back.
+        let next = if status == "running" || status == "paused" {
             Some((now as f64) + row.interval_ms)
         } else {
             None
@@ -832,6 +844,26 @@ impl Control {
         }
         Ok(())
     }
+}
+
+/// The candidate's share of a route's default, in percent.
+fn candidate_share(route: &Value, candidate: u32) -> Option<f64> {
+    let d = &route["default"];
+    if let Some(v) = d["version"].as_u64() {
+        return Some(if v == u64::from(candidate) {
+            100.0
+        } else {
+            0.0
+        });
+    }
+    let split = d["split"].as_array()?;
+    Some(
+        split
+            .iter()
+            .filter(|e| e["version"].as_u64() == Some(u64::from(candidate)))
+            .filter_map(|e| e["weight"].as_f64())
+            .sum(),
+    )
 }
 
 /// The version a route's default serves alone, if it serves one.

@@ -122,14 +122,18 @@ impl Control {
         }
     }
 
-    /// Sets the alarm that runs a sync, `delay_ms` from now.
+    /// Sets the alarm that runs a sync, `delay_ms` from now, unless it is set earlier
+    /// already (a rollout check or a webhook delivery due sooner keeps its time; the
+    /// alarm runs the sync too).
     async fn arm_sync(&self, delay_ms: u64) {
-        if let Err(e) = self
-            .state
-            .storage()
-            .set_alarm(Duration::from_millis(delay_ms))
-            .await
-        {
+        let storage = self.state.storage();
+        let at = edgeprompt_shell::platform::now_ms() + delay_ms;
+        if let Ok(Some(set)) = storage.get_alarm().await {
+            if set >= 0 && (set as u64) <= at {
+                return;
+            }
+        }
+        if let Err(e) = storage.set_alarm(Duration::from_millis(delay_ms)).await {
             console_error!("edgeprompt control: cannot set the sync alarm: {e}");
         }
     }

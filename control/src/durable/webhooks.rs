@@ -191,7 +191,7 @@ impl Control {
             _ => return Err(bad("\"events\" must be an array of strings")),
         };
         let (secret, generated) = match body["secret"].as_str() {
-            Some(s) => (s.trim().to_string(), false),
+            Some(s) => (s.to_string(), false),
             None => (format!("{}{}", nonce(), nonce()), true),
         };
         webhook::validate(url, &events, &secret)
@@ -301,7 +301,7 @@ impl Control {
         let next: Vec<Row<Option<f64>>> = self
             .sql()
             .exec(
-                "SELECT MIN(next_ms) AS v FROM deliveries WHERE state = 'pending'",
+                "SELECT MIN(d.next_ms) AS v FROM deliveries d JOIN webhooks w ON w.id = d.webhook WHERE d.state = 'pending'",
                 None,
             )
             .and_then(|c| c.to_array())
@@ -355,14 +355,21 @@ async fn send(d: &Due) -> Result<u16, String> {
         headers.set(k, v).map_err(|e| e.to_string())?;
     }
     let mut init = RequestInit::new();
+    // A redirect is not followed: it could carry the signed body to another host (or to
+    // plain http), past the URL check the webhook was made with.
     init.with_method(Method::Post)
         .with_headers(headers)
-        .with_body(Some(d.body.clone().into()));
+        .with_body(Some(d.body.clone().into()))
+        .with_redirect(worker::RequestRedirect::Manual);
     let req = Request::new_with_init(&d.url, &init).map_err(|e| e.to_string())?;
     let fetch = Fetch::Request(req);
     let sent = Box::pin(fetch.send());
     let timeout = Box::pin(worker::Delay::from(Duration::from_millis(TIMEOUT_MS)));
     let outcome = match select(sent, timeout).await {
+        Either::Left((Ok(resp), _)) if (300..400).contains(&resp.status_code()) => Err(format!(
+            "the receiver answered {} (a redirect, not followed)",
+            resp.status_code()
+        )),
         Either::Left((Ok(resp), _)) => Ok(resp.status_code()),
         Either::Left((Err(e), _)) => Err(e.to_string()),
         Either::Right(_) => Err(format!("no answer within {TIMEOUT_MS} ms")),
