@@ -237,8 +237,11 @@ pub fn run(a: Args) -> Result<(), Failure> {
     }
     if let Some((url, token)) = reporter {
         let answer = report::post(&url, &token, &report::report(&doc))?;
+        // The control plane numbers reports; a string id is shown as it is.
         let id = answer["id"]
             .as_str()
+            .map(str::to_string)
+            .or_else(|| answer["id"].as_u64().map(|n| n.to_string()))
             .map(|i| format!(" as {i}"))
             .unwrap_or_default();
         let line = format!("reported to {url}{id}");

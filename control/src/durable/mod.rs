@@ -7,6 +7,7 @@
 use edgeprompt::manifest::{self, ManifestError};
 use edgeprompt::ops::{self, history, OpError, PromptSource, RouteChange, Sources};
 use edgeprompt_shell::http::{respond, ApiError};
+mod evals;
 mod rollouts;
 mod since;
 mod store;
@@ -66,6 +67,7 @@ impl DurableObject for Control {
         .chain(since::SCHEMA)
         .chain(webhooks::SCHEMA)
         .chain(rollouts::SCHEMA)
+        .chain(evals::SCHEMA)
         {
             if let Err(e) = sql.exec(ddl, None) {
                 console_error!("edgeprompt control: schema: {e}");
@@ -228,6 +230,7 @@ impl Control {
             (_, ["rollouts", rest @ ..]) => {
                 self.rollouts_route(method, rest, query, body, actor).await
             }
+            (_, ["evals", rest @ ..]) => self.evals_route(method, rest, query, body, actor),
             (_, ["webhooks", rest @ ..]) => {
                 self.webhooks_route(method, rest, query, body, actor).await
             }
