@@ -88,7 +88,12 @@ if [ "${EDGEPROMPT_EDGE:-1}" != 0 ]; then
   }
   add_secret EVENT_SIGNING_KEY "$(rand)"
   add_secret UNIT_HASH_KEY "$(rand)"
-  add_secret ADMIN_TOKENS "admin:rw:$(rand),viewer:ro:$(rand)"
+  add_secret ADMIN_TOKENS "admin:rw:$(rand),viewer:ro:$(rand),approver:rw+approve:$(rand)"
+  # An older .dev.vars: its token list gains the approver.
+  if grep -q '^ADMIN_TOKENS=' .dev.vars && ! grep -q '^ADMIN_TOKENS=.*approver:' .dev.vars; then
+    sed -i "s/^ADMIN_TOKENS=\"\(.*\)\"\$/ADMIN_TOKENS=\"\1,approver:rw+approve:$(rand)\"/" .dev.vars
+    echo "setup: added the approver token to ADMIN_TOKENS in .dev.vars"
+  fi
   add_secret EDGE_KEYS "local:$(rand)"
 fi
 echo "setup: ok"

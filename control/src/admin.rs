@@ -3,7 +3,8 @@
 //! audit log.
 //!
 //! Tokens come from the secret `ADMIN_TOKENS`: comma-separated `name:scope:token`
-//! entries, scope `rw` (read and write) or `ro` (read only), each token at least 32
+//! entries, scope `rw` (read and write), `ro` (read only) or `rw+approve` (read and
+//! write, and approving others' changes to protected labels), each token at least 32
 //! characters; they are compared in constant time (`edgeprompt_shell::access`).
 
 use edgeprompt_shell::access::{bearer, credentials, find};
@@ -38,7 +39,7 @@ fn authenticate(req: &Request, env: &Env) -> Result<Caller, ApiError> {
     let scope = found.scope.clone().unwrap_or_default();
     Ok(Caller {
         name: found.name.clone(),
-        can_write: scope == "rw",
+        can_write: scope == "rw" || scope == "rw+approve",
         scope,
     })
 }

@@ -15,7 +15,7 @@ use worker::{Env, Request};
 pub struct Credential {
     /// Who holds it (audit logs name it; never the key).
     pub name: String,
-    /// Its scope, for lists that have one (`rw`, `ro`).
+    /// Its scope, for lists that have one (`rw`, `ro`, `rw+approve`).
     pub scope: Option<String>,
     digest: [u8; 32],
 }
@@ -39,7 +39,7 @@ pub fn credentials(
 /// Parses and checks a list secret.
 pub fn parse(name: &'static str, text: &str, scoped: bool) -> Result<Vec<Credential>, SecretError> {
     let expected = if scoped {
-        "name:scope:token with scope rw or ro"
+        "name:scope:token with scope rw, ro or rw+approve"
     } else {
         "name:key"
     };
@@ -59,7 +59,7 @@ pub fn parse(name: &'static str, text: &str, scoped: bool) -> Result<Vec<Credent
         let who = parts.next().unwrap_or_default();
         let scope = if scoped { parts.next() } else { None };
         let key = parts.next().ok_or_else(|| malformed.clone())?;
-        if who.is_empty() || (scoped && !matches!(scope, Some("rw" | "ro"))) {
+        if who.is_empty() || (scoped && !matches!(scope, Some("rw" | "ro" | "rw+approve"))) {
             return Err(malformed);
         }
         if key.len() < MIN_SECRET_LEN {
@@ -143,7 +143,17 @@ mod tests {
             parse("EDGE_KEYS", " , ", false).unwrap_err(),
             SecretError::Missing("EDGE_KEYS")
         );
-        let admin = parse("ADMIN_TOKENS", &format!("viewer:ro:{K1}"), true).unwrap();
+        let admin = parse(
+            "ADMIN_TOKENS",
+            &format!("viewer:ro:{K1},boss:rw+approve:{K2}"),
+            true,
+        )
+        .unwrap();
         assert_eq!(admin[0].scope.as_deref(), Some("ro"));
+        assert_eq!(admin[1].scope.as_deref(), Some("rw+approve"));
+        assert!(matches!(
+            parse("ADMIN_TOKENS", &format!("boss:approve:{K1}"), true),
+            Err(SecretError::Malformed { entry: 1, .. })
+        ));
     }
 }

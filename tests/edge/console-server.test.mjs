@@ -63,6 +63,7 @@ test("whoami names the token and its scope", async () => {
   assert.equal(rw.status, 200, rw.text);
   assert.deepEqual(rw.json, { name: "admin", scope: "rw" });
   assert.deepEqual((await admin("whoami", undefined, edge.tokens.viewer)).json, { name: "viewer", scope: "ro" });
+  assert.deepEqual((await admin("whoami", undefined, edge.tokens.approver)).json, { name: "approver", scope: "rw+approve" });
   assert.equal((await edge.fetch("/admin/v1/whoami")).status, 401);
   assert.equal((await admin("whoami", undefined, "x".repeat(64))).status, 401);
 });
@@ -101,6 +102,12 @@ test("labels: since which revision, when and by whom each label serves its route
   const ro = await admin("labels", undefined, edge.tokens.viewer);
   assert.equal(ro.status, 200);
   assert.deepEqual(ro.json.labels.map((x) => `${x.prompt}/${x.label}`), ["greet/production", "other/production"]);
+});
+
+test("an approver's token writes as rw does", async () => {
+  const m = (await admin("manifest")).json;
+  const dry = await admin("split", { base_revision: m.revision, prompt: "greet", label: "production", weights: { 1: 60, 2: 40 }, dry_run: true }, edge.tokens.approver);
+  assert.equal(dry.status, 200, dry.text);
 });
 
 test("a read-only token cannot change traffic through the API the console uses", async () => {

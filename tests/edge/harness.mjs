@@ -96,12 +96,13 @@ export async function startEdge({ manifest, secrets = true, vars = {}, controlVa
   const envFile = path.join(persist, "test.env");
   const admin = randomBytes(32).toString("hex");
   const viewer = randomBytes(32).toString("hex");
+  const approver = randomBytes(32).toString("hex");
   const serverKey = randomBytes(32).toString("hex");
   const keys = {
     EDGE_KEYS: `tests:${serverKey}`,
     EVENT_SIGNING_KEY: randomBytes(32).toString("hex"),
     UNIT_HASH_KEY: randomBytes(32).toString("hex"),
-    ADMIN_TOKENS: `admin:rw:${admin},viewer:ro:${viewer}`,
+    ADMIN_TOKENS: `admin:rw:${admin},viewer:ro:${viewer},approver:rw+approve:${approver}`,
   };
   // `secrets` may also be an object: these values over the generated ones (an empty
   // string leaves one out).
@@ -112,7 +113,7 @@ export async function startEdge({ manifest, secrets = true, vars = {}, controlVa
   const edge = {
     persist,
     keys,
-    tokens: { admin, viewer },
+    tokens: { admin, viewer, approver },
     serverKey,
     url: null,
     log: [],
