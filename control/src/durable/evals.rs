@@ -3,7 +3,7 @@
 //! exactly this content passed. The report is kept whole; a row per version makes the
 //! gate's question one lookup.
 
-use super::{storage, Control};
+use super::{param, storage, Control};
 use edgeprompt_shell::http::{respond, ApiError};
 use edgeprompt_shell::platform::now_ms;
 use serde::Deserialize;
@@ -52,8 +52,8 @@ impl Control {
         match (method, rest) {
             (Method::Post, []) => self.record_report(body, actor),
             (Method::Get, []) => {
-                let q = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-                let (Some(prompt), Some(hash)) = (q("prompt"), q("hash")) else {
+                let (Some(prompt), Some(hash)) = (param(query, "prompt"), param(query, "hash"))
+                else {
                     return Err(ApiError::new(
                         400,
                         "invalid_request",

@@ -236,9 +236,9 @@ impl Control {
             }
             (Method::Get, ["history"]) => {
                 let num = |k: &str| -> std::result::Result<Option<u64>, ApiError> {
-                    match query.iter().find(|(n, _)| n == k) {
+                    match param(query, k) {
                         None => Ok(None),
-                        Some((_, v)) => v.parse().map(Some).map_err(|_| {
+                        Some(v) => v.parse().map(Some).map_err(|_| {
                             ApiError::new(
                                 400,
                                 "invalid_request",
@@ -270,12 +270,7 @@ impl Control {
                 Ok(respond(200, &doc))
             }
             (Method::Get, ["diff"]) => {
-                let get = |k: &str| {
-                    query
-                        .iter()
-                        .find(|(n, _)| n == k)
-                        .and_then(|(_, v)| v.parse::<u64>().ok())
-                };
+                let get = |k: &str| param(query, k).and_then(|v| v.parse::<u64>().ok());
                 let current = self.current_revision()?;
                 let to = get("to").unwrap_or(current);
                 let from = get("from").unwrap_or(to.saturating_sub(1));
@@ -527,6 +522,14 @@ fn dry_run(
         answer["route"] = json!({"before": b, "after": a});
     }
     answer
+}
+
+/// A query parameter's value, if given (the first of that name).
+fn param<'q>(query: &'q [(String, String)], name: &str) -> Option<&'q str> {
+    query
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
 }
 
 fn storage(e: worker::Error) -> ApiError {

@@ -5,7 +5,7 @@
 //! stage's weights period from the aggregate objects; every change of traffic it makes
 //! is an audited revision whose summary carries its evidence.
 
-use super::{op_error, storage, Control};
+use super::{op_error, param, storage, Control};
 use edgeprompt::manifest;
 use edgeprompt::ops::{self, history};
 use edgeprompt::rollout::{
@@ -99,14 +99,13 @@ impl Control {
             (Method::Get, []) => {
                 // ?active=1: every running or paused one (the console's badges), however
                 // old; ?prompt=&label=: one label's. Otherwise the newest 100.
-                let q = |k: &str| query.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
                 let mut clause = vec!["1 = 1".to_string()];
                 let mut args: Vec<SqlStorageValue> = Vec::new();
-                if matches!(q("active"), Some("1" | "true")) {
+                if matches!(param(query, "active"), Some("1" | "true")) {
                     clause.push("status IN ('running', 'paused')".into());
                 }
                 for k in ["prompt", "label"] {
-                    if let Some(v) = q(k) {
+                    if let Some(v) = param(query, k) {
                         clause.push(format!("{k} = ?"));
                         args.push(v.into());
                     }

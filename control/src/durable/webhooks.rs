@@ -3,7 +3,7 @@
 //! signed (`edgeprompt::webhook`), retried with backoff, and logged per webhook. Sending
 //! never runs on a change's path, so a slow or failing receiver cannot block or fail it.
 
-use super::{storage, Control, Row};
+use super::{param, storage, Control, Row};
 use edgeprompt::webhook::{self, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER};
 use edgeprompt_shell::http::{respond, ApiError};
 use edgeprompt_shell::platform::{nonce, now_ms};
@@ -90,10 +90,8 @@ impl Control {
             }
             (Method::Get, [id, "deliveries"]) => {
                 self.hook(id)?;
-                let limit = query
-                    .iter()
-                    .find(|(k, _)| k == "limit")
-                    .and_then(|(_, v)| v.parse::<i64>().ok())
+                let limit = param(query, "limit")
+                    .and_then(|v| v.parse::<i64>().ok())
                     .unwrap_or(50)
                     .clamp(1, 500);
                 let rows: Vec<Logged> = self
