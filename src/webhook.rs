@@ -26,8 +26,8 @@ pub const MAX_URL_BYTES: usize = 2048;
 /// The most event patterns per webhook.
 pub const MAX_PATTERNS: usize = 32;
 
-/// Every event a webhook can take: one per audited change's action, and the rollout
-/// controller's actions.
+/// Every event a webhook can take: one per audited change's action, the promotion
+/// gates' pending changes and policies, and the rollout controller's actions.
 pub const EVENTS: &[&str] = &[
     "change.publish",
     "change.label",
@@ -36,6 +36,11 @@ pub const EVENTS: &[&str] = &[
     "change.ramp",
     "change.rollback",
     "change.import",
+    "change.pending",
+    "change.approved",
+    "change.rejected",
+    "change.failed",
+    "policy.set",
     "rollout.start",
     "rollout.advance",
     "rollout.complete",

@@ -7,18 +7,33 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
+import http from "node:http";
 import path from "node:path";
-import { startEdge, cli, cliRun } from "./harness.mjs";
+import { startEdge, cli, cliRun, waitFor } from "./harness.mjs";
 
 /** Pending changes expire this fast here (a dev fault; policies say hours). */
 const TTL_MS = 20_000;
-let edge, dir;
+let edge, dir, receiver;
+/** The webhook deliveries received: parsed bodies. */
+const events = [];
 before(async () => {
+  receiver = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      events.push(JSON.parse(body));
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
   edge = await startEdge({ controlVars: { EDGEPROMPT_DEV_FAULTS: `control_approval_ttl_ms=${TTL_MS}` } });
+  const hook = await admin("webhooks", { url: `http://127.0.0.1:${receiver.address().port}/hook`, events: ["change.*", "policy.*"] });
+  assert.equal(hook.status, 201, hook.text);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "edgeprompt-gates-"));
   await cli(["init", dir]);
 });
 after(async () => {
+  receiver?.close();
   await edge?.stop();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -228,4 +243,36 @@ test("a rollout on a label that requires approval waits for it to start", async 
   const started = (await admin("rollouts/greet/production")).json;
   assert.equal(started.status, "running");
   assert.deepEqual((await serves("greet", "production")).split, [{ version: 1, weight: 50 }, { version: 2, weight: 50 }]);
+});
+
+test("an absolute freeze window is in force from its start to its end", async () => {
+  const iso = (ms) => new Date(ms).toISOString();
+  const end = Date.now() + 3_600_000;
+  let r = await admin("policies", { prompt: "greet", label: "staging", policy: { freeze: [{ start: iso(Date.now() - 60_000), end: iso(end), note: "release freeze" }] } });
+  assert.equal(r.status, 200, r.text);
+  const listed = (await admin("policies?prompt=greet&label=staging")).json.policies[0];
+  assert.equal(listed.frozen.until_ms, end);
+  r = await admin("promote", { base_revision: (await live()).revision, prompt: "greet", label: "staging", version: 2 });
+  assert.equal(r.status, 423, r.text);
+  assert.equal(r.json.error.details.until_ms, end);
+  assert.match(r.json.error.message, /release freeze/);
+  // Over: the same change goes through (and creates the label).
+  r = await admin("policies", { prompt: "greet", label: "staging", policy: { freeze: [{ start: iso(Date.now() - 120_000), end: iso(Date.now() - 60_000) }] } });
+  assert.equal(r.status, 200, r.text);
+  assert.equal((await admin("policies?prompt=greet&label=staging")).json.policies[0].frozen, null);
+  r = await admin("promote", { base_revision: (await live()).revision, prompt: "greet", label: "staging", version: 2 });
+  assert.equal(r.status, 200, r.text);
+});
+
+test("approvals, rejections, failures, policies and emergency rollbacks are notified", async () => {
+  const want = ["change.pending", "change.approved", "change.rejected", "change.failed", "change.rollback", "policy.set"];
+  await waitFor("every kind of gate event delivered", () => want.every((e) => events.some((x) => x.event === e)), 60_000, 300);
+  const approved = events.find((e) => e.event === "change.approved");
+  assert.equal(approved.actor, "approver");
+  assert.equal(approved.change.state, "applied");
+  const rollback = events.find((e) => e.event === "change.rollback");
+  assert.match(rollback.summary, /emergency rollback of protected .*: gates bypassed/);
+  const policy = events.find((e) => e.event === "policy.set");
+  assert.equal(policy.prompt, "assistant");
+  assert.equal(policy.previous, null);
 });
