@@ -5,8 +5,10 @@
 //! [`manifest`] parses, validates and compiles a manifest once; [`assign`] buckets
 //! units into versions; [`render`] is the Mustache engine; [`resolve`] turns a compiled
 //! manifest and a request into a [`resolve::Decision`]; [`events`] holds the exposure
-//! and outcome event schema; [`rollout`] is the guarded rollout's decision. The platforms (CLI, Workers, npm) are crates of their own on
-//! top (docs/architecture.md); this crate has no I/O and no platform types.
+//! and outcome event schema; [`rollout`] is the guarded rollout's decision; [`policy`] is
+//! a label's promotion policy (eval, approval, freeze windows), [`time`] reads its
+//! instants. The platforms (CLI, Workers, npm) are crates of their own on top
+//! (docs/architecture.md); this crate has no I/O and no platform types.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -28,10 +30,12 @@ pub mod manifest;
 pub mod metrics;
 pub mod names;
 pub mod ops;
+pub mod policy;
 pub mod render;
 pub mod resolve;
 pub mod rollout;
 pub mod stats;
+pub mod time;
 
 /// Internals for this workspace's platform crates (the npm package's per-resolve
 /// crossing decides, then renders into its own [`resolve`] target): no stability

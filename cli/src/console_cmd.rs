@@ -31,8 +31,8 @@ pub fn run(a: Args) -> Result<(), Failure> {
 }
 
 /// Percent-encodes everything but RFC 3986's unreserved characters (the console
-/// decodes the fragment with `decodeURIComponent`).
-fn fragment_escape(s: &str) -> String {
+/// decodes the fragment with `decodeURIComponent`; query values take the same form).
+pub fn fragment_escape(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

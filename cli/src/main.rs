@@ -2,6 +2,7 @@
 
 mod console_cmd;
 mod eval;
+mod gates_cmd;
 mod input;
 mod kv_cmd;
 mod remote;
@@ -16,8 +17,11 @@ mod webhooks_cmd;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-/// Command outcome: `Ok` exits 0; `Fail` prints to stderr and exits 1; `Usage` exits 2.
+/// Command outcome: `Ok` exits 0; `Fail` prints to stderr and exits 1; `Usage` exits 2;
+/// `Pending` (a change held for approval) prints to stdout and exits 3.
 pub enum Failure {
+    /// The change was accepted as a pending change: it waits for an approval.
+    Pending(Vec<String>),
     /// A runtime failure: bad manifest, unreadable file, resolve error.
     Fail(Vec<String>),
     /// A usage error: malformed arguments.
@@ -93,6 +97,14 @@ enum Command {
     Eval(eval::Args),
     /// Guarded rollouts: the controller's decision on JSON lines, and its simulation.
     Rollout(rollout_cmd::Args),
+    /// A label's promotion policy: show, set or clear (`label policy`).
+    Label(gates_cmd::LabelArgs),
+    /// Changes waiting for an approval (and recently decided ones).
+    Changes(gates_cmd::ChangesArgs),
+    /// Approve a pending change (needs a token with scope rw+approve, not the requester's).
+    Approve(gates_cmd::DecideArgs),
+    /// Reject a pending change (or withdraw your own).
+    Reject(gates_cmd::RejectArgs),
 }
 
 fn main() -> ExitCode {
@@ -117,6 +129,10 @@ fn main() -> ExitCode {
         Command::Webhooks(a) => webhooks_cmd::run(a),
         Command::Rollout(a) => rollout_cmd::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Label(a) => gates_cmd::label(a),
+        Command::Changes(a) => gates_cmd::changes(a),
+        Command::Approve(a) => gates_cmd::approve(a),
+        Command::Reject(a) => gates_cmd::reject(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -125,6 +141,12 @@ fn main() -> ExitCode {
                 eprintln!("{l}");
             }
             ExitCode::from(1)
+        }
+        Err(Failure::Pending(lines)) => {
+            for l in lines {
+                let _ = out(&l);
+            }
+            ExitCode::from(3)
         }
         Err(Failure::Usage(msg)) => {
             eprintln!("error: {msg}");

@@ -45,6 +45,11 @@ impl Remote {
             Ok(resp) => resp,
             Err(ureq::Error::Status(code, resp)) => {
                 let body: Value = resp.into_json().unwrap_or(Value::Null);
+                // With --json a refusal is JSON on stdout too (the API's error shape), so
+                // that scripts read one format; the reason still goes to stderr.
+                if self.json && body.get("error").is_some() {
+                    crate::out(&body.to_string())?;
+                }
                 let err = &body["error"];
                 let mut lines = vec![format!(
                     "{} ({code}): {}",
@@ -65,8 +70,21 @@ impl Remote {
             }
             Err(e) => return Err(Failure::fail(format!("{}: {e}", self.remote))),
         };
-        resp.into_json()
-            .map_err(|e| Failure::fail(format!("{}: unreadable answer: {e}", self.remote)))
+        let status = resp.status();
+        let v: Value = resp
+            .into_json()
+            .map_err(|e| Failure::fail(format!("{}: unreadable answer: {e}", self.remote)))?;
+        // A change to a protected label that waits for an approval: not applied yet.
+        if status == 202 && v.get("pending").is_some() {
+            if self.json {
+                crate::out(&v.to_string())?;
+                return Err(Failure::Pending(Vec::new()));
+            }
+            return Err(Failure::Pending(crate::gates_cmd::pending_lines(
+                &v["pending"],
+            )));
+        }
+        Ok(v)
     }
 
     /// GET an admin path.
@@ -426,7 +444,7 @@ pub fn status(a: StatusArgs) -> Result<(), Failure> {
                 .get(&format!("metrics/{name}?label={label}"))
                 .unwrap_or_else(|e| {
                     let reason = match e {
-                        Failure::Fail(lines) => lines.join("; "),
+                        Failure::Fail(lines) | Failure::Pending(lines) => lines.join("; "),
                         Failure::Usage(u) => u,
                     };
                     json!({"error": reason})

@@ -83,6 +83,9 @@ pub async fn handle(mut req: Request, env: &Env, rest: &str) -> Result<Response,
         .set("x-edgeprompt-actor", &caller.name)
         .map_err(internal)?;
     headers
+        .set("x-edgeprompt-scope", &caller.scope)
+        .map_err(internal)?;
+    headers
         .set("content-type", "application/json")
         .map_err(internal)?;
     if let Some(tag) = req.headers().get("if-none-match").ok().flatten() {

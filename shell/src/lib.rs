@@ -7,6 +7,7 @@ pub mod http;
 pub mod metrics;
 pub mod platform;
 pub mod secrets;
+pub mod zones;
 
 /// The KV namespace binding that holds manifests.
 pub const KV_BINDING: &str = "MANIFESTS";

@@ -2,11 +2,10 @@
 // stage, split, ramp, roll back, undo; history, diff and status; token errors.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startEdge, waitFor, cliPath, ROOT } from "./harness.mjs";
+import { startEdge, waitFor, cliRun } from "./harness.mjs";
 
 let edge;
 let dir;
@@ -20,16 +19,7 @@ after(async () => {
 });
 
 /** Runs the CLI with the edge's URL and a token; resolves to {code, stdout, stderr}. */
-function ep(args, token = edge.tokens.admin) {
-  return new Promise((resolve) => {
-    const env = { ...process.env, EDGEPROMPT_URL: edge.url, EDGEPROMPT_TOKEN: token };
-    const child = spawn(cliPath(), args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const ep = (args, token = edge.tokens.admin) => cliRun(args, { EDGEPROMPT_URL: edge.url, EDGEPROMPT_TOKEN: token });
 
 async function ok(args) {
   const r = await ep(args);

@@ -69,6 +69,17 @@ export function cliPath() {
   throw new Error("edgeprompt CLI not built: run `cargo build --bin edgeprompt` or set EDGEPROMPT_BIN");
 }
 
+/** Runs the CLI with extra environment variables; resolves to {code, stdout, stderr} (never rejects). */
+export function cliRun(args, env = {}) {
+  return new Promise((resolve) => {
+    const child = spawn(cliPath(), args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 /** Runs the CLI; returns stdout. */
 export async function cli(args, input) {
   return new Promise((resolve, reject) => {

@@ -8,6 +8,7 @@ use edgeprompt::manifest::{self, ManifestError};
 use edgeprompt::ops::{self, history, OpError, PromptSource, RouteChange, Sources};
 use edgeprompt_shell::http::{respond, ApiError};
 mod evals;
+mod gates;
 mod rollouts;
 mod since;
 mod store;
@@ -68,6 +69,7 @@ impl DurableObject for Control {
         .chain(webhooks::SCHEMA)
         .chain(rollouts::SCHEMA)
         .chain(evals::SCHEMA)
+        .chain(gates::SCHEMA)
         {
             if let Err(e) = sql.exec(ddl, None) {
                 console_error!("edgeprompt control: schema: {e}");
@@ -87,6 +89,8 @@ impl DurableObject for Control {
             .headers()
             .get("x-edgeprompt-actor")?
             .unwrap_or_else(|| "unknown".into());
+        // The token's scope, as the admin Worker checked it (approvals need rw+approve).
+        let scope = req.headers().get("x-edgeprompt-scope")?.unwrap_or_default();
         let path = req.path();
         let method = req.method();
         let body: Value = if method == Method::Post {
@@ -111,6 +115,7 @@ impl DurableObject for Control {
                 &query,
                 &body,
                 &actor,
+                &scope,
                 if_none_match.as_deref(),
             )
             .await;
@@ -198,6 +203,7 @@ impl Control {
         self.state.storage().sql()
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn route(
         &self,
         method: &Method,
@@ -205,6 +211,7 @@ impl Control {
         query: &[(String, String)],
         body: &Value,
         actor: &str,
+        scope: &str,
         if_none_match: Option<&str>,
     ) -> std::result::Result<Response, ApiError> {
         self.adopt_kv().await?;
@@ -231,6 +238,10 @@ impl Control {
                 self.rollouts_route(method, rest, query, body, actor).await
             }
             (_, ["evals", rest @ ..]) => self.evals_route(method, rest, query, body, actor),
+            (_, ["policies" | "changes", ..]) => {
+                self.gates_route(method, &segs, query, body, actor, scope)
+                    .await
+            }
             (_, ["webhooks", rest @ ..]) => {
                 self.webhooks_route(method, rest, query, body, actor).await
             }
@@ -287,18 +298,21 @@ impl Control {
                     &json!({"from": from, "to": to, "changes": history::diff(&load(from)?, &load(to)?)}),
                 ))
             }
-            (Method::Post, [op]) => self.write(op, body, actor).await,
+            (Method::Post, [op]) => self.write(op, body, actor, None).await,
             _ => Err(ApiError::not_found(&format!("{method:?} /admin/v1{path}"))),
         }
     }
 
     /// Applies one change: compare-and-swap on `base_revision`, the operation, validation,
-    /// storage with an audit entry, then the write-through to KV.
+    /// the label's gates (a change needing approval is held, not applied), storage with an
+    /// audit entry, then the write-through to KV. `approval` is set when an approved
+    /// pending change is applied.
     async fn write(
         &self,
         op: &str,
         body: &Value,
         actor: &str,
+        approval: Option<&gates::Approval>,
     ) -> std::result::Result<Response, ApiError> {
         let base = body
             .get("base_revision")
@@ -466,12 +480,40 @@ impl Control {
                     .details(json!({"problems": problems})));
             }
         }
+        // The protected labels' gates: a freeze window or a missing eval refuses the
+        // change (a dry run says so too); a required approval holds it.
+        let after = changes.last().map_or(&live, |(_, doc, _)| doc);
+        let gate = self.check_gates(op, &live, after, approval.is_some())?;
         if body.get("dry_run").and_then(Value::as_bool) == Some(true) {
-            return Ok(respond(
-                200,
-                &dry_run(&live, &changes, s("prompt"), s("label")),
-            ));
+            let mut answer = dry_run(&live, &changes, s("prompt"), s("label"));
+            answer["needs_approval"] = json!(!gate.needs_approval.is_empty());
+            return Ok(respond(200, &answer));
         }
+        if !gate.needs_approval.is_empty() {
+            let summary = changes
+                .iter()
+                .map(|(s, _, _)| s.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
+            return self
+                .hold_for_approval(op, &gate, &summary, body, current, actor)
+                .await;
+        }
+        if !gate.bypassed.is_empty() {
+            let labels = gate
+                .bypassed
+                .iter()
+                .map(|(p, l)| format!("{p}/{l}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            for (summary, _, _) in &mut changes {
+                summary.push_str(&format!(
+                    " (emergency rollback of protected {labels}: gates bypassed)"
+                ));
+            }
+        }
+        let actor = approval.map_or_else(|| actor.to_string(), gates::Approval::actor);
+        let actor = actor.as_str();
         // One change, however many revisions (a publish and its label): all or none.
         let revision = self.store_all(&live, &changes, actor).await?;
         if self.faults.after_store {

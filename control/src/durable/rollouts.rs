@@ -9,7 +9,8 @@ use super::{op_error, param, storage, Control};
 use edgeprompt::manifest;
 use edgeprompt::ops::{self, history};
 use edgeprompt::rollout::{
-    self, Action, MetricSpec, Period, Plan, State, Status, StepInput, StepOutput, VersionTotals,
+    self, Action, MetricSpec, Percent, Period, Plan, State, Status, StepInput, StepOutput,
+    VersionTotals,
 };
 use edgeprompt_shell::aggregates;
 use edgeprompt_shell::http::{respond, ApiError};
@@ -120,7 +121,7 @@ impl Control {
                     .collect::<Result<_, _>>()?;
                 Ok(respond(200, &json!({"rollouts": list})))
             }
-            (Method::Post, []) => self.start_rollout(body, actor).await,
+            (Method::Post, []) => self.start_rollout(body, actor, None).await,
             (Method::Get, [prompt, label]) => {
                 let row = self
                     .latest(prompt, label)?
@@ -238,7 +239,12 @@ impl Control {
         }
     }
 
-    async fn start_rollout(&self, body: &Value, actor: &str) -> Result<worker::Response, ApiError> {
+    pub(super) async fn start_rollout(
+        &self,
+        body: &Value,
+        actor: &str,
+        approval: Option<&super::gates::Approval>,
+    ) -> Result<worker::Response, ApiError> {
         let base = body["base_revision"].as_u64().ok_or_else(|| {
             bad("\"base_revision\" (the revision this change is based on) is required")
         })?;
@@ -330,6 +336,15 @@ impl Control {
         )
         .map_err(op_error)?;
         let summary = format!("rollout {prompt}/{label}: start, version {} to {percent}% (stage 1 of {}; control version {control}) (revision {})", plan.candidate, stages.len(), ops::revision_of(&change.doc));
+        // A protected label's gates hold for a rollout's start as for any change.
+        let gate = self.check_gates("rollout.start", &live, &change.doc, approval.is_some())?;
+        if !gate.needs_approval.is_empty() {
+            return self
+                .hold_for_approval("rollout.start", &gate, &summary, body, current, actor)
+                .await;
+        }
+        let actor = approval.map_or_else(|| actor.to_string(), super::gates::Approval::actor);
+        let actor = actor.as_str();
         let (revision, period) = self
             .store_traffic(
                 &live,
@@ -711,9 +726,37 @@ impl Control {
         row: &Row,
         plan: &Plan,
         live: &Value,
-        out: StepOutput,
+        mut out: StepOutput,
     ) -> Result<(), ApiError> {
         let now = now_ms();
+        // A freeze window holds a rollout where it stands: no advance, no completion
+        // (a rollback still goes through).
+        if matches!(out.action, Action::Advance | Action::Complete) {
+            let frozen = self
+                .policy_of(&row.prompt, &row.label)?
+                .and_then(|p| super::gates::frozen_now(&p));
+            if let Some(hit) = frozen {
+                let current = row.stages()?.last().cloned();
+                out.reason = format!(
+                    "held: {} (the evidence says {}: {})",
+                    hit.reason,
+                    if out.action == Action::Advance {
+                        "advance"
+                    } else {
+                        "complete"
+                    },
+                    out.reason
+                );
+                out.action = Action::Hold;
+                out.state = row.state()?;
+                out.stage = current.as_ref().map_or(1, |s| s.stage);
+                out.percent = Percent(
+                    current
+                        .as_ref()
+                        .map_or(0, |s| (s.percent * 100.0).round() as u16),
+                );
+            }
+        }
         let last = json!({"at_ms": now, "action": out.action, "stage": out.stage, "percent": out.percent, "reason": out.reason, "evidence": out.evidence}).to_string();
         let (prompt, label) = (row.prompt.as_str(), row.label.as_str());
         let mut stages = row.stages()?;

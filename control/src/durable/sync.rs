@@ -36,6 +36,9 @@ pub(super) struct DevFaults {
     /// `control_kv_delay_ms=N`: every KV write waits N ms first (a slow KV, so that
     /// syncs would overlap).
     pub kv_delay_ms: u64,
+    /// `control_approval_ttl_ms=N`: pending changes expire after N ms instead of their
+    /// policy's hours (so that a test can watch one expire).
+    pub approval_ttl_ms: Option<u64>,
 }
 
 impl DevFaults {
@@ -51,6 +54,7 @@ impl DevFaults {
                 None if item == "control_after_store" => f.after_store = true,
                 Some(("control_kv_fail", n)) => f.kv_failures.set(n.trim().parse().unwrap_or(0)),
                 Some(("control_kv_delay_ms", n)) => f.kv_delay_ms = n.trim().parse().unwrap_or(0),
+                Some(("control_approval_ttl_ms", n)) => f.approval_ttl_ms = n.trim().parse().ok(),
                 _ => {}
             }
         }
