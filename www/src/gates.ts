@@ -87,6 +87,18 @@ export function pendingByLabel(changes: ChangeRequest[] | null): Map<string, Cha
   return m;
 }
 
+/**
+ * A change's summary without what the state says already and what no longer holds: the
+ * server's " (needs approval: p/l)" and the " (revision N)" its dry run would have stored
+ * when it was asked for (applied, it gets the revision of its approval).
+ */
+export function changeSummary(summary: string): string {
+  return summary
+    .replace(/ \(needs approval: [^)]*\)$/, "")
+    .replace(/ \(revision \d+\)/g, "")
+    .trim();
+}
+
 /** Whether a change's request can be reviewed as a dry run of a route operation. */
 export function previewable(c: ChangeRequest): c is ChangeRequest & { op: "promote" | "split" | "ramp" } {
   return c.op === "promote" || c.op === "split" || c.op === "ramp";

@@ -126,6 +126,28 @@ test("signs in with the link's fragment and removes the token from the address",
   await page.context().close();
 });
 
+test("a whoami without an answer (or a 5xx) is tried three times, then Try again, keeping the token", async () => {
+  const page = await newPage();
+  let calls = 0;
+  let down = true;
+  await page.route("**/admin/v1/whoami", (r) => {
+    calls++;
+    if (!down) return r.continue();
+    // First no answer at all, then a 503.
+    return calls === 1 ? r.abort("connectionreset") : r.fulfill({ status: 503, contentType: "application/json", body: '{"error": {"code": "unavailable", "message": "down for a moment"}}' });
+  });
+  await page.goto(`${base}/console/#token=${edge.tokens.admin}`);
+  await page.getByRole("heading", { name: "The admin API did not answer" }).waitFor();
+  assert.equal(calls, 3);
+  await page.getByText("(503 unavailable)", { exact: false }).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("edgeprompt.console.token")), edge.tokens.admin);
+  await shot(page, "whoami-unreachable");
+  down = false;
+  await page.getByRole("button", { name: "Try again" }).click();
+  await page.getByRole("heading", { name: "Overview" }).waitFor();
+  await page.context().close();
+});
+
 test("the overview lists the demo's prompts, labels and splits, then their metrics", async () => {
   const page = await signedIn(edge.tokens.admin);
   const support = page.locator("tr", { has: page.getByRole("rowheader", { name: /^support/ }) }).filter({ hasText: "production" });
@@ -742,6 +764,28 @@ test("a rejected change shows its reason; the server's refusal of an approval sh
   assert.equal((await admin(`changes/${id}`)).json.reason, "not during the launch");
   assert.deepEqual((await admin("manifest")).json.prompts.gated.labels.production.default, { version: 2 });
   await shot(page, "changes-rejected");
+  await page.context().close();
+});
+
+test("approving a change whose label moved meanwhile shows 409 label_moved; reloaded, the change is failed", async () => {
+  const live = (await admin("manifest")).json.revision;
+  const asked = await admin("split", { base_revision: live, prompt: "gated", label: "production", weights: { 1: 30, 2: 70 } });
+  assert.equal(asked.status, 202, asked.text);
+  const id = asked.json.pending.id;
+  const page = await signedIn(edge.tokens.approver, `#/changes/${id}`);
+  const card = page.getByTestId(`change-${id}`);
+  await card.getByRole("button", { name: "Approve" }).waitFor();
+  // A rollback is never held: it moves the label under the pending change.
+  const promoted = (await admin("changes?state=applied")).json.changes.find((c) => c.prompt === "gated" && c.op === "promote");
+  const rollback = await admin("rollback", { base_revision: live, prompt: "gated", label: "production", to_revision: promoted.base_revision });
+  assert.equal(rollback.status, 200, rollback.text);
+  await card.getByRole("button", { name: "Approve" }).click();
+  await card.getByText(/The label changed since the request.*\(409 label_moved\)/).waitFor();
+  await shot(page, "changes-label-moved");
+  await card.getByRole("button", { name: "Reload the changes" }).click();
+  const row = page.getByTestId("decided").locator("tr", { has: page.getByRole("rowheader", { name: String(id), exact: true }) });
+  await row.getByText("failed", { exact: true }).waitFor();
+  assert.equal((await admin(`changes/${id}`)).json.state, "failed");
   await page.context().close();
 });
 

@@ -319,6 +319,10 @@ test("gates: who may approve, reject or withdraw a change; pending changes per l
   assert.equal(ago(0, 1_000), "just now");
   assert.equal(expiresIn(3_600_000, 0), "in 1 h");
   assert.equal(expiresIn(3_600_000, 3_600_000), "expired");
+  // The server's summary of a held change, without what the page says otherwise.
+  assert.equal(m.gates.changeSummary("promote gated/production to version 2 (revision 13) (needs approval: gated/production)"), "promote gated/production to version 2");
+  assert.equal(m.gates.changeSummary("publish p (revision 4); label p/production to version 3 (revision 5) (needs approval: p/production, q/x)"), "publish p; label p/production to version 3");
+  assert.equal(m.gates.changeSummary("policy a/b: removed"), "policy a/b: removed");
 });
 
 test("gates: eval status, a 412's missing versions, refusal titles", () => {

@@ -15,7 +15,7 @@ import { ChangeList } from "./changes";
 import { prettyJson } from "../diff";
 import { links } from "../router";
 import { proposalTitle, proposeAction, type Proposal } from "../proposals";
-import { gateRefusalTitle } from "../gates";
+import { changeSummary, gateRefusalTitle } from "../gates";
 
 type State =
   | { s: "working" }
@@ -138,7 +138,7 @@ export function SentForApproval({ change }: { change: { id: number; summary?: st
     <div class="notice" role="status">
       <p>
         Sent for approval as <a href={links.changes(change.id)}>change #{change.id}</a>
-        {change.summary ? `: ${change.summary}` : ""}. Nothing changes until a person with an rw+approve token approves it.
+        {change.summary ? `: ${changeSummary(change.summary)}` : ""}. Nothing changes until a person with an rw+approve token approves it.
       </p>
     </div>
   );

@@ -1,7 +1,7 @@
 // A label's policy (what its changes need, its freeze windows, whether it is frozen now)
 // and its markers: "protected", "frozen", "N pending".
 import { links } from "../router";
-import { describeFreeze, policyTitle, requirements } from "../gates";
+import { changeSummary, describeFreeze, policyTitle, requirements } from "../gates";
 import type { ChangeRequest, LabelPolicy } from "../types";
 import { Badge, Time } from "./ui";
 
@@ -60,7 +60,7 @@ export function PolicyView({ policy, pending }: { policy: LabelPolicy | null; pe
           <a href={links.changes()}>
             {pending.length} change{pending.length === 1 ? "" : "s"} waiting for an approval
           </a>
-          : {pending.map((c) => `#${c.id} ${c.summary}`).join("; ")}
+          : {pending.map((c) => `#${c.id} ${changeSummary(c.summary)}`).join("; ")}
         </p>
       )}
     </section>

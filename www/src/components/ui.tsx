@@ -61,8 +61,12 @@ export function ErrorBox({ error, title, children }: { error: Error; title?: str
   const missing = (details as { missing?: unknown } | null | undefined)?.missing;
   const variables = Array.isArray(missing) && missing.every((x) => typeof x === "string") ? (missing as string[]) : null;
   const evals = variables ? [] : missingEvals(details);
+  // A gate's refusal says everything in its message (its details are for programs: the
+  // window, the change); a frozen label's end is shown as a time.
+  const gate = code === "label_frozen" || code === "label_moved" || code === "change_decided" || code === "change_expired";
+  const until = code === "label_frozen" ? (details as { until_ms?: unknown } | null)?.until_ms : null;
   const other =
-    details && typeof details === "object" && !problems.length && !Array.isArray(missing) ? JSON.stringify(details) : null;
+    details && typeof details === "object" && !gate && !problems.length && !Array.isArray(missing) ? JSON.stringify(details) : null;
   return (
     <div class="error" role="alert">
       <p class="error-title">
@@ -70,6 +74,11 @@ export function ErrorBox({ error, title, children }: { error: Error; title?: str
         {api && api.status > 0 ? ` (${api.status}${code ? ` ${code}` : ""})` : code ? ` (${code})` : ""}
       </p>
       <p class="error-message">{error.message}</p>
+      {typeof until === "number" && (
+        <p>
+          Frozen until <Time at={until} />.
+        </p>
+      )}
       {variables && <p>Missing variables: {variables.join(", ")}</p>}
       {evals.length > 0 && <MissingEvals list={evals} />}
       {problems.length > 0 && (

@@ -11,7 +11,7 @@ import type { ChangeRequest, Policy } from "../types";
 import { Badge, Empty, ErrorBox, Loading, Time } from "../components/ui";
 import { DryRunView } from "../components/change";
 import { prettyJson } from "../diff";
-import { ago, changeControls, describeFreeze, expiresIn, gateRefusalTitle, previewable, requirements, stateBadge } from "../gates";
+import { ago, changeControls, changeSummary, describeFreeze, expiresIn, gateRefusalTitle, previewable, requirements, stateBadge } from "../gates";
 
 /** How many decided changes are listed. */
 const DECIDED = 50;
@@ -112,7 +112,7 @@ function PendingCard({
   return (
     <article id={`change-${c.id}`} class={`card change-request${focused ? " focused" : ""}`} aria-labelledby={headingId} data-testid={`change-${c.id}`}>
       <h3 id={headingId}>
-        #{c.id} {c.summary} <Badge tone={state.tone}>{state.text}</Badge>
+        #{c.id} {changeSummary(c.summary)} <Badge tone={state.tone}>{state.text}</Badge>
       </h3>
       <p class="change-meta">
         <a href={links.traffic(c.prompt, c.label)}>
@@ -288,7 +288,7 @@ function DecidedTable({ changes, focus }: { changes: ChangeRequest[]; focus: num
                 <th scope="row" class="num">
                   {c.id}
                 </th>
-                <td>{c.summary}</td>
+                <td>{changeSummary(c.summary)}</td>
                 <td>
                   <a href={links.traffic(c.prompt, c.label)}>
                     {c.prompt}/{c.label}
@@ -302,7 +302,7 @@ function DecidedTable({ changes, focus }: { changes: ChangeRequest[]; focus: num
                 <td>
                   <Time at={c.decided_at_ms ?? c.expires_at_ms} />
                 </td>
-                <td class="reason">{c.reason ?? "—"}</td>
+                <td class="change-reason">{c.reason ?? "—"}</td>
                 <td>{c.revision !== null ? <a href={links.history(c.revision)}>revision {c.revision}</a> : "—"}</td>
               </tr>
             );
