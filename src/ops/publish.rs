@@ -122,7 +122,8 @@ pub fn publish(live: Option<&Value>, sources: &Sources) -> Result<Published, OpE
                 added.extend((1..=versions.len() as u64).map(|n| (src.name.clone(), n)));
                 let mut p = Map::new();
                 p.insert("versions".into(), Value::Array(versions));
-                if let Some(labels) = &src.labels {
+                // `"labels": null` from a client means none, like a missing key.
+                if let Some(labels) = src.labels.as_ref().filter(|l| !l.is_null()) {
                     p.insert("labels".into(), labels.clone());
                 }
                 if src.client {

@@ -393,6 +393,28 @@ fn publish_with_a_label_points_it_at_the_new_version() {
         .starts_with("promote greet/staging to version 2"));
 }
 
+#[test]
+fn a_new_prompt_without_labels_is_published_and_labelled() {
+    // A client sends `"labels": null` for a prompt whose sources name none.
+    for labels in [None, Some(Value::Null)] {
+        let src = Sources {
+            prompts: vec![PromptSource {
+                labels,
+                ..source("fresh", &["hi {{name}}"])
+            }],
+            ..Sources::default()
+        };
+        let p = ops::publish(None, &src).unwrap();
+        assert!(p.doc["prompts"]["fresh"].get("labels").is_none());
+        let staged = ops::point(&p.doc, "fresh", "staging", 1).unwrap();
+        compiles(&staged.doc);
+        assert_eq!(
+            staged.doc["prompts"]["fresh"]["labels"]["staging"]["default"]["version"],
+            1
+        );
+    }
+}
+
 mod properties {
     use super::*;
     use proptest::prelude::*;

@@ -378,11 +378,14 @@ impl Control {
                     .get("clear_rules")
                     .and_then(Value::as_bool)
                     .unwrap_or(false);
-                push(
-                    &mut changes,
-                    ops::promote(&live, need("prompt")?, need("label")?, version, clear),
-                    "promote",
-                )?;
+                let (prompt, label) = (need("prompt")?, need("label")?);
+                // A label that does not exist yet is created serving that version.
+                let change = if live["prompts"][prompt]["labels"].get(label).is_none() {
+                    ops::point(&live, prompt, label, version)
+                } else {
+                    ops::promote(&live, prompt, label, version, clear)
+                };
+                push(&mut changes, change, "promote")?;
             }
             "split" => {
                 let weights = body
