@@ -1,7 +1,15 @@
 // The admin API client: same origin, `Authorization: Bearer <token>`, errors in the
 // API's one shape (`{"error": {"code", "message", "details"}}`) turned into ApiError.
 import type {
+  ApproveResult,
+  ChangeRequest,
+  ChangeState,
   DiffResponse,
+  EvalReportWhole,
+  EvalsResponse,
+  LabelPolicy,
+  PendingAnswer,
+  Policy,
   DryRunResult,
   HistoryPage,
   LabelsResponse,
@@ -12,7 +20,7 @@ import type {
   RolloutSummary,
   RouteAction,
   WhoAmI,
-  WriteResult,
+  WriteAnswer,
 } from "./types";
 import { loadToken } from "./auth";
 
@@ -105,19 +113,40 @@ export const api = {
   revision: (n: number) => request<Manifest>("GET", `history/${n}`),
   /** The changes between two revisions. */
   diff: (from: number, to: number) => request<DiffResponse>("GET", `diff?from=${from}&to=${to}`),
-  /** Sends a route change based on `base`, the revision the page shows. */
-  change: (action: RouteAction, base: number) => request<WriteResult>("POST", action.op, changeBody(action, base, false)),
+  /** Sends a route change based on `base`, the revision the page shows (202: sent for approval). */
+  change: (action: RouteAction, base: number) => request<WriteAnswer>("POST", action.op, changeBody(action, base, false)),
   /** The same change as a dry run: checked exactly as the change (409, 403, 422), nothing stored. */
   dryRun: (action: RouteAction, base: number) => request<DryRunResult>("POST", action.op, changeBody(action, base, true)),
   /** Recent rollouts, newest first. */
   rollouts: () => request<{ rollouts: RolloutSummary[] }>("GET", "rollouts?active=1"),
   /** A label's latest rollout (404 `no_rollout` when it never had one). */
   rollout: (prompt: string, label: string) => request<Rollout>("GET", `rollouts/${q(prompt)}/${q(label)}`),
-  /** Starts a guarded rollout (201 with the rollout). */
-  startRollout: (body: RolloutStart) => request<Rollout>("POST", "rollouts", body),
+  /** Starts a guarded rollout (201 with the rollout; 202 when the label's policy wants an approval). */
+  startRollout: (body: RolloutStart) => request<Rollout | PendingAnswer>("POST", "rollouts", body),
   /** Pauses, resumes, aborts or checks a label's rollout now; answers the rollout after it. */
   rolloutControl: (prompt: string, label: string, op: "pause" | "resume" | "abort" | "check") =>
     request<Rollout>("POST", `rollouts/${q(prompt)}/${q(label)}/${op}`, {}),
+  /** The labels' policies (one label's with `prompt` and `label`), each with whether it is frozen now. */
+  policies: (prompt?: string, label?: string) =>
+    request<{ policies: LabelPolicy[] }>("GET", `policies${prompt !== undefined && label !== undefined ? `?prompt=${q(prompt)}&label=${q(label)}` : ""}`),
+  /** Sets (or with null removes) a label's policy; 202 when its current policy wants an approval. */
+  setPolicy: (prompt: string, label: string, policy: Policy | null) =>
+    request<{ policy: Policy | null; changed: boolean } | PendingAnswer>("POST", "policies", { prompt, label, policy }),
+  /** Changes to protected labels, newest first (`state`: only those). */
+  changes: (state?: ChangeState) => request<{ changes: ChangeRequest[] }>("GET", `changes${state ? `?state=${state}` : ""}`),
+  /** One change. */
+  changeRequest: (id: number) => request<ChangeRequest>("GET", `changes/${id}`),
+  /** Approves another person's change (a rw+approve token): it is applied now. */
+  approve: (id: number) => request<ApproveResult>("POST", `changes/${id}/approve`, {}),
+  /** Rejects a change (or withdraws one's own), with an optional reason. */
+  reject: (id: number, reason: string) => request<{ change: ChangeRequest }>("POST", `changes/${id}/reject`, reason.trim() ? { reason: reason.trim() } : {}),
+  /** The dry run of a stored request (a change's), based on `base`. */
+  dryRunRequest: (op: string, body: Record<string, unknown>, base: number) =>
+    request<DryRunResult>("POST", op, { ...body, base_revision: base, dry_run: true }),
+  /** The eval reports recorded for one content hash of a prompt, newest first. */
+  evals: (prompt: string, hash: string) => request<EvalsResponse>("GET", `evals?prompt=${q(prompt)}&hash=${q(hash)}`),
+  /** One eval report whole. */
+  evalReport: (id: number) => request<EvalReportWhole>("GET", `evals/${id}`),
 };
 
 /** A route change's body: `base_revision`, the action's fields (optional ones only when set) and `dry_run` when asked. */

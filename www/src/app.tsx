@@ -1,12 +1,12 @@
 // The console's shell: sign-in, the header with navigation and the signed-in token,
 // and the page of the current route.
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { api, ApiError, setAuthErrorHandler } from "./api";
 import { clearToken, loadToken, saveToken } from "./auth";
 import { links, useRoute, type Route } from "./router";
-import { SessionContext, type Session } from "./session";
-import type { WhoAmI } from "./types";
-import { Loading } from "./components/ui";
+import { PendingContext, scopeRights, SessionContext, withRetries, type PendingChanges, type Session } from "./session";
+import type { ChangeRequest, WhoAmI } from "./types";
+import { ErrorBox, Loading } from "./components/ui";
 import { SignIn, describe } from "./pages/signin";
 import { Overview } from "./pages/overview";
 import { PromptPage } from "./pages/prompt";
@@ -14,11 +14,27 @@ import { Traffic } from "./pages/traffic";
 import { Metrics } from "./pages/metrics";
 import { History } from "./pages/history";
 import { RolloutPage } from "./pages/rollout";
+import { ChangesPage } from "./pages/changes";
+import { EvalReportPage } from "./pages/evalreport";
 
 type Auth =
   | { state: "signed-out"; message: string | null }
   | { state: "checking" }
+  /** whoami did not answer (a network error or a 5xx, after a few tries): the token is kept. */
+  | { state: "unreachable"; error: Error }
   | { state: "signed-in"; who: WhoAmI | null; readOnly: boolean };
+
+/** A signed-in state for whoami's answer (null: an API without whoami, assumed to write). */
+function signedIn(who: WhoAmI | null): Auth {
+  return { state: "signed-in", who, readOnly: who ? !scopeRights(who.scope).canWrite : false };
+}
+
+/** The badge beside the token's name. */
+function scopeBadge(auth: Extract<Auth, { state: "signed-in" }>): string {
+  if (auth.readOnly) return "read-only";
+  if (!auth.who) return "scope unknown";
+  return scopeRights(auth.who.scope).canApprove ? "read-write + approve" : "read-write";
+}
 
 /** The whole console. */
 export function App({ fromLink }: { fromLink: boolean }) {
@@ -40,25 +56,52 @@ export function App({ fromLink }: { fromLink: boolean }) {
 
   useEffect(() => {
     if (auth.state !== "checking") return;
-    api.whoami().then(
-      (who) => setAuth({ state: "signed-in", who, readOnly: who.scope !== "rw" }),
+    let live = true;
+    // A request that got no answer, or a 5xx, says nothing about the token: try again a
+    // few times, then say so and keep the token. Only 401 and 403 sign out.
+    withRetries(() => api.whoami()).then(
+      (who) => live && setAuth(signedIn(who)),
       (e: Error) => {
-        if (e instanceof ApiError && e.status === 404) setAuth({ state: "signed-in", who: null, readOnly: false });
+        if (!live) return;
+        if (e instanceof ApiError && e.status === 404) setAuth(signedIn(null));
         else if (e instanceof ApiError && e.status === 401) signOut(describe(e) + (fromLink ? " The link's token was not accepted." : ""));
-        else signOut(describe(e));
+        else if (e instanceof ApiError && e.status === 403) signOut(describe(e));
+        else setAuth({ state: "unreachable", error: e });
       },
     );
+    return () => {
+      live = false;
+    };
   }, [auth.state]);
 
-  const session: Session = useMemo(
-    () => ({
+  const session: Session = useMemo(() => {
+    const rights = auth.state === "signed-in" ? (auth.who ? scopeRights(auth.who.scope) : { canWrite: true, canApprove: false }) : null;
+    const writes = auth.state === "signed-in" && !auth.readOnly && !!rights?.canWrite;
+    return {
       name: auth.state === "signed-in" ? (auth.who?.name ?? null) : null,
-      canWrite: auth.state === "signed-in" && !auth.readOnly,
+      canWrite: writes,
+      canApprove: writes && !!rights?.canApprove,
       markReadOnly: () => setAuth((a) => (a.state === "signed-in" ? { ...a, readOnly: true } : a)),
       signOut,
-    }),
-    [auth],
-  );
+    };
+  }, [auth]);
+
+  // The changes waiting for an approval: the header's count, the overview's markers. Asked
+  // again on every page change (and by the pages after they changed something).
+  const [pendingList, setPendingList] = useState<ChangeRequest[] | null>(null);
+  const signedInNow = auth.state === "signed-in";
+  const refreshPending = useCallback(() => {
+    // An API without changes (404) or any failure: no count is shown.
+    api.changes("pending").then(
+      (r) => setPendingList(r.changes.filter((c) => c.state === "pending")),
+      () => setPendingList(null),
+    );
+  }, []);
+  const pageKey = route.page;
+  useEffect(() => {
+    if (signedInNow) refreshPending();
+  }, [signedInNow, pageKey]);
+  const pending: PendingChanges = useMemo(() => ({ changes: pendingList, refresh: refreshPending }), [pendingList, refreshPending]);
 
   if (auth.state === "signed-out")
     return (
@@ -66,7 +109,7 @@ export function App({ fromLink }: { fromLink: boolean }) {
         message={auth.message}
         onSignedIn={(token, who) => {
           saveToken(token);
-          setAuth({ state: "signed-in", who, readOnly: who ? who.scope !== "rw" : false });
+          setAuth(signedIn(who));
         }}
       />
     );
@@ -76,9 +119,28 @@ export function App({ fromLink }: { fromLink: boolean }) {
         <Loading what="your session" />
       </main>
     );
+  if (auth.state === "unreachable")
+    return (
+      <main id="main" class="signin">
+        <h1>The admin API did not answer</h1>
+        <ErrorBox error={auth.error} title="Who this token is could not be checked (three tries)">
+          <p>The token is kept: nothing says it is wrong. Try again in a moment.</p>
+        </ErrorBox>
+        <div class="buttons">
+          <button type="button" class="primary" onClick={() => setAuth({ state: "checking" })}>
+            Try again
+          </button>
+          <button type="button" onClick={() => signOut(null)}>
+            Sign out
+          </button>
+        </div>
+      </main>
+    );
 
+  const waiting = pendingList?.length ?? 0;
   return (
     <SessionContext.Provider value={session}>
+    <PendingContext.Provider value={pending}>
       <a class="skip" href="#main" onClick={skipToMain}>
         Skip to content
       </a>
@@ -93,6 +155,16 @@ export function App({ fromLink }: { fromLink: boolean }) {
           <a href={links.history()} aria-current={route.page === "history" ? "page" : undefined}>
             History
           </a>
+          <a href={links.changes()} aria-current={route.page === "changes" ? "page" : undefined}>
+            Changes
+            {waiting > 0 && (
+              <span class="nav-count" title={`${waiting} change${waiting === 1 ? "" : "s"} waiting for an approval`}>
+                {" "}
+                {waiting}
+                <span class="visually-hidden"> pending</span>
+              </span>
+            )}
+          </a>
         </nav>
         <div class="who">
           <span>
@@ -103,9 +175,7 @@ export function App({ fromLink }: { fromLink: boolean }) {
             ) : (
               "Signed in "
             )}
-            <span class={`badge ${auth.readOnly ? "badge-muted" : "badge-info"}`}>
-              {auth.readOnly ? "read-only" : auth.who ? "read-write" : "scope unknown"}
-            </span>
+            <span class={`badge ${auth.readOnly ? "badge-muted" : "badge-info"}`}>{scopeBadge(auth)}</span>
           </span>
           <button type="button" onClick={() => signOut(null)}>
             Sign out
@@ -115,6 +185,7 @@ export function App({ fromLink }: { fromLink: boolean }) {
       <main id="main" tabIndex={-1}>
         <Page route={route} />
       </main>
+    </PendingContext.Provider>
     </SessionContext.Provider>
   );
 }
@@ -139,6 +210,10 @@ function Page({ route }: { route: Route }) {
       return <RolloutPage key={`${route.prompt}/${route.label}`} prompt={route.prompt} label={route.label} />;
     case "history":
       return <History revision={route.revision} />;
+    case "changes":
+      return <ChangesPage key={String(route.id)} focus={route.id} />;
+    case "eval":
+      return <EvalReportPage key={`${route.id}/${route.prompt}/${route.hash}`} id={route.id} prompt={route.prompt} hash={route.hash} />;
     case "notfound":
       return (
         <section>

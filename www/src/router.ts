@@ -10,6 +10,8 @@ export type Route =
   | { page: "metrics"; prompt: string; label: string; period: "current" | "all" }
   | { page: "rollout"; prompt: string; label: string }
   | { page: "history"; revision: number | null }
+  | { page: "changes"; id: number | null }
+  | { page: "eval"; id: number; prompt: string | null; hash: string | null }
   | { page: "notfound"; hash: string };
 
 /** Reads a route from a location hash. */
@@ -38,6 +40,14 @@ export function parseHash(hash: string): Route {
     const n = a === undefined ? null : Number(a);
     if (n === null || (Number.isInteger(n) && n > 0)) return { page: "history", revision: n };
   }
+  if (head === "changes" && parts.length <= 2) {
+    const n = a === undefined ? null : Number(a);
+    if (n === null || (Number.isInteger(n) && n > 0)) return { page: "changes", id: n };
+  }
+  if (head === "evals" && a !== undefined && parts.length === 2) {
+    const n = Number(a);
+    if (Number.isInteger(n) && n > 0) return { page: "eval", id: n, prompt: query.get("prompt"), hash: query.get("hash") };
+  }
   return { page: "notfound", hash };
 }
 
@@ -61,6 +71,14 @@ export function href(route: Route): string {
       return `#/rollout/${enc(route.prompt)}/${enc(route.label)}`;
     case "history":
       return route.revision === null ? "#/history" : `#/history/${route.revision}`;
+    case "changes":
+      return route.id === null ? "#/changes" : `#/changes/${route.id}`;
+    case "eval": {
+      const qs = new URLSearchParams();
+      if (route.prompt !== null) qs.set("prompt", route.prompt);
+      if (route.hash !== null) qs.set("hash", route.hash);
+      return `#/evals/${route.id}${qs.toString() ? `?${qs}` : ""}`;
+    }
     case "notfound":
       return route.hash;
   }
@@ -79,6 +97,8 @@ export const links = {
     href({ page: "metrics", prompt, label, period }),
   rollout: (prompt: string, label: string) => href({ page: "rollout", prompt, label }),
   history: (revision: number | null = null) => href({ page: "history", revision }),
+  changes: (id: number | null = null) => href({ page: "changes", id }),
+  evalReport: (id: number, prompt: string | null = null, hash: string | null = null) => href({ page: "eval", id, prompt, hash }),
 };
 
 /** Replaces the current route without a new history entry (form state kept in the URL). */

@@ -8,7 +8,8 @@ export type { JsonValue, JsonObject, Manifest, Prompt, PromptVersion, Route, Rul
 /** `GET /admin/v1/whoami`: the token's name and scope. */
 export interface WhoAmI {
   name: string;
-  scope: "rw" | "ro";
+  /** `rw+approve` writes as `rw` does and may also approve another person's change to a protected label. */
+  scope: "rw" | "ro" | "rw+approve";
 }
 
 /** One label of the live manifest and the revision since which it serves its route. */
@@ -157,6 +158,8 @@ export interface DryRunResult {
   revisions: DryRunRevision[];
   /** The label's route before and after (when the change names a prompt and a label). */
   route?: { before: LabelRoute; after: LabelRoute };
+  /** The label's policy requires an approval: the real write would become a pending change. */
+  needs_approval?: boolean;
 }
 
 /** The route operations the traffic page sends. */
@@ -302,4 +305,135 @@ export interface RolloutStart {
   alpha?: number;
   on_trip?: "rollback" | "pause";
   check_interval_ms?: number;
+}
+
+/** A freeze window of a label's policy: between two times, or on days of the week between two clock times of a zone. */
+export type FreezeWindow =
+  | { start: string; end: string; note?: string }
+  | { days: string[]; from: string; to: string; time_zone: string; note?: string };
+
+/** What a protected label's changes need (issue 22's promotion gates). */
+export interface Policy {
+  require_eval: boolean;
+  require_approval: boolean;
+  approval_expires_hours: number;
+  freeze: FreezeWindow[];
+}
+
+/** One label's policy as `GET /admin/v1/policies` lists it, with whether it is frozen now. */
+export interface LabelPolicy {
+  prompt: string;
+  label: string;
+  policy: Policy;
+  set_by: string;
+  set_at_ms: number;
+  frozen: { reason: string; until_ms: number | null } | null;
+}
+
+/** A change's state. */
+export type ChangeState = "pending" | "applied" | "rejected" | "expired" | "failed";
+
+/** A change to a protected label, waiting for (or past) its approval. */
+export interface ChangeRequest {
+  id: number;
+  state: ChangeState;
+  op: "promote" | "split" | "ramp" | "publish" | "rollout.start" | "policy" | string;
+  prompt: string;
+  label: string;
+  summary: string;
+  /** The original request's body. */
+  request: Record<string, JsonValue>;
+  requested_by: string;
+  requested_at_ms: number;
+  expires_at_ms: number;
+  base_revision: number;
+  decided_by: string | null;
+  decided_at_ms: number | null;
+  reason: string | null;
+  revision: number | null;
+}
+
+/** A write that became a change waiting for an approval (202). */
+export interface PendingAnswer {
+  pending: ChangeRequest;
+}
+
+/** A write's answer: applied, or sent for approval. */
+export type WriteAnswer = WriteResult | PendingAnswer;
+
+/** Whether a write's answer is a change waiting for an approval. */
+export function isPending(a: unknown): a is PendingAnswer {
+  return typeof a === "object" && a !== null && "pending" in a && typeof (a as PendingAnswer).pending === "object" && (a as PendingAnswer).pending !== null;
+}
+
+/** `POST /admin/v1/changes/ID/approve`. */
+export interface ApproveResult {
+  change: ChangeRequest;
+  result: WriteResult;
+}
+
+/** One eval report's row for one version (`GET /admin/v1/evals?prompt=&hash=`). */
+export interface EvalSummary {
+  report: number;
+  version: number | null;
+  passed: boolean;
+  cases: number;
+  failed: number;
+  errors: number;
+  skipped_assertions: number;
+  at_ms: number;
+  actor: string;
+}
+
+/** `GET /admin/v1/evals?prompt=&hash=`: the reports for one content, newest first. */
+export interface EvalsResponse {
+  prompt: string;
+  hash: string;
+  reports: EvalSummary[];
+}
+
+/** An assertion's outcome in a report (docs/evals.md, `--json`). */
+export interface EvalAssertion {
+  type: string;
+  role: string | null;
+  result: "pass" | "fail" | "skip" | "error" | string;
+  reason: string | null;
+  score?: number;
+  threshold?: number;
+}
+
+/** One case's result for one version. */
+export interface EvalResult {
+  prompt: string;
+  suite: string;
+  case: string;
+  version: number | null;
+  hash: string | null;
+  label?: string | null;
+  rule?: string | null;
+  result: "pass" | "fail" | "error" | string;
+  error: string | null;
+  cached?: boolean | null;
+  assertions: EvalAssertion[];
+}
+
+/** The document `edgeprompt eval --report` sends (schema 1); only the fields the console reads. */
+export interface EvalDocument {
+  schema: number;
+  passed: boolean;
+  created_at?: string;
+  source?: { kind?: string; dir?: string | null; url?: string | null; revision?: number | null; label?: string | null };
+  model?: { url?: string; calls?: number; cache_hits?: number } | null;
+  summary?: { cases: number; passed: number; failed: number; errors: number; skipped_assertions: number };
+  versions: { prompt: string; version: number | null; hash: string; passed: boolean; cases: number; failed: number; errors: number; skipped_assertions?: number }[];
+  results?: EvalResult[];
+  client?: { name?: string; version?: string };
+}
+
+/** `GET /admin/v1/evals/ID`: one report whole. */
+export interface EvalReportWhole {
+  id: number;
+  at_ms: number;
+  actor: string;
+  report: EvalDocument;
 }

@@ -63,7 +63,15 @@ async function newPage({ width = 1280, height = 900 } = {}) {
 async function signedIn(token, hash = "#/", opts) {
   const page = await newPage(opts);
   await page.goto(`${base}/console/#token=${token}`);
-  await page.getByRole("heading", { name: "Overview" }).waitFor();
+  try {
+    await page.getByRole("heading", { name: "Overview" }).waitFor();
+  } catch (e) {
+    // Say what the page shows instead (a sign-in form with its reason, an error...).
+    const shown = (await page.locator("body").innerText().catch((err) => `(the page's text could not be read: ${err.message})`)).trim().replace(/\s+/g, " ");
+    const file = path.join(SHOTS, `signin-failed-${Date.now()}.png`);
+    await page.screenshot({ path: file, fullPage: true }).catch(() => {});
+    throw new Error(`signing in did not reach the overview (${e.message.split("\n")[0]}); the page shows: ${shown.slice(0, 1000)} (screenshot: ${file})`);
+  }
   if (hash !== "#/") await go(page, hash);
   return page;
 }
@@ -115,6 +123,28 @@ test("signs in with the link's fragment and removes the token from the address",
   // The entry with the token was replaced, not followed: going back leaves the console.
   await page.goBack();
   assert.ok(!page.url().includes("token"), page.url());
+  await page.context().close();
+});
+
+test("a whoami without an answer (or a 5xx) is tried three times, then Try again, keeping the token", async () => {
+  const page = await newPage();
+  let calls = 0;
+  let down = true;
+  await page.route("**/admin/v1/whoami", (r) => {
+    calls++;
+    if (!down) return r.continue();
+    // First no answer at all, then a 503.
+    return calls === 1 ? r.abort("connectionreset") : r.fulfill({ status: 503, contentType: "application/json", body: '{"error": {"code": "unavailable", "message": "down for a moment"}}' });
+  });
+  await page.goto(`${base}/console/#token=${edge.tokens.admin}`);
+  await page.getByRole("heading", { name: "The admin API did not answer" }).waitFor();
+  assert.equal(calls, 3);
+  await page.getByText("(503 unavailable)", { exact: false }).waitFor();
+  assert.equal(await page.evaluate(() => sessionStorage.getItem("edgeprompt.console.token")), edge.tokens.admin);
+  await shot(page, "whoami-unreachable");
+  down = false;
+  await page.getByRole("button", { name: "Try again" }).click();
+  await page.getByRole("heading", { name: "Overview" }).waitFor();
   await page.context().close();
 });
 
@@ -592,4 +622,208 @@ test("a read-only token sees every page and no write control; a write through th
   await fooled.getByLabel("Admin token").waitFor();
   await fooled.getByText(/sign in with a read-write token/).waitFor();
   await fooled.context().close();
+});
+
+// Promotion gates (issue 22): on prompts of their own, published here, so that the tests
+// above do not depend on them.
+
+test("an rw+approve token writes: it is not read-only", async () => {
+  const page = await signedIn(edge.tokens.approver, "#/traffic/summarize/production");
+  await page.getByText("read-write + approve", { exact: true }).waitFor();
+  await page.getByRole("button", { name: "Review the change" }).waitFor();
+  assert.equal(await page.getByText(/This token is read-only/).count(), 0);
+  await page.context().close();
+});
+
+/** Records an eval report for `prompt`'s content `hash` (version `version`): one passing case, and one failing unless `passed`. */
+async function postReport(prompt, version, hash, passed) {
+  const result = (name, ok, reason) => ({
+    prompt, suite: "basic", suite_file: `prompts/${prompt}/evals/basic.json`, suite_hash: "b".repeat(64), case: name, version, hash, label: null, unit: null, rule: null,
+    result: ok ? "pass" : "fail", error: null, model: null, cached: null,
+    assertions: [{ type: ok ? "contains" : "regex", role: null, result: ok ? "pass" : "fail", reason }],
+  });
+  const results = [result("greets", true, null), ...(passed ? [] : [result("is polite", false, "no match for /please/")])];
+  const r = await admin("evals", {
+    schema: 1, passed, created_at: new Date().toISOString(), client: { name: "edgeprompt", version: "0.1.0" },
+    source: { kind: "local", dir: ".", url: null, revision: null, version: null, label: null }, model: null,
+    summary: { cases: results.length, passed: passed ? results.length : 1, failed: passed ? 0 : 1, errors: 0, skipped_assertions: 0 },
+    suites: [], versions: [{ prompt, version, hash, passed, cases: results.length, failed: passed ? 0 : 1, errors: 0, skipped_assertions: 0, suites: [], models: [] }], results,
+  });
+  assert.equal(r.status, 201, r.text);
+  return r.json.id;
+}
+
+/** The console's content hash of a version, from the prompt page (equal to the engine's: tested above). */
+async function versionHash(page, prompt, version) {
+  await go(page, `#/prompt/${prompt}`);
+  const row = page.locator("table.versions tr", { has: page.getByRole("rowheader", { name: String(version), exact: true }) });
+  await row.locator("code[title]").waitFor();
+  return { row, hash: await row.locator("code").first().getAttribute("title") };
+}
+
+test("the prompt page shows each version's eval status from its latest report, and opens the report's cases", async () => {
+  await publishTwoVersions("gated");
+  const page = await signedIn(edge.tokens.admin);
+  const { row, hash } = await versionHash(page, "gated", 2);
+  await row.getByText("no report").waitFor();
+  const failed = await postReport("gated", 2, hash, false);
+  await go(page, "#/");
+  const again = await versionHash(page, "gated", 2);
+  const status = again.row.getByTestId("eval-status");
+  await status.getByText("failed", { exact: true }).waitFor();
+  await status.getByText("2 cases: 1 failed").waitFor();
+  await status.getByText("admin", { exact: false }).waitFor();
+  const v1 = page.locator("table.versions tr", { has: page.getByRole("rowheader", { name: "1", exact: true }) });
+  await v1.getByText("no report").waitFor();
+  await shot(page, "prompt-evals");
+  await status.getByRole("link", { name: `Open eval report #${failed}` }).click();
+  await page.getByRole("heading", { name: `Eval report #${failed} failed` }).waitFor();
+  const cases = page.getByTestId("eval-cases");
+  const polite = cases.locator("tr", { has: page.getByRole("rowheader", { name: "is polite" }) });
+  await polite.getByText("no match for /please/").waitFor();
+  await polite.getByText("regex").waitFor();
+  await cases.locator("tr", { has: page.getByRole("rowheader", { name: "greets" }) }).getByText("pass", { exact: true }).first().waitFor();
+  await shot(page, "eval-report");
+  // A later passing report is the one shown.
+  const passed = await postReport("gated", 2, hash, true);
+  const latest = await versionHash(page, "gated", 2);
+  await latest.row.getByTestId("eval-status").getByText("passed", { exact: true }).waitFor();
+  await latest.row.getByRole("link", { name: `Open eval report #${passed}` }).waitFor();
+  await latest.row.getByText("(2 reports)").waitFor();
+  await page.context().close();
+});
+
+test("a change to a label that requires an approval becomes pending; the requester can withdraw it, an approver approves it and the route changes", async () => {
+  const set = await admin("policies", { prompt: "gated", label: "production", policy: { require_approval: true, approval_expires_hours: 24 } });
+  assert.equal(set.status, 200, set.text);
+  const before = (await admin("manifest")).json;
+  const page = await signedIn(edge.tokens.admin, "#/traffic/gated/production");
+  const policy = page.getByTestId("policy");
+  await policy.getByRole("heading", { name: /^Protection/ }).waitFor();
+  await policy.getByText(/an approval by another person with an rw\+approve token \(a request expires after 1 d\)/).waitFor();
+  await page.getByRole("radio", { name: "Promote" }).check();
+  await page.getByLabel("Version", { exact: true }).selectOption("2");
+  await page.getByRole("button", { name: "Review the change" }).click();
+  await page.getByText("This change will need approval").waitFor();
+  await shot(page, "traffic-needs-approval");
+  await page.getByRole("button", { name: "Send for approval" }).click();
+  const sent = page.locator(".notice", { hasText: /Sent for approval as change #\d+/ }).first();
+  await sent.waitFor();
+  const pending = (await admin("changes?state=pending")).json.changes;
+  assert.equal(pending.length, 1, JSON.stringify(pending));
+  const id = pending[0].id;
+  assert.equal(pending[0].requested_by, "admin");
+  assert.match(await sent.textContent(), new RegExp(`change #${id}\\b`));
+  // Nothing changed yet.
+  assert.deepEqual((await admin("manifest")).json.prompts.gated.labels.production, before.prompts.gated.labels.production);
+  // The header counts it; the overview marks the label.
+  await page.getByRole("link", { name: "Changes 1 pending" }).waitFor();
+  await go(page, "#/");
+  const row = page.locator("tr", { has: page.getByRole("rowheader", { name: /^gated/ }) });
+  await row.getByText("protected", { exact: true }).waitFor();
+  assert.match(await row.getByText("protected", { exact: true }).getAttribute("title"), /needs an approval/);
+  await row.getByRole("link", { name: "1 pending" }).click();
+  // The requester sees Withdraw, and no Approve.
+  const mine = page.getByTestId(`change-${id}`);
+  await mine.getByRole("button", { name: "Withdraw" }).waitFor();
+  assert.equal(await mine.getByRole("button", { name: "Approve" }).count(), 0);
+  await mine.locator(".change-meta", { hasText: "requested by admin" }).waitFor();
+  // An approver approves it from the changes page; the server's dry run shows what it does first.
+  const approver = await signedIn(edge.tokens.approver, "#/changes");
+  const card = approver.getByTestId(`change-${id}`);
+  const after = card.locator(".before-after > div").filter({ has: approver.getByRole("heading", { name: "After" }) });
+  await after.getByText("default: version 2").waitFor();
+  await shot(approver, "changes");
+  await card.getByRole("button", { name: "Approve" }).click();
+  await approver.getByText(new RegExp(`Change #${id} approved and applied: revision \\d+`)).waitFor();
+  assert.deepEqual((await admin("manifest")).json.prompts.gated.labels.production.default, { version: 2 });
+  const decided = approver.getByTestId("decided").locator("tr", { has: approver.getByRole("rowheader", { name: String(id), exact: true }) });
+  await decided.getByText("applied", { exact: true }).waitFor();
+  await decided.getByText("approver", { exact: true }).waitFor();
+  await approver.context().close();
+  await page.context().close();
+});
+
+test("a rejected change shows its reason; the server's refusal of an approval shows its code", async () => {
+  const live = (await admin("manifest")).json.revision;
+  const asked = await admin("split", { base_revision: live, prompt: "gated", label: "production", weights: { 1: 50, 2: 50 } });
+  assert.equal(asked.status, 202, asked.text);
+  const id = asked.json.pending.id;
+  // The requester may not approve their own change: the server says so (a token of rw+approve would be refused the same way).
+  const own = await admin(`changes/${id}/approve`, {});
+  assert.equal(own.status, 403, own.text);
+  const page = await signedIn(edge.tokens.approver, `#/changes/${id}`);
+  const card = page.getByTestId(`change-${id}`);
+  await card.locator(".before-after").getByText("v1 50%").waitFor();
+  await card.getByLabel("Reason (optional)").fill("not during the launch");
+  await card.getByRole("button", { name: "Reject" }).click();
+  await page.getByText(`Change #${id} rejected: not during the launch.`).waitFor();
+  const row = page.getByTestId("decided").locator("tr", { has: page.getByRole("rowheader", { name: String(id), exact: true }) });
+  await row.getByText("rejected", { exact: true }).waitFor();
+  await row.getByText("not during the launch").waitFor();
+  assert.equal((await admin(`changes/${id}`)).json.reason, "not during the launch");
+  assert.deepEqual((await admin("manifest")).json.prompts.gated.labels.production.default, { version: 2 });
+  await shot(page, "changes-rejected");
+  await page.context().close();
+});
+
+test("approving a change whose label moved meanwhile shows 409 label_moved; reloaded, the change is failed", async () => {
+  const live = (await admin("manifest")).json.revision;
+  const asked = await admin("split", { base_revision: live, prompt: "gated", label: "production", weights: { 1: 30, 2: 70 } });
+  assert.equal(asked.status, 202, asked.text);
+  const id = asked.json.pending.id;
+  const page = await signedIn(edge.tokens.approver, `#/changes/${id}`);
+  const card = page.getByTestId(`change-${id}`);
+  await card.getByRole("button", { name: "Approve" }).waitFor();
+  // A rollback is never held: it moves the label under the pending change.
+  const promoted = (await admin("changes?state=applied")).json.changes.find((c) => c.prompt === "gated" && c.op === "promote");
+  const rollback = await admin("rollback", { base_revision: live, prompt: "gated", label: "production", to_revision: promoted.base_revision });
+  assert.equal(rollback.status, 200, rollback.text);
+  await card.getByRole("button", { name: "Approve" }).click();
+  await card.getByText(/The label changed since the request.*\(409 label_moved\)/).waitFor();
+  await shot(page, "changes-label-moved");
+  await card.getByRole("button", { name: "Reload the changes" }).click();
+  const row = page.getByTestId("decided").locator("tr", { has: page.getByRole("rowheader", { name: String(id), exact: true }) });
+  await row.getByText("failed", { exact: true }).waitFor();
+  assert.equal((await admin(`changes/${id}`)).json.state, "failed");
+  await page.context().close();
+});
+
+test("a label that requires an eval or is frozen: the dry run's 412 lists the versions without a passing report, a 423 says which window", async () => {
+  await publishTwoVersions("gated2");
+  const set = await admin("policies", { prompt: "gated2", label: "production", policy: { require_eval: true } });
+  assert.equal(set.status, 200, set.text);
+  const page = await signedIn(edge.tokens.admin);
+  const { hash } = await versionHash(page, "gated2", 2);
+  await go(page, "#/traffic/gated2/production");
+  await page.getByTestId("policy").getByText(/a passing eval report/).waitFor();
+  await page.getByRole("radio", { name: "Promote" }).check();
+  await page.getByLabel("Version", { exact: true }).selectOption("2");
+  await page.getByRole("button", { name: "Review the change" }).click();
+  await page.getByText(/has no passing eval report \(412 eval_required\)/).waitFor();
+  await page.locator(".missing-evals").getByText(hash).waitFor();
+  await page.getByText("edgeprompt eval --report").first().waitFor();
+  assert.equal(await page.getByRole("button", { name: "Confirm and send" }).count(), 0);
+  await shot(page, "traffic-412");
+  await page.getByRole("button", { name: "Cancel" }).click();
+  // Frozen now: the policy says so, and the dry run is refused with the window.
+  const now = Date.now();
+  const frozen = await admin("policies", {
+    prompt: "gated2",
+    label: "production",
+    policy: { freeze: [{ start: new Date(now - 3_600_000).toISOString(), end: new Date(now + 3_600_000).toISOString(), note: "launch" }] },
+  });
+  assert.equal(frozen.status, 200, frozen.text);
+  await page.getByRole("button", { name: "Reload" }).click();
+  await page.getByTestId("policy").getByText(/Frozen now: .*launch/).waitFor();
+  await page.getByRole("radio", { name: "Promote" }).check();
+  await page.getByLabel("Version", { exact: true }).selectOption("2");
+  await page.getByRole("button", { name: "Review the change" }).click();
+  await page.getByText(/The label is frozen.*\(423 label_frozen\)/).waitFor();
+  await page.getByText(/launch/).first().waitFor();
+  await shot(page, "traffic-423");
+  await go(page, "#/");
+  const row = page.locator("tr", { has: page.getByRole("rowheader", { name: /^gated2/ }) });
+  await row.getByText("frozen", { exact: true }).waitFor();
+  await page.context().close();
 });

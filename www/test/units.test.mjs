@@ -28,6 +28,8 @@ export * as hash from "./hash";
 export * as diff from "./diff";
 export * as router from "./router";
 export { problemsOf } from "./components/ui";
+export * as gates from "./gates";
+export * as session from "./session";
 `;
 const out = await esbuild.build({
   stdin: { contents: entry, resolveDir: path.join(ROOT, "www/src"), loader: "ts" },
@@ -265,4 +267,114 @@ test("durations read in words", () => {
   assert.equal(formatDuration(90 * 60_000), "1.5 h");
   assert.equal(formatDuration(3_600_000), "1 h");
   assert.equal(formatDuration(2 * 86_400_000), "2 d");
+});
+
+test("gates: freeze windows and policies in words", () => {
+  const { describeFreeze, daysWords, requirements, policyTitle } = m.gates;
+  const fmt = (t) => `<${t}>`;
+  assert.equal(describeFreeze({ start: "2026-12-20T00:00:00Z", end: "2027-01-04T00:00:00+01:00", note: "holidays" }, fmt), "from <2026-12-20T00:00:00Z> to <2027-01-04T00:00:00+01:00> (holidays)");
+  assert.equal(describeFreeze({ days: ["fri", "sat"], from: "16:00", to: "08:00", time_zone: "Europe/Berlin", note: "weekend" }), "every Friday and Saturday, 16:00 to 08:00 the next day (Europe/Berlin) (weekend)");
+  assert.equal(describeFreeze({ days: ["mon", "tue", "wed", "thu", "fri"], from: "09:00", to: "10:30", time_zone: "UTC" }), "every Monday to Friday, 09:00 to 10:30 (UTC)");
+  assert.equal(describeFreeze({ days: ["sun"], from: "00:00", to: "24:00", time_zone: "UTC" }), "every Sunday, all day (UTC)");
+  assert.equal(daysWords(["sun", "mon", "tue", "wed", "thu", "fri", "sat"]), "every day");
+  assert.equal(daysWords(["mon", "wed", "thu", "fri", "sun"]), "Monday, Wednesday to Friday and Sunday");
+  assert.equal(daysWords(["sat", "sun"]), "Saturday and Sunday");
+  const policy = { require_eval: true, require_approval: true, approval_expires_hours: 72, freeze: [{ days: ["fri"], from: "16:00", to: "08:00", time_zone: "Europe/Berlin" }] };
+  assert.deepEqual(requirements(policy), [
+    "an approval by another person with an rw+approve token (a request expires after 3 d)",
+    "a passing eval report (edgeprompt eval --report) for the content of every version it would serve",
+    "no change during its freeze window (a rollback always goes through)",
+  ]);
+  assert.match(policyTitle(policy), /^Protected: needs an approval .*\. Frozen every Friday, 16:00 to 08:00 the next day \(Europe\/Berlin\)\.$/);
+  assert.deepEqual(requirements({ require_eval: false, require_approval: false, approval_expires_hours: 72, freeze: [] }), []);
+});
+
+const change = (over = {}) => ({
+  id: 4, state: "pending", op: "promote", prompt: "gated", label: "production", summary: "promote gated/production to version 2",
+  request: { prompt: "gated", label: "production", version: 2 }, requested_by: "admin", requested_at_ms: 0, expires_at_ms: 3_600_000,
+  base_revision: 7, decided_by: null, decided_at_ms: null, reason: null, revision: null, ...over,
+});
+
+test("gates: who may approve, reject or withdraw a change; pending changes per label", () => {
+  const { changeControls, pendingByLabel, gateKey, previewable, stateBadge, ago, expiresIn } = m.gates;
+  const approver = { name: "approver", canWrite: true, canApprove: true };
+  const writer = { name: "other", canWrite: true, canApprove: false };
+  assert.deepEqual(changeControls(change(), approver), { approve: true, reject: true, withdraw: false });
+  // The requester withdraws, never approves (even with rw+approve).
+  assert.deepEqual(changeControls(change(), { name: "admin", canWrite: true, canApprove: false }), { approve: false, reject: false, withdraw: true });
+  assert.deepEqual(changeControls(change({ requested_by: "approver" }), approver), { approve: false, reject: false, withdraw: true });
+  assert.deepEqual(changeControls(change(), writer), { approve: false, reject: false, withdraw: false });
+  assert.deepEqual(changeControls(change(), { name: "admin", canWrite: false, canApprove: false }), { approve: false, reject: false, withdraw: false });
+  assert.deepEqual(changeControls(change({ state: "applied" }), approver), { approve: false, reject: false, withdraw: false });
+  const by = pendingByLabel([change(), change({ id: 5 }), change({ id: 6, label: "staging" }), change({ id: 7, state: "rejected" })]);
+  assert.deepEqual(by.get(gateKey("gated", "production")).map((c) => c.id), [4, 5]);
+  assert.equal(by.get(gateKey("gated", "staging")).length, 1);
+  assert.equal(by.size, 2);
+  assert.equal(pendingByLabel(null).size, 0);
+  assert.equal(previewable(change()), true);
+  assert.equal(previewable(change({ op: "policy" })), false);
+  assert.equal(previewable(change({ op: "rollout.start" })), false);
+  assert.deepEqual(stateBadge("rejected"), { text: "rejected", tone: "bad" });
+  assert.equal(ago(0, 300_000), "5 min ago");
+  assert.equal(ago(0, 1_000), "just now");
+  assert.equal(expiresIn(3_600_000, 0), "in 1 h");
+  assert.equal(expiresIn(3_600_000, 3_600_000), "expired");
+  // The server's summary of a held change, without what the page says otherwise.
+  assert.equal(m.gates.changeSummary("promote gated/production to version 2 (revision 13) (needs approval: gated/production)"), "promote gated/production to version 2");
+  assert.equal(m.gates.changeSummary("publish p (revision 4); label p/production to version 3 (revision 5) (needs approval: p/production, q/x)"), "publish p; label p/production to version 3");
+  assert.equal(m.gates.changeSummary("policy a/b: removed"), "policy a/b: removed");
+});
+
+test("gates: eval status, a 412's missing versions, refusal titles", () => {
+  const { evalStatus, missingEvals, gateRefusalTitle } = m.gates;
+  const r = { report: 3, version: 2, passed: true, cases: 12, failed: 0, errors: 0, skipped_assertions: 0, at_ms: 1, actor: "ci" };
+  assert.deepEqual(evalStatus(r), { text: "passed", tone: "ok", detail: "12 cases" });
+  assert.deepEqual(evalStatus({ ...r, passed: false, cases: 1, failed: 1, errors: 1, skipped_assertions: 2 }), { text: "failed", tone: "bad", detail: "1 case: 1 failed, 1 error, 2 assertions skipped" });
+  const hash = "a".repeat(64);
+  assert.deepEqual(missingEvals({ missing: [{ prompt: "p", label: "prod", version: 2, content_hash: hash }] }), [{ prompt: "p", label: "prod", version: 2, content_hash: hash }]);
+  // A 422 missing_variables' list is of names, not versions.
+  assert.deepEqual(missingEvals({ missing: ["question"] }), []);
+  assert.deepEqual(missingEvals(null), []);
+  assert.match(gateRefusalTitle(423, "label_frozen"), /frozen/);
+  assert.match(gateRefusalTitle(409, "label_moved"), /label changed/);
+  assert.equal(gateRefusalTitle(409, "conflict"), null);
+});
+
+test("session: scopes' rights; whoami is tried again only when the API did not answer", async () => {
+  const { scopeRights, transientFailure, withRetries } = m.session;
+  assert.deepEqual(scopeRights("rw"), { canWrite: true, canApprove: false });
+  // rw+approve writes too (it was shown read-only once).
+  assert.deepEqual(scopeRights("rw+approve"), { canWrite: true, canApprove: true });
+  assert.deepEqual(scopeRights("ro"), { canWrite: false, canApprove: false });
+  assert.deepEqual(scopeRights("something-new"), { canWrite: false, canApprove: false });
+  for (const status of [0, 500, 502, 503, 429]) assert.equal(transientFailure({ status }), true, String(status));
+  for (const status of [400, 401, 403, 404]) assert.equal(transientFailure({ status }), false, String(status));
+  const slept = [];
+  const sleep = async (ms) => void slept.push(ms);
+  let calls = 0;
+  const flaky = async () => {
+    calls++;
+    if (calls < 3) throw Object.assign(new Error("down"), { status: calls === 1 ? 0 : 503 });
+    return "ok";
+  };
+  assert.equal(await withRetries(flaky, [500, 1000], sleep), "ok");
+  assert.deepEqual(slept, [500, 1000]);
+  // Three tries at most; the last failure is thrown.
+  calls = 0;
+  slept.length = 0;
+  await assert.rejects(withRetries(async () => { calls++; throw Object.assign(new Error("down"), { status: 502 }); }, [500, 1000], sleep), /down/);
+  assert.equal(calls, 3);
+  // A 401 is an answer: no second try.
+  calls = 0;
+  await assert.rejects(withRetries(async () => { calls++; throw Object.assign(new Error("no"), { status: 401 }); }, [500, 1000], sleep), /no/);
+  assert.equal(calls, 1);
+});
+
+test("changes and eval reports have routes", () => {
+  const { parseHash, href, links } = m.router;
+  for (const h of ["#/changes", "#/changes/12", "#/evals/3", "#/evals/3?prompt=support&hash=abc"]) assert.equal(href(parseHash(h)), h, h);
+  assert.deepEqual(parseHash("#/changes/12"), { page: "changes", id: 12 });
+  assert.equal(parseHash("#/changes/x").page, "notfound");
+  assert.deepEqual(parseHash("#/evals/3?prompt=a%2Fb&hash=h"), { page: "eval", id: 3, prompt: "a/b", hash: "h" });
+  assert.equal(links.evalReport(3, "a/b", "h"), "#/evals/3?prompt=a%2Fb&hash=h");
 });

@@ -7,7 +7,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError } from "../api";
 import { useSession } from "../session";
-import type { Route, WriteResult } from "../types";
+import { isPending, type DryRunResult, type Route, type WriteAnswer } from "../types";
 import { DiffView } from "./diffview";
 import { ErrorBox, Loading } from "./ui";
 import { RulesView, TargetView } from "./route";
@@ -15,12 +15,13 @@ import { ChangeList } from "./changes";
 import { prettyJson } from "../diff";
 import { links } from "../router";
 import { proposalTitle, proposeAction, type Proposal } from "../proposals";
+import { changeSummary, gateRefusalTitle } from "../gates";
 
 type State =
   | { s: "working" }
   | { s: "review"; p: Proposal }
   | { s: "sending"; p: Proposal }
-  | { s: "done"; p: Proposal; result: WriteResult }
+  | { s: "done"; p: Proposal; result: WriteAnswer }
   | { s: "failed"; p: Proposal; error: Error };
 
 /**
@@ -35,7 +36,7 @@ export function ChangeReview({
 }: {
   initial: Proposal;
   onCancel: () => void;
-  onDone: (r: WriteResult) => void;
+  onDone: (r: WriteAnswer) => void;
   onReloaded?: () => void;
 }) {
   const session = useSession();
@@ -88,17 +89,27 @@ export function ChangeReview({
         <p class="help">The server found the revision to restore: the last one in which the label served a single version.</p>
       )}
       {reloadError && <ErrorBox error={reloadError} title="The live revision could not be loaded" />}
-      {dry && <DryRunView p={p} />}
+      {dry && <DryRunView dry={dry} base={p.base} />}
+      {dry?.needs_approval && state.s !== "done" && !refusal && (
+        <p class="notice" role="note">
+          This change will need approval: the label's policy asks another person with an rw+approve token to approve it. Sending it stores a pending change;
+          the route changes once it is approved.
+        </p>
+      )}
       {state.s === "done" ? (
-        <div class="success" role="status">
-          <p>
-            Done: revision {state.result.revision}. {state.result.summaries.join("; ")}
-            {state.result.kv_written === false && " (the edge's KV is being updated: it serves the change within seconds)"}
-          </p>
-          <p>
-            <a href={links.history(state.result.revision)}>See it in the history</a>
-          </p>
-        </div>
+        isPending(state.result) ? (
+          <SentForApproval change={state.result.pending} />
+        ) : (
+          <div class="success" role="status">
+            <p>
+              Done: revision {state.result.revision}. {state.result.summaries.join("; ")}
+              {state.result.kv_written === false && " (the edge's KV is being updated: it serves the change within seconds)"}
+            </p>
+            <p>
+              <a href={links.history(state.result.revision)}>See it in the history</a>
+            </p>
+          </div>
+        )
       ) : refusal ? (
         <Refusal
           error={refusal}
@@ -110,7 +121,7 @@ export function ChangeReview({
       ) : (
         <div class="buttons">
           <button type="button" class="primary" disabled={state.s === "sending"} onClick={() => send(p)}>
-            {state.s === "sending" ? "Sending…" : "Confirm and send"}
+            {state.s === "sending" ? "Sending…" : dry?.needs_approval ? "Send for approval" : "Confirm and send"}
           </button>
           <button type="button" onClick={onCancel} disabled={state.s === "sending"}>
             Cancel
@@ -121,9 +132,20 @@ export function ChangeReview({
   );
 }
 
-/** What the server's dry run says the change does. */
-function DryRunView({ p }: { p: Proposal }) {
-  const dry = p.dry!;
+/** A 202 answer: the change waits for an approval, with a link to it. */
+export function SentForApproval({ change }: { change: { id: number; summary?: string } }) {
+  return (
+    <div class="notice" role="status">
+      <p>
+        Sent for approval as <a href={links.changes(change.id)}>change #{change.id}</a>
+        {change.summary ? `: ${changeSummary(change.summary)}` : ""}. Nothing changes until a person with an rw+approve token approves it.
+      </p>
+    </div>
+  );
+}
+
+/** What the server's dry run says the change does (based on revision `base`). */
+export function DryRunView({ dry, base }: { dry: DryRunResult; base: number }) {
   const route = dry.route;
   const changes = dry.revisions.flatMap((r) => r.changes);
   return (
@@ -144,7 +166,7 @@ function DryRunView({ p }: { p: Proposal }) {
           {prettyJson(route.before as never) === prettyJson(route.after as never) ? (
             <p class="muted">The route would not change (a new revision is still recorded).</p>
           ) : (
-            <DiffView before={prettyJson(route.before as never)} after={prettyJson(route.after as never)} labels={[`revision ${p.base}`, "after the change"]} />
+            <DiffView before={prettyJson(route.before as never)} after={prettyJson(route.after as never)} labels={[`revision ${base}`, "after the change"]} />
           )}
         </>
       ) : (
@@ -217,7 +239,7 @@ export function Refusal({
       ? "This token is read-only"
       : api?.status === 422
         ? "The server refused the change: it would be invalid"
-        : "The server refused the change";
+        : ((api ? gateRefusalTitle(api.status, api.code) : null) ?? "The server refused the change");
   return (
     <>
       <ErrorBox error={error} title={title} />

@@ -2,6 +2,7 @@
 import type { ComponentChildren } from "preact";
 import { ApiError } from "../api";
 import { formatTime, formatTimeLong, isoTime } from "../format";
+import { missingEvals, type MissingEval } from "../gates";
 
 /** A loading line, announced to screen readers. */
 export function Loading({ what }: { what: string }) {
@@ -58,8 +59,14 @@ export function ErrorBox({ error, title, children }: { error: Error; title?: str
   const engineProblems = (error as { problems?: { path: string; reason: string }[] }).problems;
   const problems = engineProblems ?? problemsOf(details);
   const missing = (details as { missing?: unknown } | null | undefined)?.missing;
+  const variables = Array.isArray(missing) && missing.every((x) => typeof x === "string") ? (missing as string[]) : null;
+  const evals = variables ? [] : missingEvals(details);
+  // A gate's refusal says everything in its message (its details are for programs: the
+  // window, the change); a frozen label's end is shown as a time.
+  const gate = code === "label_frozen" || code === "label_moved" || code === "change_decided" || code === "change_expired";
+  const until = code === "label_frozen" ? (details as { until_ms?: unknown } | null)?.until_ms : null;
   const other =
-    details && typeof details === "object" && !problems.length && !Array.isArray(missing) ? JSON.stringify(details) : null;
+    details && typeof details === "object" && !gate && !problems.length && !Array.isArray(missing) ? JSON.stringify(details) : null;
   return (
     <div class="error" role="alert">
       <p class="error-title">
@@ -67,7 +74,13 @@ export function ErrorBox({ error, title, children }: { error: Error; title?: str
         {api && api.status > 0 ? ` (${api.status}${code ? ` ${code}` : ""})` : code ? ` (${code})` : ""}
       </p>
       <p class="error-message">{error.message}</p>
-      {Array.isArray(missing) && <p>Missing variables: {missing.map(String).join(", ")}</p>}
+      {typeof until === "number" && (
+        <p>
+          Frozen until <Time at={until} />.
+        </p>
+      )}
+      {variables && <p>Missing variables: {variables.join(", ")}</p>}
+      {evals.length > 0 && <MissingEvals list={evals} />}
       {problems.length > 0 && (
         <ul class="problems">
           {problems.map((p, i) => (
@@ -80,5 +93,26 @@ export function ErrorBox({ error, title, children }: { error: Error; title?: str
       {other && <pre class="details">{other}</pre>}
       {children}
     </div>
+  );
+}
+
+/** The versions a 412 `eval_required` names, and how to record a report for them. */
+export function MissingEvals({ list }: { list: MissingEval[] }) {
+  return (
+    <>
+      <p>No passing eval report for:</p>
+      <ul class="problems missing-evals">
+        {list.map((m) => (
+          <li key={`${m.prompt}/${m.content_hash}`}>
+            {m.prompt}
+            {m.label ? `/${m.label}` : ""} version {m.version ?? "?"}, content hash{" "}
+            <code class="hash">{m.content_hash}</code>
+          </li>
+        ))}
+      </ul>
+      <p class="help">
+        Run the prompt's evals and record the result with <code>edgeprompt eval --report</code>; once a report for that content passed, send the change again.
+      </p>
+    </>
   );
 }

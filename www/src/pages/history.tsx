@@ -6,9 +6,9 @@ import { api } from "../api";
 import { useAsync, useTitle } from "../hooks";
 import { links } from "../router";
 import { useSession } from "../session";
-import type { Change, Manifest, RevisionEntry, WriteResult } from "../types";
+import { isPending, type Change, type Manifest, type RevisionEntry, type WriteAnswer } from "../types";
 import { Empty, ErrorBox, Loading, Time } from "../components/ui";
-import { ChangeReview } from "../components/change";
+import { ChangeReview, SentForApproval } from "../components/change";
 import { ChangeList } from "../components/changes";
 import { proposeAction, type Proposal } from "../proposals";
 
@@ -24,7 +24,7 @@ export function History({ revision }: { revision: number | null }) {
     error: null,
   });
   const [open, setOpen] = useState<Set<number>>(new Set(revision ? [revision] : []));
-  const [done, setDone] = useState<WriteResult | null>(null);
+  const [done, setDone] = useState<WriteAnswer | null>(null);
   const [generation, setGeneration] = useState(0);
 
   const load = async (before: number | null, append: boolean) => {
@@ -58,7 +58,8 @@ export function History({ revision }: { revision: number | null }) {
           )}
         </p>
       </div>
-      {done && (
+      {done && isPending(done) && <SentForApproval change={done.pending} />}
+      {done && !isPending(done) && (
         <div class="success" role="status">
           <p>
             Revision {done.revision}: {done.summaries.join("; ")}.{" "}
@@ -105,7 +106,7 @@ export function History({ revision }: { revision: number | null }) {
   );
 }
 
-function RevisionRows({ entry, open, onToggle, onDone }: { entry: RevisionEntry; open: boolean; onToggle: () => void; onDone: (r: WriteResult) => void }) {
+function RevisionRows({ entry, open, onToggle, onDone }: { entry: RevisionEntry; open: boolean; onToggle: () => void; onDone: (r: WriteAnswer) => void }) {
   const id = `rev-${entry.revision}`;
   return (
     <>
@@ -153,7 +154,7 @@ function touchedLabels(changes: Change[], live: Manifest): [string, string][] {
   return out;
 }
 
-function RevisionDetail({ revision, onDone }: { revision: number; onDone: (r: WriteResult) => void }) {
+function RevisionDetail({ revision, onDone }: { revision: number; onDone: (r: WriteAnswer) => void }) {
   const session = useSession();
   const [data] = useAsync(async () => {
     const [diff, live] = await Promise.all([api.diff(revision - 1, revision), api.manifest()]);

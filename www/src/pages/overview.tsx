@@ -1,15 +1,20 @@
 // The overview: every prompt and label with what it serves, since when, its exposed
 // units in the current period and a status badge (a running or paused rollout, a
-// sample-ratio mismatch, no traffic). The table comes from the manifest first; the
-// labels' history and the recent rollouts (one request each) and then each label's
-// metrics, four at a time, fill in, so the first view does not wait for them.
+// sample-ratio mismatch, no traffic), and whether it is protected by a policy or has
+// changes waiting for an approval. The table comes from the manifest first; the labels'
+// history, the recent rollouts and the policies (one request each; the pending changes
+// are the shell's) and then each label's metrics, four at a time, fill in, so the first
+// view does not wait for them.
 import { Component } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api } from "../api";
 import { sinceTime } from "../types";
 import { useAsync, useTitle } from "../hooks";
 import { links, replaceRoute } from "../router";
-import type { LabelSince, LabelsResponse, Manifest, MetricsReport, Route, RolloutSummary } from "../types";
+import { usePending } from "../session";
+import type { ChangeRequest, LabelPolicy, LabelSince, LabelsResponse, Manifest, MetricsReport, Route, RolloutSummary } from "../types";
+import { GateMarkers } from "../components/gates";
+import { gateKey, pendingByLabel } from "../gates";
 import { Badge, Empty, ErrorBox, Loading, Time } from "../components/ui";
 import { RulesView, TargetView } from "../components/route";
 import { formatInt } from "../format";
@@ -32,9 +37,19 @@ interface RowData {
   since: LabelSince | null | undefined;
   /** The label's latest rollout (undefined: none, or not known yet). */
   rollout: RolloutSummary | undefined;
+  /** The label's policy (undefined: none, or not known yet). */
+  policy: LabelPolicy | undefined;
+  /** How many of its changes wait for an approval. */
+  pending: number;
 }
 
-function rowsOf(m: Manifest, labels: LabelsResponse | null | undefined, rollouts: Map<string, RolloutSummary> | null): RowData[] {
+function rowsOf(
+  m: Manifest,
+  labels: LabelsResponse | null | undefined,
+  rollouts: Map<string, RolloutSummary> | null,
+  policies: Map<string, LabelPolicy> | null,
+  pending: Map<string, ChangeRequest[]>,
+): RowData[] {
   const since = new Map((labels?.labels ?? []).map((l) => [`${l.prompt}\u0000${l.label}`, l]));
   const rows: RowData[] = [];
   for (const name of Object.keys(m.prompts).sort()) {
@@ -49,6 +64,8 @@ function rowsOf(m: Manifest, labels: LabelsResponse | null | undefined, rollouts
         description: p.description ?? "",
         since: labels === undefined ? undefined : (since.get(key) ?? null),
         rollout: rollouts?.get(key),
+        policy: policies?.get(gateKey(name, label)),
+        pending: pending.get(gateKey(name, label))?.length ?? 0,
       });
     }
   }
@@ -106,15 +123,22 @@ function useProgressiveMetrics(wanted: RowData[], revision: number | null): Map<
   return cache;
 }
 
-type OverviewData = { manifest: Manifest; labels: Promise<LabelsResponse | null>; rollouts: Promise<Map<string, RolloutSummary> | null> };
+type OverviewData = {
+  manifest: Manifest;
+  labels: Promise<LabelsResponse | null>;
+  rollouts: Promise<Map<string, RolloutSummary> | null>;
+  policies: Promise<Map<string, LabelPolicy> | null>;
+};
 
-/** The manifest, and the labels' history and the rollouts as promises of their own: the table does not wait for them. */
+/** The manifest, and the labels' history, the rollouts and the policies as promises of their own: the table does not wait for them. */
 function loadOverview(): Promise<OverviewData> {
   // The labels' "since" is optional: an API without it shows "—".
   const labels = api.labels().catch(() => null);
-  // So are the rollouts' badges.
+  // So are the rollouts' badges...
   const rollouts = api.rollouts().then((r) => latestByLabel(r.rollouts), () => null);
-  return api.manifest().then((manifest) => ({ manifest, labels, rollouts }));
+  // ...and the policies' markers (an API without policies: none).
+  const policies = api.policies().then((r) => new Map(r.policies.map((p) => [gateKey(p.prompt, p.label), p])), () => null);
+  return api.manifest().then((manifest) => ({ manifest, labels, rollouts, policies }));
 }
 
 let prefetched: { at: number; data: Promise<OverviewData> } | null = null;
@@ -149,15 +173,22 @@ export function Overview({ filter }: { filter: string }) {
   const [data] = useAsync(() => takePrefetched() ?? loadOverview(), []);
   const [labels, setLabels] = useState<LabelsResponse | null | undefined>(undefined);
   const [rollouts, setRollouts] = useState<Map<string, RolloutSummary> | null>(null);
+  const [policies, setPolicies] = useState<Map<string, LabelPolicy> | null>(null);
+  const pendingChanges = usePending().changes;
+  const pending = useMemo(() => pendingByLabel(pendingChanges), [pendingChanges]);
   useEffect(() => {
     let live = true;
     data.value?.labels.then((l) => live && setLabels(l));
     data.value?.rollouts.then((r) => live && setRollouts(r));
+    data.value?.policies.then((p) => live && setPolicies(p));
     return () => {
       live = false;
     };
   }, [data.value]);
-  const rows = useMemo(() => (data.value ? rowsOf(data.value.manifest, labels, rollouts) : []), [data.value, labels, rollouts]);
+  const rows = useMemo(
+    () => (data.value ? rowsOf(data.value.manifest, labels, rollouts, policies, pending) : []),
+    [data.value, labels, rollouts, policies, pending],
+  );
   const shown = useMemo(() => rows.filter((r) => matches(r, q.trim())), [rows, q]);
   const metrics = useProgressiveMetrics(shown, data.value?.manifest.revision ?? null);
 
@@ -249,6 +280,7 @@ function RowView({ row, status }: { row: RowData; status: Status | undefined }) 
         <a href={links.traffic(row.prompt, row.label)} title={`Traffic of ${row.prompt}/${row.label}`}>
           {row.label}
         </a>
+        <GateMarkers policy={row.policy} pending={row.pending} />
       </td>
       <td>
         <TargetView target={row.route.default} />

@@ -4,8 +4,9 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { api } from "../api";
 import { useAsync, useTitle } from "../hooks";
 import { links, replaceRoute } from "../router";
-import type { Manifest, Prompt, PromptVersion } from "../types";
-import { Empty, ErrorBox, Loading, Time } from "../components/ui";
+import type { EvalsResponse, Manifest, Prompt, PromptVersion } from "../types";
+import { Badge, Empty, ErrorBox, Loading, Time } from "../components/ui";
+import { evalStatus } from "../gates";
 import { RulesView, TargetView } from "../components/route";
 import { DiffView } from "../components/diffview";
 import { contentHash } from "../hash";
@@ -82,8 +83,53 @@ function useHashes(versions: PromptVersion[]): Map<number, string> {
   return hashes;
 }
 
+/** Each content's eval reports (`GET /admin/v1/evals?prompt=&hash=`), four requests at a time; an Error when the API could not say. */
+function useEvals(prompt: string, hashes: Map<number, string>): Map<string, EvalsResponse | Error> {
+  const [evals, setEvals] = useState(new Map<string, EvalsResponse | Error>());
+  const wanted = [...new Set(hashes.values())].sort().join(",");
+  useEffect(() => {
+    if (!wanted) return;
+    let live = true;
+    const queue = wanted.split(",");
+    const next = async (): Promise<void> => {
+      const hash = queue.shift();
+      if (hash === undefined || !live) return;
+      const answer = await api.evals(prompt, hash).catch((e: Error) => e);
+      if (live) setEvals((m) => new Map(m).set(hash, answer));
+      return next();
+    };
+    for (let i = 0; i < 4; i++) void next();
+    return () => {
+      live = false;
+    };
+  }, [prompt, wanted]);
+  return evals;
+}
+
+/** A version's eval status: the latest report for its content hash, with a link to it. */
+function EvalCell({ prompt, hash, evals }: { prompt: string; hash: string | undefined; evals: EvalsResponse | Error | undefined }) {
+  if (!hash || evals === undefined) return <span class="muted">…</span>;
+  if (evals instanceof Error) return <span class="muted" title={evals.message}>—</span>;
+  const latest = evals.reports[0];
+  if (!latest) return <span class="muted">no report</span>;
+  const st = evalStatus(latest);
+  return (
+    <div class="eval-status" data-testid="eval-status">
+      <Badge tone={st.tone}>{st.text}</Badge> <span class="small">{st.detail}</span>
+      <div class="small">
+        <Time at={latest.at_ms} /> · {latest.actor} ·{" "}
+        <a href={links.evalReport(latest.report, prompt, hash)} aria-label={`Open eval report #${latest.report}`}>
+          report #{latest.report}
+        </a>
+        {evals.reports.length > 1 && <span class="muted"> ({evals.reports.length} reports)</span>}
+      </div>
+    </div>
+  );
+}
+
 function Versions({ name, prompt, versions }: { name: string; prompt: Prompt; versions: PromptVersion[] }) {
   const hashes = useHashes(versions);
+  const evals = useEvals(name, hashes);
   const pointed = useMemo(() => pointers(prompt), [prompt]);
   const labels = Object.entries(prompt.labels ?? {}).sort(([a], [b]) => a.localeCompare(b));
   return (
@@ -135,6 +181,7 @@ function Versions({ name, prompt, versions }: { name: string; prompt: Prompt; ve
               <th scope="col">Note</th>
               <th scope="col">Created</th>
               <th scope="col">Labels pointing at it</th>
+              <th scope="col">Eval (latest report)</th>
               <th scope="col">Compare, preview</th>
             </tr>
           </thead>
@@ -162,6 +209,9 @@ function Versions({ name, prompt, versions }: { name: string; prompt: Prompt; ve
                       ))}
                     </ul>
                   )}
+                </td>
+                <td>
+                  <EvalCell prompt={name} hash={hashes.get(v.version)} evals={hashes.has(v.version) ? evals.get(hashes.get(v.version)!) : undefined} />
                 </td>
                 <td class="actions">
                   {v.version > 1 && <a href={links.diff(name, v.version - 1, v.version)}>Diff with v{v.version - 1}</a>}{" "}

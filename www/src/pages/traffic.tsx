@@ -7,11 +7,13 @@ import { api, ApiError } from "../api";
 import { sinceTime } from "../types";
 import { useAsync, useTitle } from "../hooks";
 import { links } from "../router";
-import { useSession } from "../session";
-import type { MetricDeclaration, Rollout, Route, WriteResult } from "../types";
+import { usePending, useSession } from "../session";
+import { isPending, type ChangeRequest, type MetricDeclaration, type Rollout, type Route, type WriteAnswer } from "../types";
 import { Badge, Empty, ErrorBox, Loading, Time } from "../components/ui";
 import { TargetView } from "../components/route";
-import { ChangeReview } from "../components/change";
+import { ChangeReview, SentForApproval } from "../components/change";
+import { PolicyView } from "../components/gates";
+import { gateRefusalTitle } from "../gates";
 import { describeMatch, formatBp, servesOneVersion, shares, sumPercents } from "../routes";
 import { propose, type Intent, type Proposal } from "../proposals";
 import { defaultStartForm, fieldOfRefusal, isActive, stageText, startBody, statusText, type FieldErrors, type StartForm } from "../rollouts";
@@ -20,22 +22,27 @@ import { defaultStartForm, fieldOfRefusal, isActive, stageText, startBody, statu
 export function Traffic({ prompt, label }: { prompt: string; label: string }) {
   useTitle(`${prompt}/${label} traffic`);
   const session = useSession();
+  const pending = usePending();
   const [data, reload] = useAsync(async () => {
-    const [manifest, labels, rollout] = await Promise.all([
+    const [manifest, labels, rollout, policies] = await Promise.all([
       api.manifest(),
       api.labels().catch(() => null),
       // No rollout ever (404), or an API without rollouts: nothing to show.
       api.rollout(prompt, label).catch(() => null),
+      // No policy, or an API without policies: the label is not protected.
+      api.policies(prompt, label).catch(() => null),
     ]);
-    return { manifest, since: labels?.labels.find((l) => l.prompt === prompt && l.label === label) ?? null, rollout };
+    const policy = policies?.policies.find((p) => p.prompt === prompt && p.label === label) ?? null;
+    return { manifest, since: labels?.labels.find((l) => l.prompt === prompt && l.label === label) ?? null, rollout, policy };
   }, [prompt, label]);
   const [proposal, setProposal] = useState<Proposal | null>(null);
   const [preparing, setPreparing] = useState<Error | "busy" | null>(null);
-  const [done, setDone] = useState<WriteResult | null>(null);
+  const [done, setDone] = useState<WriteAnswer | null>(null);
+  const waiting: ChangeRequest[] = (pending.changes ?? []).filter((c) => c.prompt === prompt && c.label === label && c.state === "pending");
 
   if (data.state === "error" && !data.value) return <ErrorBox error={data.error} title="The manifest could not be loaded" />;
   if (!data.value) return <Loading what="the route" />;
-  const { manifest, since, rollout } = data.value;
+  const { manifest, since, rollout, policy } = data.value;
   const route = manifest.prompts[prompt]?.labels?.[label];
   if (!route)
     return (
@@ -93,7 +100,9 @@ export function Traffic({ prompt, label }: { prompt: string; label: string }) {
         </p>
       </div>
       {active && <RolloutBanner rollout={rollout} />}
-      {done && (
+      <PolicyView policy={policy} pending={waiting} />
+      {done && isPending(done) && <SentForApproval change={done.pending} />}
+      {done && !isPending(done) && (
         <div class="success" role="status">
           <p>
             Revision {done.revision}: {done.summaries.join("; ")}
@@ -112,13 +121,26 @@ export function Traffic({ prompt, label }: { prompt: string; label: string }) {
             setDone(r);
             setProposal(null);
             reload();
+            if (isPending(r)) pending.refresh();
           }}
         />
       ) : session.canWrite ? (
         <>
           <Actions key={manifest.revision} route={route} versions={versions} onReview={review} busy={preparing === "busy"} />
           {!active && versions > 1 && servesOneVersion(route) && (
-            <StartRollout prompt={prompt} label={label} route={route} versions={versions} metrics={manifest.metrics ?? {}} base={manifest.revision} onStale={reload} />
+            <StartRollout
+              prompt={prompt}
+              label={label}
+              route={route}
+              versions={versions}
+              metrics={manifest.metrics ?? {}}
+              base={manifest.revision}
+              onStale={reload}
+              onPending={(a) => {
+                setDone(a);
+                pending.refresh();
+              }}
+            />
           )}
         </>
       ) : (
@@ -387,6 +409,7 @@ function StartRollout({
   metrics,
   base,
   onStale,
+  onPending,
 }: {
   prompt: string;
   label: string;
@@ -395,6 +418,8 @@ function StartRollout({
   versions: number;
   metrics: Record<string, MetricDeclaration>;
   onStale: () => void;
+  /** The label's policy wants an approval: the start waits as a change. */
+  onPending: (a: WriteAnswer) => void;
 }) {
   const session = useSession();
   const control = soleVersion(route);
@@ -420,8 +445,9 @@ function StartRollout({
         return;
       }
       try {
-        await api.startRollout(made.body);
-        location.hash = links.rollout(prompt, label);
+        const answer = await api.startRollout(made.body);
+        if (isPending(answer)) onPending(answer);
+        else location.hash = links.rollout(prompt, label);
       } catch (err) {
         if (err instanceof ApiError && err.status === 403) session.markReadOnly();
         const field = err instanceof ApiError && (err.status === 422 || err.status === 400) ? fieldOfRefusal(err.message, made.body) : null;
@@ -564,7 +590,16 @@ function StartRollout({
           </p>
         </div>
       ) : (
-        failure && <ErrorBox error={failure} title={failure instanceof ApiError && failure.status === 403 ? "This token is read-only" : "The rollout was not started"} />
+        failure && (
+          <ErrorBox
+            error={failure}
+            title={
+              failure instanceof ApiError && failure.status === 403
+                ? "This token is read-only"
+                : ((failure instanceof ApiError ? gateRefusalTitle(failure.status, failure.code) : null) ?? "The rollout was not started")
+            }
+          />
+        )
       )}
       <div class="buttons">
         <button type="submit" class="primary" disabled={busy}>
