@@ -22,6 +22,9 @@ use std::process::ExitCode;
 pub enum Failure {
     /// The change was accepted as a pending change: it waits for an approval.
     Pending(Vec<String>),
+    /// Refused by the server, with `--json`: its `{"error": ...}` goes to stdout, the
+    /// lines to stderr, exit 1.
+    Refused(serde_json::Value, Vec<String>),
     /// A runtime failure: bad manifest, unreadable file, resolve error.
     Fail(Vec<String>),
     /// A usage error: malformed arguments.
@@ -137,6 +140,13 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Fail(lines)) => {
+            for l in lines {
+                eprintln!("{l}");
+            }
+            ExitCode::from(1)
+        }
+        Err(Failure::Refused(json, lines)) => {
+            let _ = out(&json.to_string());
             for l in lines {
                 eprintln!("{l}");
             }

@@ -45,11 +45,6 @@ impl Remote {
             Ok(resp) => resp,
             Err(ureq::Error::Status(code, resp)) => {
                 let body: Value = resp.into_json().unwrap_or(Value::Null);
-                // With --json a refusal is JSON on stdout too (the API's error shape), so
-                // that scripts read one format; the reason still goes to stderr.
-                if self.json && body.get("error").is_some() {
-                    crate::out(&body.to_string())?;
-                }
                 let err = &body["error"];
                 let mut lines = vec![format!(
                     "{} ({code}): {}",
@@ -65,6 +60,11 @@ impl Remote {
                             .filter_map(Value::as_str)
                             .map(|p| format!("  {p}")),
                     );
+                }
+                // With --json the command prints the API's error on stdout when it ends
+                // with it, so that scripts read one format; the reason goes to stderr.
+                if self.json && body.get("error").is_some() {
+                    return Err(Failure::Refused(body, lines));
                 }
                 return Err(Failure::Fail(lines));
             }
@@ -207,11 +207,14 @@ pub struct PromoteArgs {
     /// Remove the label's rules too.
     #[arg(long)]
     clear_rules: bool,
+    /// Create the label if it does not exist yet.
+    #[arg(long)]
+    create: bool,
 }
 
 /// `promote`.
 pub fn promote(a: PromoteArgs) -> Result<(), Failure> {
-    let v = a.remote.post("promote", json!({"prompt": a.prompt, "label": a.label, "version": a.version, "clear_rules": a.clear_rules}))?;
+    let v = a.remote.post("promote", json!({"prompt": a.prompt, "label": a.label, "version": a.version, "clear_rules": a.clear_rules, "create": a.create}))?;
     a.remote.report(&v)
 }
 
@@ -444,7 +447,9 @@ pub fn status(a: StatusArgs) -> Result<(), Failure> {
                 .get(&format!("metrics/{name}?label={label}"))
                 .unwrap_or_else(|e| {
                     let reason = match e {
-                        Failure::Fail(lines) | Failure::Pending(lines) => lines.join("; "),
+                        Failure::Fail(lines)
+                        | Failure::Pending(lines)
+                        | Failure::Refused(_, lines) => lines.join("; "),
                         Failure::Usage(u) => u,
                     };
                     json!({"error": reason})

@@ -27,6 +27,16 @@ impl ApiError {
         }
     }
 
+    /// Its stable code (`conflict`, `label_moved`...).
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// Its message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
     /// Adds details.
     pub fn details(mut self, details: Value) -> ApiError {
         self.details = details;

@@ -42,8 +42,8 @@ const live = async () => (await admin("manifest")).json;
 /** The local sources' content hash (whether or not their eval passes). */
 const localHash = async () => JSON.parse((await cliRun(["eval", repo, "--json"])).stdout).versions[0].hash;
 
-test("a branch is validated, evaluated and diffed, and nothing is published", async () => {
-  const r = await script("ci.sh", [], { CI_BRANCH: "feature/tone" });
+test("a branch is validated, evaluated and diffed with a read-only token, and nothing is published", async () => {
+  const r = await script("ci.sh", [], { CI_BRANCH: "feature/tone" }, "viewer");
   assert.equal(r.code, 0, r.stdout + r.stderr);
   for (const step of ["validate the sources", "evaluate the sources", "what publishing would change"]) assert.match(r.stdout, new RegExp(`==> ${step}`));
   assert.match(r.stdout, /2 case\(s\): 2 passed/);

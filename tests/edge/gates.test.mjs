@@ -155,6 +155,37 @@ test("a pending change fails with 409 when the label moved, is rejected with a r
   assert.equal(states[third.id], "expired");
 });
 
+test("an approved change applies as it was shown or not at all; nobody approves their own", async () => {
+  // A publish with its label is held; the same content is then published without it.
+  edit("Be precise.");
+  let r = await ep(["eval", dir, "--report"]);
+  assert.equal(r.code, 0, r.stderr);
+  r = await ep(["publish", dir, "--label", "production", "--json"]);
+  assert.equal(r.code, 3, r.stderr);
+  const held = JSON.parse(r.stdout).pending;
+  assert.equal(held.op, "publish");
+  r = await ep(["publish", dir]);
+  assert.equal(r.code, 0, r.stderr);
+  const before = await serves("assistant", "production");
+  // Applied now it would publish nothing and move no label: not what was approved.
+  const moved = await admin(`changes/${held.id}/approve`, {}, edge.tokens.approver);
+  assert.equal(moved.status, 409, moved.text);
+  assert.equal(moved.json.error.code, "label_moved");
+  assert.equal((await admin(`changes/${held.id}`)).json.state, "failed");
+  assert.deepEqual(await serves("assistant", "production"), before);
+
+  // An approver's own change waits for someone else, and can be withdrawn.
+  r = await ep(["promote", "assistant", "2", "--label", "production", "--json"], "approver");
+  assert.equal(r.code, 3, r.stderr);
+  const own = JSON.parse(r.stdout).pending;
+  r = await ep(["approve", String(own.id)], "approver");
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /approval_not_allowed \(403\): change #\d+ was asked for by approver: someone else must approve it/);
+  r = await ep(["reject", String(own.id)], "approver");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await admin(`changes/${own.id}`)).json.state, "rejected");
+});
+
 test("changing a policy that requires approval needs one; the policy's changes are audited", async () => {
   let r = await ep(["label", "policy", "assistant", "--label", "production", "--require-eval", "--json"]);
   assert.equal(r.code, 3, r.stderr);
@@ -200,8 +231,8 @@ test("a freeze window refuses every change but a rollback, and holds a rollout's
   const always = { days: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], from: "00:00", to: "24:00", time_zone: "Europe/Berlin", note: "launch week" };
   r = await ep(["label", "policy", "greet", "--label", "production", "--freeze", JSON.stringify(always)]);
   assert.equal(r.code, 0, r.stderr);
-  r = await ep(["label", "policy", "greet", "--label", "production"]);
-  assert.match(r.stdout, /FROZEN NOW: freeze window 1 .*launch week/);
+    r = await ep(["label", "policy", "greet", "--label", "production"]);
+  assert.match(r.stdout, /FROZEN NOW: freeze window 1 .*launch week\) is in effect/);
   for (const args of [["promote", "greet", "2"], ["split", "greet", "1=50", "2=50"], ["ramp", "greet", "--to", "2", "--percent", "10"]]) {
     r = await ep([...args, "--label", "production"]);
     assert.equal(r.code, 1, `${args}: ${r.stdout}`);
@@ -238,11 +269,34 @@ test("a rollout on a label that requires approval waits for it to start", async 
   assert.equal(r.status, 202, r.text);
   assert.equal(r.json.pending.op, "rollout.start");
   assert.deepEqual(await serves("greet", "production"), { version: 1 });
-  const ok = await admin(`changes/${r.json.pending.id}/approve`, {}, edge.tokens.approver);
+    const ok = await admin(`changes/${r.json.pending.id}/approve`, {}, edge.tokens.approver);
   assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.json.change.revision, (await live()).revision, "the applied change names the revision it became");
   const started = (await admin("rollouts/greet/production")).json;
   assert.equal(started.status, "running");
   assert.deepEqual((await serves("greet", "production")).split, [{ version: 1, weight: 50 }, { version: 2, weight: 50 }]);
+});
+
+test("a weekly window follows the named zone's wall clock: in force around now there, not an hour later", async () => {
+  // A zone whose wall clock is now between 02:00 and 21:00 (Kolkata is +05:30, St. John's
+  // -03:30 or -02:30: one of them is), so that both windows stay within one day.
+  const local = (tz) => {
+    const parts = Object.fromEntries(new Intl.DateTimeFormat("en-US", { timeZone: tz, weekday: "short", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date()).map((p) => [p.type, p.value]));
+    return { day: parts.weekday.toLowerCase(), minute: (Number(parts.hour) % 24) * 60 + Number(parts.minute) };
+  };
+  const tz = ["Asia/Kolkata", "America/St_Johns"].find((z) => local(z).minute >= 120 && local(z).minute <= 21 * 60);
+  const { day, minute } = local(tz);
+  const hhmm = (m) => `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
+  const around = { days: [day], from: hhmm(minute - 60), to: hhmm(minute + 60), time_zone: tz };
+  const later = { days: [day], from: hhmm(minute + 60), to: hhmm(minute + 120), time_zone: tz };
+  const promote = async () => admin("promote", { base_revision: (await live()).revision, prompt: "greet", label: "weekly", version: 1, dry_run: true });
+  assert.equal((await admin("policies", { prompt: "greet", label: "weekly", policy: { freeze: [around] } })).status, 200);
+  let r = await promote();
+  assert.equal(r.status, 423, `${tz} ${JSON.stringify(around)}: ${r.text}`);
+  assert.match(r.json.error.message, /is in effect/);
+  assert.equal((await admin("policies", { prompt: "greet", label: "weekly", policy: { freeze: [later] } })).status, 200);
+  r = await promote();
+  assert.equal(r.status, 200, `${tz} ${JSON.stringify(later)}: ${r.text}`);
 });
 
 test("an absolute freeze window is in force from its start to its end", async () => {

@@ -2,7 +2,7 @@
 // approve or withdraw a change, the pending changes per label, an eval report's status,
 // and the gates' refusals. Pure: the server decides; this only says what it answered.
 import { formatDuration, formatTime } from "./format";
-import type { ChangeRequest, EvalSummary, FreezeWindow, Policy } from "./types";
+import type { ChangeRequest, EvalSummary, FreezeWindow, JsonValue, Policy } from "./types";
 
 const DAYS: Record<string, [number, string]> = {
   mon: [0, "Monday"],
@@ -100,8 +100,8 @@ export function changeSummary(summary: string): string {
 }
 
 /** Whether a change's request can be reviewed as a dry run of a route operation. */
-export function previewable(c: ChangeRequest): c is ChangeRequest & { op: "promote" | "split" | "ramp" } {
-  return c.op === "promote" || c.op === "split" || c.op === "ramp";
+export function previewable(c: ChangeRequest): c is ChangeRequest & { op: "promote" | "split" | "ramp"; request: Record<string, JsonValue> } {
+  return (c.op === "promote" || c.op === "split" || c.op === "ramp") && c.request !== null;
 }
 
 /** How long ago: "5 min ago". */

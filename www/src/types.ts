@@ -341,8 +341,10 @@ export interface ChangeRequest {
   prompt: string;
   label: string;
   summary: string;
-  /** The original request's body. */
-  request: Record<string, JsonValue>;
+    /** The original request's body (`null` in a list when it is over 16 KiB: see `request_bytes`). */
+  request: Record<string, JsonValue> | null;
+  /** The request's size, when a list left it out. */
+  request_bytes?: number;
   requested_by: string;
   requested_at_ms: number;
   expires_at_ms: number;

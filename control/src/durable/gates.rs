@@ -29,8 +29,12 @@ const LIST_MAX: i64 = 200;
 const MAX_REQUEST_BYTES: usize = 1_900_000;
 /// The longest reason kept with a rejection.
 const MAX_REASON_BYTES: usize = 500;
+/// Requests larger than this are left out of lists (`GET /admin/v1/changes/ID` has them).
+const LISTED_REQUEST_BYTES: usize = 16_384;
+/// A change being applied that long (its object was reset meanwhile) is pending again.
+const APPLYING_STALE_MS: f64 = 300_000.0;
 
-/// Who approved a change being applied now.
+/// Who approved a change being applied now, and what it was shown to do.
 pub(super) struct Approval {
     /// The pending change's number.
     pub id: i64,
@@ -38,6 +42,10 @@ pub(super) struct Approval {
     pub requester: String,
     /// Who approved it.
     pub approver: String,
+    /// The routes the change set when it was asked for (`P/L` -> route, `null` when it
+    /// removed one): applied now, it must set exactly these, or it is not what was
+    /// approved. `None` for a policy change.
+    pub expect_after: Option<Map<String, Value>>,
 }
 
 impl Approval {
@@ -51,13 +59,14 @@ impl Approval {
 }
 
 /// What the gates decided for a change: labels whose change waits for an approval,
-/// labels a rollback changed past their gates, and what each gated label serves now
-/// (checked again when the change is approved).
+/// labels a rollback changed past their gates, what each gated label serves now
+/// (checked again when the change is approved), and every route the change sets.
 #[derive(Default)]
 pub(super) struct Gate {
     pub needs_approval: Vec<(String, String)>,
     pub bypassed: Vec<(String, String)>,
     pub guard: Map<String, Value>,
+    pub after: Map<String, Value>,
     pub expires_hours: u32,
 }
 
@@ -91,6 +100,25 @@ struct ChangeRow {
 }
 
 impl ChangeRow {
+    /// The change as listed: a request over [`LISTED_REQUEST_BYTES`] is left out.
+    fn listed(&self) -> Value {
+        let mut v = self.to_json();
+        if self.request.len() > LISTED_REQUEST_BYTES {
+            v["request"] = Value::Null;
+            v["request_bytes"] = json!(self.request.len());
+        }
+        v
+    }
+
+    /// The change as a webhook carries it: without its request.
+    fn notified(&self) -> Value {
+        let mut v = self.to_json();
+        if let Some(o) = v.as_object_mut() {
+            o.remove("request");
+        }
+        v
+    }
+
     fn to_json(&self) -> Value {
         json!({
             "id": self.id as u64,
@@ -122,6 +150,40 @@ fn route_key(prompt: &str, label: &str) -> String {
 }
 fn policy_key(prompt: &str, label: &str) -> String {
     format!("policy:{prompt}/{label}")
+}
+
+/// Every label route that differs between two documents: `P/L` -> the route in
+/// `after` (`null` when it has none).
+pub(super) fn changed_routes(before: &Value, after: &Value) -> Map<String, Value> {
+    let keys = |v: &Value| {
+        v.as_object()
+            .map(|m| m.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let mut prompts = keys(&before["prompts"]);
+    prompts.extend(keys(&after["prompts"]));
+    prompts.sort();
+    prompts.dedup();
+    let mut out = Map::new();
+    for p in &prompts {
+        let (b, a) = (
+            &before["prompts"][p.as_str()]["labels"],
+            &after["prompts"][p.as_str()]["labels"],
+        );
+        let mut labels = keys(b);
+        labels.extend(keys(a));
+        labels.sort();
+        labels.dedup();
+        for l in &labels {
+            if b.get(l.as_str()) != a.get(l.as_str()) {
+                out.insert(
+                    format!("{p}/{l}"),
+                    a.get(l.as_str()).cloned().unwrap_or(Value::Null),
+                );
+            }
+        }
+    }
+    out
 }
 
 /// A name as the manifest allows it (docs/manifest.md), so that a policy cannot be set
@@ -216,9 +278,30 @@ impl Control {
         op: &str,
         live: &Value,
         after: &Value,
-        approved: bool,
+        approval: Option<&Approval>,
     ) -> Result<Gate, ApiError> {
-        let mut gate = Gate::default();
+        let mut gate = Gate {
+            after: changed_routes(live, after),
+            ..Gate::default()
+        };
+        // An approved change applies as it was shown, or not at all: computed again on
+        // the live revision, it must set exactly the routes it set when asked for.
+        if let Some(expect) = approval.and_then(|a| a.expect_after.as_ref()) {
+            if &gate.after != expect {
+                let keys =
+                    |m: &Map<String, Value>| m.keys().cloned().collect::<Vec<_>>().join(", ");
+                return Err(ApiError::new(
+                    409,
+                    "label_moved",
+                    format!(
+                        "applied now, the change would set the routes of [{}], not the routes of [{}] as approved",
+                        keys(&gate.after),
+                        keys(expect)
+                    ),
+                ));
+            }
+        }
+        let approved = approval.is_some();
         let mut missing = Vec::new();
         for row in self.policies()? {
             let (p, l) = (row.prompt.as_str(), row.label.as_str());
@@ -245,6 +328,8 @@ impl Control {
                             .as_array()
                             .and_then(|vs| vs.iter().find(|x| x["version"].as_u64() == Some(v)))
                         else {
+                            // Validation makes this unreachable; the gate still fails closed.
+                            missing.push(json!({"prompt": p, "label": l, "version": v, "content_hash": null}));
                             continue;
                         };
                         let hash = manifest::content_hash(body);
@@ -345,7 +430,7 @@ impl Control {
                 label.into(),
                 summary.into(),
                 text.into(),
-                Value::Object(gate.guard.clone()).to_string().into(),
+                json!({"before": gate.guard, "after": gate.after}).to_string().into(),
                 SqlStorageValue::from(base as i64),
                 actor.into(),
                 SqlStorageValue::from(now),
@@ -371,7 +456,7 @@ impl Control {
 
     /// Queues a change's webhook event (sent from the alarm).
     fn notify(&self, event: &str, change: &ChangeRow, actor: &str) -> Result<(), ApiError> {
-        let payload = json!({"event": event, "actor": actor, "at_ms": now_ms(), "summary": change.summary, "change": change.to_json()});
+        let payload = json!({"event": event, "actor": actor, "at_ms": now_ms(), "summary": change.summary, "change": change.notified()});
         for (q, args) in self.delivery_statements(event, &payload)? {
             self.sql().exec(q, args).map_err(storage)?;
         }
@@ -396,10 +481,17 @@ impl Control {
     /// Pending changes past their time become `expired` (checked when read, so that no
     /// timer is needed for it).
     fn expire_due(&self) -> Result<(), ApiError> {
+        let now = now_ms() as f64;
+        self.sql()
+            .exec(
+                "UPDATE changes SET state = 'pending', decided_by = NULL, decided_at_ms = NULL WHERE state = 'applying' AND decided_at_ms <= ?",
+                vec![SqlStorageValue::from(now - APPLYING_STALE_MS)],
+            )
+            .map_err(storage)?;
         self.sql()
             .exec(
                 "UPDATE changes SET state = 'expired', decided_at_ms = expires_at_ms WHERE state = 'pending' AND expires_at_ms <= ?",
-                vec![SqlStorageValue::from(now_ms() as f64)],
+                vec![SqlStorageValue::from(now)],
             )
             .map(|_| ())
             .map_err(storage)
@@ -429,7 +521,7 @@ impl Control {
             .map_err(storage)?;
         Ok(respond(
             200,
-            &json!({"changes": rows.iter().map(ChangeRow::to_json).collect::<Vec<_>>()}),
+            &json!({"changes": rows.iter().map(ChangeRow::listed).collect::<Vec<_>>()}),
         ))
     }
 
@@ -443,7 +535,7 @@ impl Control {
     ) -> Result<ChangeRow, ApiError> {
         self.sql()
             .exec(
-                "UPDATE changes SET state = ?, decided_by = ?, decided_at_ms = ?, reason = ?, revision = ? WHERE id = ? AND state = 'pending'",
+                "UPDATE changes SET state = ?, decided_by = ?, decided_at_ms = ?, reason = ?, revision = ? WHERE id = ? AND state IN ('pending', 'applying')",
                 vec![
                     state.into(),
                     by.into(),
@@ -517,23 +609,31 @@ impl Control {
         let live = self
             .load(current)?
             .unwrap_or_else(edgeprompt::ops::history::empty_manifest);
-        let guard: Map<String, Value> = serde_json::from_str(&change.guard).unwrap_or_default();
-        for (key, expected) in &guard {
+        let guard: Value = serde_json::from_str(&change.guard).unwrap_or(Value::Null);
+        for (key, expected) in guard["before"].as_object().into_iter().flatten() {
             if &self.guarded_now(key, &live)? != expected {
                 let what = key
                     .replace("route:", "the route of ")
                     .replace("policy:", "the policy of ");
-                let reason = format!("{what} changed after the change was asked for (revision {}); nothing was applied", change.base_revision as u64);
-                let failed = self.decide(id, "failed", approver, Some(&reason), None)?;
-                self.notify("change.failed", &failed, approver)?;
-                return Err(ApiError::new(
-                    409,
-                    "label_moved",
-                    format!("change #{id}: {reason}; ask for it again from what is live now"),
-                )
-                .details(json!({"change": failed.to_json()})));
+                let reason = format!(
+                    "{what} changed after the change was asked for (revision {}); nothing was applied",
+                    change.base_revision as u64
+                );
+                return Err(self.fail_change(id, approver, &reason)?);
             }
         }
+        // Claimed before the first await: a second approval, a rejection or an expiry
+        // meanwhile finds it no longer pending.
+        self.sql()
+            .exec(
+                "UPDATE changes SET state = 'applying', decided_by = ?, decided_at_ms = ? WHERE id = ? AND state = 'pending'",
+                vec![
+                    approver.into(),
+                    SqlStorageValue::from(now_ms() as f64),
+                    SqlStorageValue::from(id),
+                ],
+            )
+            .map_err(storage)?;
         let mut body: Value = serde_json::from_str(&change.request).unwrap_or(Value::Null);
         if let Some(o) = body.as_object_mut() {
             o.insert("base_revision".into(), json!(current));
@@ -542,23 +642,38 @@ impl Control {
             id,
             requester: change.requested_by.clone(),
             approver: approver.to_string(),
+            expect_after: (change.op != "policy")
+                .then(|| guard["after"].as_object().cloned().unwrap_or_default()),
         };
-        let mut applied = match change.op.as_str() {
-            "policy" => {
-                self.set_policy(&body, &change.requested_by, Some(&approval))
-                    .await?
+        let requester = change.requested_by.as_str();
+        let applied = match change.op.as_str() {
+            "policy" => self.set_policy(&body, requester, Some(&approval)).await,
+            "rollout.start" => self.start_rollout(&body, requester, Some(&approval)).await,
+            op => self.write(op, &body, requester, Some(&approval)).await,
+        };
+        let mut applied = match applied {
+            Ok(r) => r,
+            Err(e) if e.code() == "label_moved" => {
+                let reason = e.message().to_string();
+                return Err(self.fail_change(id, approver, &reason)?);
             }
-            "rollout.start" => {
-                self.start_rollout(&body, &change.requested_by, Some(&approval))
-                    .await?
-            }
-            op => {
-                self.write(op, &body, &change.requested_by, Some(&approval))
-                    .await?
+            Err(e) => {
+                // Refused now (a freeze, a missing eval, a running rollout): still pending.
+                self.sql()
+                    .exec(
+                        "UPDATE changes SET state = 'pending', decided_by = NULL, decided_at_ms = NULL WHERE id = ? AND state = 'applying'",
+                        vec![SqlStorageValue::from(id)],
+                    )
+                    .map_err(storage)?;
+                return Err(e);
             }
         };
         let result: Value = applied.json().await.unwrap_or(Value::Null);
-        let revision = result["revision"].as_u64();
+        let revision = match result["revision"].as_u64() {
+            Some(r) => Some(r),
+            None if change.op != "policy" => Some(self.current_revision()?),
+            None => None,
+        };
         let decided = self.decide(id, "applied", approver, None, revision)?;
         self.notify("change.approved", &decided, approver)?;
         self.schedule_alarm().await;
@@ -566,6 +681,18 @@ impl Control {
             200,
             &json!({"change": decided.to_json(), "result": result}),
         ))
+    }
+
+    /// Marks a change failed (it no longer applies as asked) and answers 409 `label_moved`.
+    fn fail_change(&self, id: i64, by: &str, reason: &str) -> Result<ApiError, ApiError> {
+        let failed = self.decide(id, "failed", by, Some(reason), None)?;
+        self.notify("change.failed", &failed, by)?;
+        Ok(ApiError::new(
+            409,
+            "label_moved",
+            format!("change #{id}: {reason}; ask for it again from what is live now"),
+        )
+        .details(json!({"change": failed.to_json()})))
     }
 
     fn reject(
@@ -712,13 +839,18 @@ impl Control {
         if approval.is_none() && old.as_ref().is_some_and(|p| p.require_approval) {
             let gate = Gate {
                 needs_approval: vec![(prompt.to_string(), label.to_string())],
-                bypassed: Vec::new(),
                 guard: [(policy_key(prompt, label), old_json.clone())]
                     .into_iter()
                     .collect(),
                 expires_hours: old.as_ref().map_or(72, |p| p.approval_expires_hours),
+                ..Gate::default()
             };
-            let summary = format!("policy {prompt}/{label}: {}", describe(new.as_ref()));
+            // What the approver is asked to accept, the protections it removes included.
+            let summary = format!(
+                "policy {prompt}/{label}: from \"{}\" to \"{}\"",
+                describe(old.as_ref()),
+                describe(new.as_ref())
+            );
             return self
                 .hold_for_approval(
                     "policy",

@@ -379,8 +379,15 @@ impl Control {
                     .and_then(Value::as_bool)
                     .unwrap_or(false);
                 let (prompt, label) = (need("prompt")?, need("label")?);
-                // A label that does not exist yet is created serving that version.
-                let change = if live["prompts"][prompt]["labels"].get(label).is_none() {
+                // A label that does not exist yet is created when asked to, or when a
+                // policy already names it (so that a typo never makes a label).
+                let missing = live["prompts"][prompt]["labels"].get(label).is_none();
+                let create = body.get("create").and_then(Value::as_bool) == Some(true)
+                    || self.policy_of(prompt, label)?.is_some();
+                if missing && !create && live["prompts"].get(prompt).is_some() {
+                    return Err(ApiError::new(404, "unknown_label", format!("prompt \"{prompt}\" has no label \"{label}\": pass \"create\": true (edgeprompt promote --create) to create it")));
+                }
+                let change = if missing {
                     ops::point(&live, prompt, label, version)
                 } else {
                     ops::promote(&live, prompt, label, version, clear)
@@ -461,6 +468,10 @@ impl Control {
             other => return Err(ApiError::not_found(&format!("POST /admin/v1/{other}"))),
         }
         if changes.is_empty() {
+            // An approved change that now changes nothing is not what was approved.
+            if approval.is_some() {
+                self.check_gates(op, &live, &live, approval)?;
+            }
             return Ok(respond(
                 200,
                 &json!({"revision": current, "changed": false, "summaries": ["publish: nothing new"], "dry_run": body.get("dry_run").and_then(Value::as_bool).unwrap_or(false)}),
@@ -486,7 +497,7 @@ impl Control {
         // The protected labels' gates: a freeze window or a missing eval refuses the
         // change (a dry run says so too); a required approval holds it.
         let after = changes.last().map_or(&live, |(_, doc, _)| doc);
-        let gate = self.check_gates(op, &live, after, approval.is_some())?;
+        let gate = self.check_gates(op, &live, after, approval)?;
         if body.get("dry_run").and_then(Value::as_bool) == Some(true) {
             let mut answer = dry_run(&live, &changes, s("prompt"), s("label"));
             answer["needs_approval"] = json!(!gate.needs_approval.is_empty());

@@ -337,7 +337,7 @@ impl Control {
         .map_err(op_error)?;
         let summary = format!("rollout {prompt}/{label}: start, version {} to {percent}% (stage 1 of {}; control version {control}) (revision {})", plan.candidate, stages.len(), ops::revision_of(&change.doc));
         // A protected label's gates hold for a rollout's start as for any change.
-        let gate = self.check_gates("rollout.start", &live, &change.doc, approval.is_some())?;
+        let gate = self.check_gates("rollout.start", &live, &change.doc, approval)?;
         if !gate.needs_approval.is_empty() {
             return self
                 .hold_for_approval("rollout.start", &gate, &summary, body, current, actor)

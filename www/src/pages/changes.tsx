@@ -130,7 +130,7 @@ function PendingCard({
 
 /** The server's dry run of a change's request against the live revision. */
 function DryRunOfRequest({ change: c, revision }: { change: ChangeRequest; revision: number }) {
-  const [dry] = useAsync(() => api.dryRunRequest(c.op, c.request, revision), [c.id, revision]);
+  const [dry] = useAsync(() => api.dryRunRequest(c.op, c.request ?? {}, revision), [c.id, revision]);
   if (dry.state === "loading") return <Loading what="the server's dry run of this change" />;
   if (dry.state === "error") {
     const e = dry.error;
@@ -147,7 +147,7 @@ function DryRunOfRequest({ change: c, revision }: { change: ChangeRequest; revis
 
 /** A request that is not a route operation: its body (and a policy in words). */
 function RequestView({ change: c }: { change: ChangeRequest }) {
-  const policy = c.op === "policy" ? ((c.request as { policy?: unknown }).policy as Policy | null | undefined) : undefined;
+  const policy = c.op === "policy" && c.request ? (c.request.policy as Policy | null | undefined) : undefined;
   return (
     <>
       {policy === null && <p>Removes the label's policy: its changes would need nothing.</p>}
@@ -166,7 +166,13 @@ function RequestView({ change: c }: { change: ChangeRequest }) {
       )}
       <details open={policy === undefined}>
         <summary>The request</summary>
-        <pre class="code">{prettyJson(c.request)}</pre>
+                {c.request === null ? (
+          <p class="muted">
+            The request is {c.request_bytes ?? "?"} bytes, too large to list here (<code>GET /admin/v1/changes/{c.id}</code> has it whole).
+          </p>
+        ) : (
+          <pre class="code">{prettyJson(c.request)}</pre>
+        )}
       </details>
     </>
   );
