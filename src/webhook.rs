@@ -134,6 +134,22 @@ fn validate_url(url: &str) -> Result<(), WebhookError> {
     }
 }
 
+/// A webhook URL as a read-only reader sees it: scheme and host only, because receivers
+/// such as chat services carry their credential in the path or the query.
+pub fn redact_url(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+            if host.len() == rest.len() {
+                url.to_string()
+            } else {
+                format!("{scheme}://{host}/…")
+            }
+        }
+        None => "…".to_string(),
+    }
+}
+
 /// The signature header's value for `body` sent at `timestamp_ms`.
 pub fn sign(secret: &str, timestamp_ms: u64, body: &str) -> Result<String, TokenError> {
     let key = MacKey::new(secret.as_bytes())?;
@@ -157,6 +173,20 @@ mod tests {
 
     fn pats(p: &[&str]) -> Vec<String> {
         p.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_redacted_url_keeps_only_scheme_and_host() {
+        assert_eq!(
+            redact_url("https://hooks.example.com/services/T0/B0/secret"),
+            "https://hooks.example.com/…"
+        );
+        assert_eq!(
+            redact_url("https://h.example:8443?token=abc"),
+            "https://h.example:8443/…"
+        );
+        assert_eq!(redact_url("https://h.example"), "https://h.example");
+        assert_eq!(redact_url("not a url"), "…");
     }
 
     #[test]

@@ -243,7 +243,8 @@ impl Control {
                     .await
             }
             (_, ["webhooks", rest @ ..]) => {
-                self.webhooks_route(method, rest, query, body, actor).await
+                self.webhooks_route(method, rest, query, body, actor, scope)
+                    .await
             }
             (Method::Get, ["history"]) => {
                 let num = |k: &str| -> std::result::Result<Option<u64>, ApiError> {

@@ -73,9 +73,11 @@ impl Control {
         query: &[(String, String)],
         body: &Value,
         actor: &str,
+        scope: &str,
     ) -> Result<worker::Response, ApiError> {
         match (method, rest) {
-            (Method::Get, []) => self.list_webhooks(),
+            // A read-only reader sees where deliveries go, not the credential a URL carries.
+            (Method::Get, []) => self.list_webhooks(scope == "ro"),
             (Method::Post, []) => self.add_webhook(body, actor),
             (Method::Delete, [id]) => {
                 self.hook(id)?;
@@ -145,7 +147,7 @@ impl Control {
             .ok_or_else(|| ApiError::new(404, "unknown_webhook", format!("no webhook \"{id}\"")))
     }
 
-    fn list_webhooks(&self) -> Result<worker::Response, ApiError> {
+    fn list_webhooks(&self, redact: bool) -> Result<worker::Response, ApiError> {
         #[derive(Deserialize)]
         struct Count {
             webhook: String,
@@ -165,7 +167,8 @@ impl Control {
             .iter()
             .map(|h| {
                 let n = |state: &str| counts.iter().filter(|c| c.webhook == h.id && c.state == state).map(|c| c.n as u64).sum::<u64>();
-                json!({"id": h.id, "url": h.url, "events": events_of(h), "created_ms": h.created_ms as u64, "actor": h.actor, "deliveries": {"pending": n("pending"), "delivered": n("delivered"), "failed": n("failed")}})
+                let url = if redact { webhook::redact_url(&h.url) } else { h.url.clone() };
+                json!({"id": h.id, "url": url, "events": events_of(h), "created_ms": h.created_ms as u64, "actor": h.actor, "deliveries": {"pending": n("pending"), "delivered": n("delivered"), "failed": n("failed")}})
             })
             .collect();
         Ok(respond(200, &json!({"webhooks": list})))
