@@ -40,6 +40,35 @@ test("a reset right after a revision is stored (before any KV write) still ends 
   }
 });
 
+test("a reset right after a rollout's start commits leaves the rollout steering its label (its row commits with the revision)", async () => {
+  const edge = await startEdge({ vars: { REFRESH_INTERVAL_MS: 200 }, controlVars: { EDGEPROMPT_DEV_FAULTS: "control_rollout_after_store" } });
+  try {
+    const versions = { prompts: [{ name: "greet", versions: [{ text: "Hi" }, { text: "Hello" }], labels: { production: { default: { version: 1 } } } }] };
+    const p = await edge.fetch("/admin/v1/publish", { method: "POST", headers: auth(edge.tokens.admin), body: JSON.stringify({ base_revision: 0, sources: versions }) });
+    assert.equal(p.status, 200, p.text);
+    const plan = { base_revision: p.json.revision, prompt: "greet", label: "production", candidate: 2, stages: [10, 100], min_units: 10, check_interval_ms: 3_600_000 };
+    const status = await fetch(`${edge.url}/admin/v1/rollouts`, { method: "POST", headers: auth(edge.tokens.admin), body: JSON.stringify(plan), signal: AbortSignal.timeout(5_000) })
+      .then((res) => res.status, (e) => e.name);
+    assert.ok(status === "TimeoutError" || status >= 500, `the injected panic fails the request: ${status}`);
+    assert.match(edge.log.join(""), /injected fault \(control_rollout_after_store\)/);
+    const r = await admin(edge, "rollouts/greet/production");
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.status, "running");
+    const h = await admin(edge, "history?limit=1");
+    assert.equal(r.json.stages[0].revision, h.json.revisions[0].revision);
+    assert.equal(h.json.revisions[0].action, "rollout.start");
+    // And it still steers the label: a manual change waits for it.
+    const split = await edge.fetch("/admin/v1/split", { method: "POST", headers: auth(edge.tokens.admin), body: JSON.stringify({ base_revision: h.json.revisions[0].revision, prompt: "greet", label: "production", weights: { 1: 50, 2: 50 } }) });
+    assert.equal(split.status, 409, split.text);
+    assert.equal(split.json.error.code, "rollout_running");
+  } catch (e) {
+    console.log(edge.log.join("").slice(-6000));
+    throw e;
+  } finally {
+    await edge.stop();
+  }
+});
+
 test("failed KV writes are retried by the alarm, backing off, until the edge serves the revision", async () => {
   const edge = await startEdge({ vars: { REFRESH_INTERVAL_MS: 200 }, controlVars: { EDGEPROMPT_DEV_FAULTS: "control_kv_fail=2" } });
   try {

@@ -345,43 +345,43 @@ impl Control {
         }
         let actor = approval.map_or_else(|| actor.to_string(), super::gates::Approval::actor);
         let actor = actor.as_str();
-        let (revision, period) = self
-            .store_traffic(
-                &live,
-                change.doc,
-                summary.clone(),
-                "rollout.start",
-                actor,
-                prompt,
-                label,
-            )
-            .await?;
         let now = now_ms();
         let stage = Stage {
             stage: 1,
             percent: f64::from(first) / 100.0,
-            period,
+            period: period_after(&change.doc, prompt, label)?,
             started_ms: now,
-            revision,
+            revision: ops::revision_of(&change.doc),
         };
         let state = State::new();
-        self.sql()
-            .exec(
-                "INSERT INTO rollouts (prompt, label, plan, state, status, stages, interval_ms, next_check_ms, started_ms, updated_ms, actor, last) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, NULL)",
-                vec![
-                    prompt.into(),
-                    label.into(),
-                    json!(plan).to_string().into(),
-                    json!(state).to_string().into(),
-                    json!([stage]).to_string().into(),
-                    SqlStorageValue::from(interval as f64),
-                    SqlStorageValue::from((now + interval) as f64),
-                    SqlStorageValue::from(now as f64),
-                    SqlStorageValue::from(now as f64),
-                    actor.into(),
-                ],
+        // The rollout's row commits with the revision that starts it: a reset between
+        // the two can no longer leave the label at stage 1 with no rollout steering it.
+        let row = (
+            "INSERT INTO rollouts (prompt, label, plan, state, status, stages, interval_ms, next_check_ms, started_ms, updated_ms, actor, last) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, NULL)",
+            vec![
+                prompt.into(),
+                label.into(),
+                json!(plan).to_string().into(),
+                json!(state).to_string().into(),
+                json!([stage]).to_string().into(),
+                SqlStorageValue::from(interval as f64),
+                SqlStorageValue::from((now + interval) as f64),
+                SqlStorageValue::from(now as f64),
+                SqlStorageValue::from(now as f64),
+                actor.into(),
+            ],
+        );
+        let revision = self
+            .store_all_with(
+                &live,
+                &[(summary.clone(), change.doc, "rollout.start")],
+                actor,
+                vec![row],
             )
-            .map_err(storage)?;
+            .await?;
+        if self.faults.rollout_after_store {
+            panic!("injected fault (control_rollout_after_store): revision {revision} and its rollout are stored");
+        }
         let row = self
             .latest(prompt, label)?
             .ok_or_else(|| no_rollout(prompt, label))?;
@@ -413,22 +413,7 @@ impl Control {
         prompt: &str,
         label: &str,
     ) -> Result<(u64, String), ApiError> {
-        let compiled = manifest::compile_value(doc.clone()).map_err(|e| {
-            ApiError::new(
-                422,
-                "invalid_manifest",
-                format!("the rollout's change would make an invalid manifest: {e}"),
-            )
-        })?;
-        let period = compiled
-            .prompt(prompt)
-            .and_then(|p| {
-                p.labels
-                    .iter()
-                    .find(|(l, _)| &**l == label)
-                    .map(|(_, r)| r.period.to_string())
-            })
-            .unwrap_or_default();
+        let period = period_after(&doc, prompt, label)?;
         let revision = self
             .store_all(live, &[(summary, doc, action)], actor)
             .await?;
@@ -886,6 +871,26 @@ impl Control {
         }
         Ok(())
     }
+}
+
+/// The weights period a label's route has in `doc` (validated and compiled first).
+fn period_after(doc: &Value, prompt: &str, label: &str) -> Result<String, ApiError> {
+    let compiled = manifest::compile_value(doc.clone()).map_err(|e| {
+        ApiError::new(
+            422,
+            "invalid_manifest",
+            format!("the rollout's change would make an invalid manifest: {e}"),
+        )
+    })?;
+    Ok(compiled
+        .prompt(prompt)
+        .and_then(|p| {
+            p.labels
+                .iter()
+                .find(|(l, _)| &**l == label)
+                .map(|(_, r)| r.period.to_string())
+        })
+        .unwrap_or_default())
 }
 
 /// The candidate's share of a route's default, in percent.

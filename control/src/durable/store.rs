@@ -223,6 +223,18 @@ impl Control {
         changes: &[(String, Value, &str)],
         actor: &str,
     ) -> std::result::Result<u64, ApiError> {
+        self.store_all_with(live, changes, actor, Vec::new()).await
+    }
+
+    /// [`Control::store_all`], with `extra` statements committed in the same transaction
+    /// (a rollout's row with the revision that starts it: both, or neither).
+    pub(super) async fn store_all_with(
+        &self,
+        live: &Value,
+        changes: &[(String, Value, &str)],
+        actor: &str,
+        extra: Vec<(&'static str, Vec<SqlStorageValue>)>,
+    ) -> std::result::Result<u64, ApiError> {
         let (_, live_rows) = history::split_document(live);
         let known: std::collections::HashSet<(&str, String, u64)> = live_rows
             .iter()
@@ -269,6 +281,7 @@ impl Control {
             let payload = json!({"event": event, "revision": revision, "action": action, "actor": actor, "at_ms": at, "summary": summary});
             statements.extend(self.delivery_statements(&event, &payload)?);
         }
+        statements.extend(extra);
         let sql = self.sql();
         let alarms = self.state.storage();
         self.state

@@ -31,6 +31,9 @@ pub(super) struct DevFaults {
     /// `control_after_store`: a change panics right after its transaction commits,
     /// before any KV write (a reset in the middle of a publish).
     pub after_store: bool,
+    /// `control_rollout_after_store`: a rollout's start panics right after its revision
+    /// (and its row) commit, before anything else.
+    pub rollout_after_store: bool,
     /// `control_kv_fail=N`: the first N KV writes of this instance fail.
     pub kv_failures: Cell<u32>,
     /// `control_kv_delay_ms=N`: every KV write waits N ms first (a slow KV, so that
@@ -52,6 +55,7 @@ impl DevFaults {
         for item in text.split(',').map(str::trim) {
             match item.split_once('=') {
                 None if item == "control_after_store" => f.after_store = true,
+                None if item == "control_rollout_after_store" => f.rollout_after_store = true,
                 Some(("control_kv_fail", n)) => f.kv_failures.set(n.trim().parse().unwrap_or(0)),
                 Some(("control_kv_delay_ms", n)) => f.kv_delay_ms = n.trim().parse().unwrap_or(0),
                 Some(("control_approval_ttl_ms", n)) => f.approval_ttl_ms = n.trim().parse().ok(),
