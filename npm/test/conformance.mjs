@@ -6,7 +6,7 @@
 // The spec version the package implements: the engine's edgeprompt::SPEC_VERSION, which
 // the package is built from. A section pinning another version fails at once: the
 // package's tests must follow a change of behaviour (tests/conformance/README.md).
-export const SPEC_VERSION = 1;
+export const SPEC_VERSION = 2;
 
 export const SECTIONS = ["assignment", "decisions", "conditions", "rendering"];
 

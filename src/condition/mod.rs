@@ -1,19 +1,25 @@
 //! The condition language of targeting rules: read once from the manifest ([`parse`]),
-//! evaluated per request against its attributes.
+//! evaluated per request against its attributes (and the request's time, for `$now`).
 //!
-//! Coercions (the same on every platform, see docs/manifest.md):
+//! Coercions (the same on every platform, see docs/manifest.md "Conditions"):
 //! - a missing or `null` attribute makes every comparison false (`exists` too);
 //!   wrap a condition in `not` to match units without the attribute;
-//! - `eq`/`in`: strings compare by bytes (no Unicode normalisation), booleans with
-//!   booleans, and numbers numerically, where a string written as a JSON number
-//!   (`"42"`, `"1.5e3"`) on either side counts as that number, also against another
-//!   such string (`"7"` equals `"7.0"`);
+//! - `eq`/`in`: two strings compare by their bytes (no Unicode normalisation; with
+//!   `case_insensitive`, by their simple case folding, [`fold`]), booleans with
+//!   booleans, numbers numerically; a string written as a JSON number (`"42"`,
+//!   `"1.5e3"`) counts as that number only against a number (`"7"` equals `7`, not
+//!   `"7.0"`);
 //! - `ne`/`not_in`: the attribute is present and not equal (to any);
-//! - `lt`/`lte`/`gt`/`gte`: both sides as numbers (numbers or numeric strings), else false;
+//! - `lt`/`lte`/`gt`/`gte`: against a number, both sides as numbers; against a string,
+//!   a string attribute by its bytes (a number attribute numerically when the operand is
+//!   a numeric string); anything else is false;
+//! - list attributes (arrays of scalars): `contains*` test their items, `in`/`not_in`
+//!   whether any item is listed, `ne` holds (a list equals no scalar), all else is false;
 //! - `semver_*`: the attribute is a SemVer 2.0 string (an optional leading `v` is
 //!   allowed) compared by SemVer precedence (a prerelease sorts before its release,
 //!   build metadata is ignored); anything else is false.
 
+pub(crate) mod fold;
 mod parse;
 
 pub(crate) use parse::compile;
@@ -28,6 +34,15 @@ use std::cmp::Ordering;
 pub const MAX_CONDITION_DEPTH: usize = 16;
 /// Most comparisons in one condition tree.
 pub const MAX_CONDITION_NODES: usize = 256;
+/// Most values in one operand array (`in`, `not_in`, `contains_any`/`_all`/`_none`).
+pub const MAX_CONDITION_VALUES: usize = 1_000;
+/// Longest string operand of `starts_with`, `ends_with` and `contains_str`, in bytes
+/// (it bounds the case-insensitive search, which tries the operand at each character).
+pub const MAX_TEXT_OPERAND_BYTES: usize = 1_024;
+/// Most items of a list attribute that list operators read; a longer list matches no
+/// operator (so that a request cannot make one comparison cost more than this bound
+/// times [`MAX_CONDITION_VALUES`]).
+pub const MAX_ATTRIBUTE_LIST_ITEMS: usize = 256;
 
 /// A compiled condition.
 #[derive(Debug, Clone)]
@@ -49,25 +64,45 @@ pub enum Condition {
     },
 }
 
+/// Whether strings compare exactly or by their simple case folding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Case {
+    /// By their bytes.
+    Sensitive,
+    /// By their Unicode simple case folding (`"case_insensitive": true`).
+    Insensitive,
+}
+
+/// Which part of a string attribute a text operator tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextTest {
+    /// `starts_with`.
+    StartsWith,
+    /// `ends_with`.
+    EndsWith,
+    /// `contains_str`.
+    Contains,
+}
+
 /// A comparison with its operand, checked at compile time.
 #[derive(Debug, Clone)]
 pub enum Comparison {
     /// Equal to the scalar.
-    Eq(Scalar),
+    Eq(Scalar, Case),
     /// Present and not equal.
-    Ne(Scalar),
-    /// Equal to one of the scalars.
-    In(Box<[Scalar]>),
-    /// Present and equal to none.
-    NotIn(Box<[Scalar]>),
-    /// Numeric ordering against a number.
-    Num {
+    Ne(Scalar, Case),
+    /// Equal to one of the scalars (a list attribute: one of its items is).
+    In(Box<[Scalar]>, Case),
+    /// Present and equal to none (a list attribute: none of its items is).
+    NotIn(Box<[Scalar]>, Case),
+    /// Ordering against a number (numerically) or a string (by bytes).
+    Order {
         /// The ordering wanted of the attribute against the operand.
         ordering: Ordering,
         /// Whether equal also holds (`lte`, `gte`).
         or_equal: bool,
-        /// The number compared with.
-        operand: f64,
+        /// The number or string compared with (never a boolean).
+        operand: Scalar,
     },
     /// SemVer precedence against a version.
     Semver {
@@ -80,12 +115,24 @@ pub enum Comparison {
     },
     /// SemVer precedence equal.
     SemverEq(Box<Version>),
+    /// A string attribute starts with, ends with or contains the operand (folded when
+    /// case-insensitive).
+    Text(TextTest, Box<str>, Case),
+    /// A list attribute has an item equal to the scalar.
+    Contains(Scalar, Case),
+    /// A list attribute has an item equal to one of the scalars.
+    ContainsAny(Box<[Scalar]>, Case),
+    /// A list attribute has, for each scalar, an item equal to it.
+    ContainsAll(Box<[Scalar]>, Case),
+    /// A list attribute has no item equal to any of the scalars.
+    ContainsNone(Box<[Scalar]>, Case),
 }
 
 /// A scalar operand.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Scalar {
-    /// A string; `num` holds its value when it is a numeric string.
+    /// A string (folded when its comparison is case-insensitive); `num` holds its
+    /// value when it is a numeric string.
     Str(Box<str>, Option<f64>),
     /// A number.
     Num(f64),
@@ -104,15 +151,47 @@ impl Scalar {
         }
     }
 
-    fn equals(&self, attr: Val<'_>) -> bool {
+    /// The scalar as a case-insensitive comparison holds it: a string folded once.
+    pub(crate) fn folded(self, case: Case) -> Scalar {
+        match (self, case) {
+            (Scalar::Str(s, n), Case::Insensitive) => Scalar::Str(fold::fold_str(&s), n),
+            (other, _) => other,
+        }
+    }
+
+    fn equals(&self, attr: Val<'_>, case: Case) -> bool {
         match self {
+            // Two strings compare as text only; a numeric string is a number only
+            // against a number (docs/manifest.md, "Coercions").
             Scalar::Str(s, n) => match attr.as_str() {
-                Some(a) => **s == *a || (n.is_some() && parse_number(a) == *n),
+                Some(a) => match case {
+                    Case::Sensitive => **s == *a,
+                    Case::Insensitive => fold::eq(s, a),
+                },
                 None => n.is_some() && attr.as_number() == *n,
             },
             Scalar::Num(n) => as_number(attr) == Some(*n),
             Scalar::Bool(b) => attr.as_bool() == Some(*b),
         }
+    }
+
+    /// How the attribute orders against this operand, when they are comparable.
+    fn order_of(&self, attr: Val<'_>) -> Option<Ordering> {
+        match self {
+            Scalar::Num(x) => as_number(attr).and_then(|a| a.partial_cmp(x)),
+            Scalar::Str(s, n) => match attr.as_str() {
+                Some(a) => Some(a.as_bytes().cmp(s.as_bytes())),
+                None => attr
+                    .as_number()
+                    .zip(*n)
+                    .and_then(|(a, x)| a.partial_cmp(&x)),
+            },
+            Scalar::Bool(_) => None,
+        }
+    }
+
+    fn in_list(list: &[Scalar], attr: Val<'_>, case: Case) -> bool {
+        list.iter().any(|s| s.equals(attr, case))
     }
 }
 
@@ -151,19 +230,40 @@ impl Condition {
     }
 }
 
+/// The items of a list attribute, when it is one of at most
+/// [`MAX_ATTRIBUTE_LIST_ITEMS`] items; `Err(())` for a longer list.
+fn list_items<'a>(v: Val<'a>) -> Option<Result<impl Iterator<Item = Val<'a>> + Clone, ()>> {
+    let n = v.list_len()?;
+    if n > MAX_ATTRIBUTE_LIST_ITEMS {
+        return Some(Err(()));
+    }
+    Some(Ok((0..n).filter_map(move |i| v.list_item(i))))
+}
+
 impl Comparison {
     fn holds(&self, v: Val<'_>) -> bool {
+        let items = list_items(v);
+        if let Some(Err(())) = items {
+            return false;
+        }
+        let items = items.and_then(Result::ok);
         match self {
-            Comparison::Eq(s) => s.equals(v),
-            Comparison::Ne(s) => !s.equals(v),
-            Comparison::In(list) => list.iter().any(|s| s.equals(v)),
-            Comparison::NotIn(list) => !list.iter().any(|s| s.equals(v)),
-            Comparison::Num {
+            Comparison::Eq(s, case) => s.equals(v, *case),
+            Comparison::Ne(s, case) => !s.equals(v, *case),
+            Comparison::In(list, case) => match items {
+                Some(mut items) => items.any(|x| Scalar::in_list(list, x, *case)),
+                None => Scalar::in_list(list, v, *case),
+            },
+            Comparison::NotIn(list, case) => match items {
+                Some(mut items) => !items.any(|x| Scalar::in_list(list, x, *case)),
+                None => !Scalar::in_list(list, v, *case),
+            },
+            Comparison::Order {
                 ordering,
                 or_equal,
                 operand,
-            } => as_number(v)
-                .and_then(|a| a.partial_cmp(operand))
+            } => operand
+                .order_of(v)
                 .is_some_and(|got| ordering_holds(got, *ordering, *or_equal)),
             Comparison::Semver {
                 ordering,
@@ -174,7 +274,34 @@ impl Comparison {
             Comparison::SemverEq(x) => {
                 semver_of(v).is_some_and(|a| a.cmp_precedence(x) == Ordering::Equal)
             }
+            Comparison::Text(test, operand, case) => v
+                .as_str()
+                .is_some_and(|a| text_holds(*test, a, operand, *case)),
+            Comparison::Contains(s, case) => {
+                items.is_some_and(|mut items| items.any(|x| s.equals(x, *case)))
+            }
+            Comparison::ContainsAny(list, case) => {
+                items.is_some_and(|mut items| items.any(|x| Scalar::in_list(list, x, *case)))
+            }
+            Comparison::ContainsAll(list, case) => items.is_some_and(|items| {
+                list.iter()
+                    .all(|s| items.clone().any(|x| s.equals(x, *case)))
+            }),
+            Comparison::ContainsNone(list, case) => {
+                items.is_some_and(|mut items| !items.any(|x| Scalar::in_list(list, x, *case)))
+            }
         }
+    }
+}
+
+fn text_holds(test: TextTest, attr: &str, operand: &str, case: Case) -> bool {
+    match (test, case) {
+        (TextTest::StartsWith, Case::Sensitive) => attr.starts_with(operand),
+        (TextTest::EndsWith, Case::Sensitive) => attr.ends_with(operand),
+        (TextTest::Contains, Case::Sensitive) => attr.contains(operand),
+        (TextTest::StartsWith, Case::Insensitive) => fold::starts_with(attr, operand),
+        (TextTest::EndsWith, Case::Insensitive) => fold::ends_with(attr, operand),
+        (TextTest::Contains, Case::Insensitive) => fold::contains(attr, operand),
     }
 }
 
@@ -204,32 +331,38 @@ mod tests {
 
     #[test]
     fn eq_coerces_numeric_strings_only() {
-        let c = cmp("n", Comparison::Eq(Scalar::Num(42.0)));
+        let c = cmp("n", Comparison::Eq(Scalar::Num(42.0), Case::Sensitive));
         assert!(c.matches(&attrs(json!({"n": 42}))));
         assert!(c.matches(&attrs(json!({"n": 42.0}))));
         assert!(c.matches(&attrs(json!({"n": "42"}))));
         assert!(c.matches(&attrs(json!({"n": "4.2e1"}))));
         assert!(!c.matches(&attrs(json!({"n": "42 "}))));
         assert!(!c.matches(&attrs(json!({"n": true}))));
-        let c = cmp("plan", Comparison::Eq(s("pro")));
+        let c = cmp("plan", Comparison::Eq(s("pro"), Case::Sensitive));
         assert!(c.matches(&attrs(json!({"plan": "pro"}))));
         assert!(!c.matches(&attrs(json!({"plan": "Pro"}))));
-        let c = cmp("n", Comparison::Eq(s("7")));
+        let c = cmp("n", Comparison::Eq(s("7"), Case::Sensitive));
         assert!(c.matches(&attrs(json!({"n": 7}))));
+        // Two strings compare by their bytes, numeric or not.
+        assert!(!c.matches(&attrs(json!({"n": "7.0"}))));
+        assert!(c.matches(&attrs(json!({"n": "7"}))));
     }
 
     #[test]
     fn strings_are_not_normalised() {
         // "é" precomposed versus e + combining acute.
-        let c = cmp("city", Comparison::Eq(s("caf\u{e9}")));
+        let c = cmp("city", Comparison::Eq(s("caf\u{e9}"), Case::Sensitive));
         assert!(c.matches(&attrs(json!({"city": "caf\u{e9}"}))));
         assert!(!c.matches(&attrs(json!({"city": "cafe\u{301}"}))));
     }
 
     #[test]
     fn missing_attributes_match_nothing_but_not() {
-        let ne = cmp("plan", Comparison::Ne(s("pro")));
-        let not_in = cmp("plan", Comparison::NotIn(vec![s("pro")].into()));
+        let ne = cmp("plan", Comparison::Ne(s("pro"), Case::Sensitive));
+        let not_in = cmp(
+            "plan",
+            Comparison::NotIn(vec![s("pro")].into(), Case::Sensitive),
+        );
         let none = attrs(json!({"plan": null}));
         assert!(!ne.matches(&none));
         assert!(!not_in.matches(&none));
@@ -243,10 +376,10 @@ mod tests {
     fn numeric_ordering() {
         let c = cmp(
             "age",
-            Comparison::Num {
+            Comparison::Order {
                 ordering: Ordering::Greater,
                 or_equal: true,
-                operand: 18.0,
+                operand: Scalar::Num(18.0),
             },
         );
         assert!(c.matches(&attrs(json!({"age": 18}))));
@@ -255,10 +388,10 @@ mod tests {
         assert!(!c.matches(&attrs(json!({"age": "adult"}))));
         let c = cmp(
             "age",
-            Comparison::Num {
+            Comparison::Order {
                 ordering: Ordering::Less,
                 or_equal: false,
-                operand: 18.0,
+                operand: Scalar::Num(18.0),
             },
         );
         assert!(!c.matches(&attrs(json!({"age": 18}))));
@@ -281,6 +414,72 @@ mod tests {
         assert!(!gte.matches(&attrs(json!({"app": "2.3"}))));
         let eq = cmp("app", Comparison::SemverEq(v));
         assert!(eq.matches(&attrs(json!({"app": "2.3.0+build.7"}))));
+    }
+
+    #[test]
+    fn list_attributes() {
+        let groups = attrs(json!({"g": ["beta", "Staff", 3, true, null, ["x"]]}));
+        let c = |op| cmp("g", op);
+        let ci = Case::Insensitive;
+        assert!(c(Comparison::Contains(s("beta"), Case::Sensitive)).matches(&groups));
+        assert!(!c(Comparison::Contains(s("staff"), Case::Sensitive)).matches(&groups));
+        assert!(c(Comparison::Contains(s("staff").folded(ci), ci)).matches(&groups));
+        assert!(c(Comparison::Contains(Scalar::Num(3.0), ci)).matches(&groups));
+        assert!(!c(Comparison::Contains(s("x"), ci)).matches(&groups));
+        let list = |xs: &[Scalar]| xs.to_vec().into_boxed_slice();
+        let any = list(&[s("a"), Scalar::Bool(true)]);
+        assert!(c(Comparison::ContainsAny(any.clone(), ci)).matches(&groups));
+        assert!(!c(Comparison::ContainsNone(any.clone(), ci)).matches(&groups));
+        assert!(c(Comparison::In(any.clone(), ci)).matches(&groups));
+        assert!(!c(Comparison::NotIn(any, ci)).matches(&groups));
+        let all = list(&[s("beta"), Scalar::Num(3.0)]);
+        assert!(c(Comparison::ContainsAll(all, ci)).matches(&groups));
+        let all = list(&[s("beta"), Scalar::Num(4.0)]);
+        assert!(!c(Comparison::ContainsAll(all, ci)).matches(&groups));
+        assert!(c(Comparison::ContainsAll(list(&[]), ci)).matches(&groups));
+        // A scalar attribute is no list.
+        let one = attrs(json!({"g": "beta"}));
+        assert!(!c(Comparison::Contains(s("beta"), ci)).matches(&one));
+        assert!(!c(Comparison::ContainsNone(list(&[s("x")]), ci)).matches(&one));
+        // A list over the bound matches no operator.
+        let long: Vec<Value> = (0..=MAX_ATTRIBUTE_LIST_ITEMS).map(|i| json!(i)).collect();
+        let long = attrs(json!({ "g": long }));
+        assert!(!c(Comparison::Contains(Scalar::Num(1.0), ci)).matches(&long));
+        assert!(!c(Comparison::ContainsNone(list(&[s("x")]), ci)).matches(&long));
+    }
+
+    #[test]
+    fn text_operators_and_string_order() {
+        let a = attrs(json!({"e": "Ada@Example.com", "n": 9}));
+        let t = |test, op: &str, case| {
+            let op = match case {
+                Case::Insensitive => fold::fold_str(op),
+                Case::Sensitive => op.into(),
+            };
+            cmp("e", Comparison::Text(test, op, case))
+        };
+        assert!(t(TextTest::EndsWith, "@Example.com", Case::Sensitive).matches(&a));
+        assert!(!t(TextTest::EndsWith, "@example.com", Case::Sensitive).matches(&a));
+        assert!(t(TextTest::EndsWith, "@EXAMPLE.COM", Case::Insensitive).matches(&a));
+        assert!(t(TextTest::StartsWith, "ada", Case::Insensitive).matches(&a));
+        assert!(t(TextTest::Contains, "@ex", Case::Insensitive).matches(&a));
+        assert!(!t(TextTest::Contains, "@ex", Case::Sensitive).matches(&a));
+        let order = |attr: &str, ordering, operand| {
+            cmp(
+                attr,
+                Comparison::Order {
+                    ordering,
+                    or_equal: false,
+                    operand,
+                },
+            )
+        };
+        // By bytes: "B" (0x42) sorts before "a" (0x61).
+        assert!(order("e", Ordering::Less, s("a")).matches(&a));
+        assert!(order("e", Ordering::Greater, s("ADA")).matches(&a));
+        // A numeric string operand against a number attribute: numerically.
+        assert!(order("n", Ordering::Less, s("10")).matches(&a));
+        assert!(!order("n", Ordering::Less, s("ten")).matches(&a));
     }
 
     #[test]

@@ -322,7 +322,7 @@ fn rules_and_conditions_are_checked() {
     d["prompts"]["support"]["labels"]["production"]["rules"] = json!([
         {"name": "eu", "when": {"attr": "country", "op": "within", "value": ["DE"]}, "target": {"version": 2}},
         {"name": "eu", "when": {"attr": "app", "op": "semver_gte", "value": "two"}, "target": {"version": 2}},
-        {"name": "big", "when": {"all": [{"attr": "seats", "op": "gt", "value": "10"}]}, "target": {"version": 2}},
+        {"name": "big", "when": {"all": [{"attr": "seats", "op": "gt", "value": true}]}, "target": {"version": 2}},
         {"name": "default", "units": ["a"], "target": {"version": 2}},
         {"name": "both", "units": ["a"], "when": {"attr": "x", "op": "exists"}, "target": {"version": 2}}
     ]);
@@ -341,7 +341,7 @@ fn rules_and_conditions_are_checked() {
     );
     assert!(
         ps.contains(&format!(
-            "{base}[2].when.all[0].value: operator \"gt\" compares numbers; value must be a number"
+            "{base}[2].when.all[0].value: operator \"gt\" compares numbers or strings; found a boolean"
         )),
         "{ps:#?}"
     );
@@ -352,6 +352,35 @@ fn rules_and_conditions_are_checked() {
         "{ps:#?}"
     );
     assert!(ps.contains(&format!("{base}[4]: a rule takes one of \"when\", \"units\", \"unit_hashes\"; found when and units")), "{ps:#?}");
+}
+
+#[test]
+fn targeting_operands_are_checked() {
+    let mut d = base();
+    let many: Vec<Value> = (0..1001).map(|i| json!(i)).collect();
+    d["prompts"]["support"]["labels"]["production"]["rules"] = json!([
+        {"name": "a", "when": {"attr": "n", "op": "lt", "value": 3, "case_insensitive": true}, "target": {"version": 2}},
+        {"name": "b", "when": {"attr": "$user", "op": "eq", "value": "x"}, "target": {"version": 2}},
+        {"name": "c", "when": {"attr": "e", "op": "ends_with", "value": "x".repeat(1025)}, "target": {"version": 2}},
+        {"name": "d", "when": {"attr": "g", "op": "contains_any", "value": many}, "target": {"version": 2}},
+        {"name": "e", "when": {"attr": "g", "op": "contains_all", "value": "beta"}, "target": {"version": 2}},
+        {"name": "f", "when": {"attr": "g", "op": "eq", "value": "x", "case_insensitive": "yes"}, "target": {"version": 2}},
+        {"name": "g", "when": {"attr": "g", "op": "starts_with", "value": 3}, "target": {"version": 2}}
+    ]);
+    let ps = problems(&d);
+    let base = "prompts.support.labels.production.rules";
+    for want in [
+        format!("{base}[0].when.case_insensitive: operator \"lt\" takes no \"case_insensitive\""),
+        format!("{base}[1].when.attr: attribute names starting with \"$\" are reserved (\"$user\" is not one)"),
+        format!("{base}[2].when.value: longer than 1024 bytes (1025 bytes)"),
+        format!("{base}[3].when.value: more than 1000 values (1001)"),
+        format!("{base}[4].when.value: expected an array, found a string"),
+        format!("{base}[5].when.case_insensitive: expected true or false, found a string"),
+        format!("{base}[6].when.value: expected a string, found a number"),
+    ] {
+        assert!(ps.contains(&want), "{want}\n{ps:#?}");
+    }
+    assert_eq!(ps.len(), 7, "{ps:#?}");
 }
 
 #[test]

@@ -1,0 +1,91 @@
+//! Case-insensitive text comparison by Unicode simple case folding (CaseFolding.txt,
+//! statuses C and S: one character to one character, no language tailoring), so that
+//! folding never changes a string's length in characters and two strings can be
+//! compared character by character without allocating.
+//!
+//! What follows from simple folding: `"ǅ"`, `"Ǆ"` and `"ǆ"` are equal, `"K"` (the Kelvin
+//! sign) equals `"k"`, `"ẞ"` equals `"ß"`, final `"ς"` equals `"σ"`; `"Straße"` does not
+//! equal `"STRASSE"` (that is full folding, `ß` to `ss`); `"İ"` (dotted capital I) folds
+//! to nothing else and `"ı"` (dotless small i) equals neither `"i"` nor `"I"` (that is the
+//! Turkic tailoring, status T).
+
+/// The simple case folding of one character.
+#[inline]
+pub(crate) fn fold_char(c: char) -> char {
+    // ASCII first: most attribute text is ASCII, and its folding is a byte operation.
+    if c.is_ascii() {
+        return c.to_ascii_lowercase();
+    }
+    unicode_case_mapping::case_folded(c)
+        .and_then(|n| char::from_u32(n.get()))
+        .unwrap_or(c)
+}
+
+/// The folding of a whole string, done once when a manifest compiles.
+pub(crate) fn fold_str(s: &str) -> Box<str> {
+    s.chars()
+        .map(fold_char)
+        .collect::<String>()
+        .into_boxed_str()
+}
+
+/// Whether `text` folds to `folded` (which is already folded).
+#[inline]
+pub(crate) fn eq(folded: &str, text: &str) -> bool {
+    folded.chars().eq(text.chars().map(fold_char))
+}
+
+/// Whether `text` folded starts with `folded`.
+pub(crate) fn starts_with(text: &str, folded: &str) -> bool {
+    let mut t = text.chars().map(fold_char);
+    folded.chars().all(|f| t.next() == Some(f))
+}
+
+/// Whether `text` folded ends with `folded`.
+pub(crate) fn ends_with(text: &str, folded: &str) -> bool {
+    let mut t = text.chars().rev().map(fold_char);
+    folded.chars().rev().all(|f| t.next() == Some(f))
+}
+
+/// Whether `text` folded contains `folded`: tried at each character of `text`; the
+/// needle is bounded (MAX_TEXT_OPERAND_BYTES), so this stays linear in the text.
+pub(crate) fn contains(text: &str, folded: &str) -> bool {
+    if folded.is_empty() {
+        return true;
+    }
+    text.char_indices()
+        .any(|(i, _)| text.get(i..).is_some_and(|rest| starts_with(rest, folded)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn simple_folding() {
+        assert!(eq(&fold_str("ǅ"), "Ǆ"));
+        assert!(eq(&fold_str("ǆ"), "ǅ"));
+        assert!(eq(&fold_str("k"), "\u{212A}"));
+        assert!(eq(&fold_str("ß"), "ẞ"));
+        assert!(eq(&fold_str("σ"), "ς"));
+        assert!(eq(&fold_str("σ"), "Σ"));
+        assert!(!eq(&fold_str("straße"), "STRASSE"));
+        assert!(!eq(&fold_str("i"), "ı"));
+        assert!(!eq(&fold_str("i"), "İ"));
+        assert!(eq(&fold_str("İ"), "İ"));
+        assert!(eq(&fold_str("Hello"), "hELLO"));
+        assert!(!eq(&fold_str("Hello"), "hELLO!"));
+    }
+
+    #[test]
+    fn affixes_and_search() {
+        assert!(starts_with("ÉCOLE normale", &fold_str("école")));
+        assert!(!starts_with("éc", &fold_str("école")));
+        assert!(ends_with("ada@Example.COM", &fold_str("@example.com")));
+        assert!(!ends_with("com", &fold_str(".com")));
+        assert!(contains("Große STRASSE", &fold_str("strasse")));
+        assert!(contains("abc", ""));
+        assert!(!contains("ab", &fold_str("abc")));
+        assert!(contains("xxΣΑΣyy", &fold_str("σας")));
+    }
+}
