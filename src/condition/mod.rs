@@ -15,12 +15,14 @@
 //!   a numeric string); anything else is false;
 //! - list attributes (arrays of scalars): `contains*` test their items, `in`/`not_in`
 //!   whether any item is listed, `ne` holds (a list equals no scalar), all else is false;
+//! - `matches`: a string attribute, searched (unanchored) by a [`pattern`];
 //! - `semver_*`: the attribute is a SemVer 2.0 string (an optional leading `v` is
 //!   allowed) compared by SemVer precedence (a prerelease sorts before its release,
 //!   build metadata is ignored); anything else is false.
 
 pub(crate) mod fold;
 mod parse;
+pub mod pattern;
 
 pub(crate) use parse::compile;
 
@@ -118,6 +120,8 @@ pub enum Comparison {
     /// A string attribute starts with, ends with or contains the operand (folded when
     /// case-insensitive).
     Text(TextTest, Box<str>, Case),
+    /// A string attribute matches the regular expression somewhere ([`pattern`]).
+    Matches(Box<regex_lite::Regex>),
     /// A list attribute has an item equal to the scalar.
     Contains(Scalar, Case),
     /// A list attribute has an item equal to one of the scalars.
@@ -277,6 +281,7 @@ impl Comparison {
             Comparison::Text(test, operand, case) => v
                 .as_str()
                 .is_some_and(|a| text_holds(*test, a, operand, *case)),
+            Comparison::Matches(re) => v.as_str().is_some_and(|a| re.is_match(a)),
             Comparison::Contains(s, case) => {
                 items.is_some_and(|mut items| items.any(|x| s.equals(x, *case)))
             }

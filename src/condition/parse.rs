@@ -14,7 +14,7 @@ const COMPARE_KEYS: &[&str] = &["attr", "op", "value", "case_insensitive"];
 
 /// Every operator, in the order error messages list them.
 const OPERATORS: &str = "eq, ne, in, not_in, lt, lte, gt, gte, starts_with, ends_with, \
-contains_str, contains, contains_any, contains_all, contains_none, semver_eq, semver_lt, \
+contains_str, matches, contains, contains_any, contains_all, contains_none, semver_eq, semver_lt, \
 semver_lte, semver_gt, semver_gte, exists";
 
 /// The operators that take `"case_insensitive"`.
@@ -30,6 +30,7 @@ const CASE_OPERATORS: &[&str] = &[
     "contains_any",
     "contains_all",
     "contains_none",
+    "matches",
 ];
 
 /// Compiles a condition, recording every problem under `path`.
@@ -201,6 +202,16 @@ fn compile_condition(
                 Case::Sensitive => text.into(),
             };
             Comparison::Text(test, text, case)
+        }
+        "matches" => {
+            let source = as_str(need(p)?, &vpath, p)?;
+            match super::pattern::compile(source, case == Case::Insensitive) {
+                Ok(re) => Comparison::Matches(Box::new(re)),
+                Err(why) => {
+                    p.add(vpath, why);
+                    return None;
+                }
+            }
         }
         "semver_eq" | "semver_lt" | "semver_lte" | "semver_gt" | "semver_gte" => {
             let raw = need(p)?;

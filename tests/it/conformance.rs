@@ -210,6 +210,7 @@ fn conditions_cover_every_operator_both_ways() {
         "starts_with",
         "ends_with",
         "contains_str",
+        "matches",
         "contains",
         "contains_any",
         "contains_all",

@@ -365,7 +365,10 @@ fn targeting_operands_are_checked() {
         {"name": "d", "when": {"attr": "g", "op": "contains_any", "value": many}, "target": {"version": 2}},
         {"name": "e", "when": {"attr": "g", "op": "contains_all", "value": "beta"}, "target": {"version": 2}},
         {"name": "f", "when": {"attr": "g", "op": "eq", "value": "x", "case_insensitive": "yes"}, "target": {"version": 2}},
-        {"name": "g", "when": {"attr": "g", "op": "starts_with", "value": 3}, "target": {"version": 2}}
+        {"name": "g", "when": {"attr": "g", "op": "starts_with", "value": 3}, "target": {"version": 2}},
+        {"name": "h", "when": {"attr": "e", "op": "matches", "value": "(a"}, "target": {"version": 2}},
+        {"name": "i", "when": {"attr": "e", "op": "matches", "value": "a".repeat(257)}, "target": {"version": 2}},
+        {"name": "j", "when": {"attr": "e", "op": "matches", "value": "(?:a{100}){100}"}, "target": {"version": 2}}
     ]);
     let ps = problems(&d);
     let base = "prompts.support.labels.production.rules";
@@ -380,7 +383,15 @@ fn targeting_operands_are_checked() {
     ] {
         assert!(ps.contains(&want), "{want}\n{ps:#?}");
     }
-    assert_eq!(ps.len(), 7, "{ps:#?}");
+    for (i, why) in [
+        (7, "invalid regular expression: "),
+        (8, "regular expression longer than 256 bytes (257 bytes)"),
+        (9, "invalid regular expression: "),
+    ] {
+        let at = format!("{base}[{i}].when.value: {why}");
+        assert!(ps.iter().any(|p| p.starts_with(&at)), "{at}\n{ps:#?}");
+    }
+    assert_eq!(ps.len(), 10, "{ps:#?}");
 }
 
 #[test]
