@@ -22,6 +22,7 @@ fuzz_target!(|data: &[u8]| {
                     unit,
                     attributes: Some(&attrs),
                     variables: Some(&vars),
+                    now_ms: None,
                 };
                 if let Ok(d) = resolve::resolve(&m, &req) {
                     assert!(p.version(d.assignment.version).is_some());

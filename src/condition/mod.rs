@@ -16,6 +16,8 @@
 //! - list attributes (arrays of scalars): `contains*` test their items, `in`/`not_in`
 //!   whether any item is listed, `ne` holds (a list equals no scalar), all else is false;
 //! - `matches`: a string attribute, searched (unanchored) by a [`pattern`];
+//! - `before`/`after`: the attribute is an RFC 3339 time (any offset), strictly before
+//!   or after the value's instant; `$now` is the request's time, given by the shell;
 //! - `semver_*`: the attribute is a SemVer 2.0 string (an optional leading `v` is
 //!   allowed) compared by SemVer precedence (a prerelease sorts before its release,
 //!   build metadata is ignored); anything else is false.
@@ -57,6 +59,14 @@ pub enum Condition {
     Not(Box<Condition>),
     /// The attribute is present and not null.
     Exists(Box<str>),
+    /// The request's time (`"attr": "$now"`) before (`true`) or after the instant; false
+    /// when the request gives no time.
+    Now {
+        /// `before` (`true`) or `after`.
+        before: bool,
+        /// The instant, in milliseconds since the Unix epoch.
+        at_ms: i64,
+    },
     /// An attribute compared with an operand.
     Compare {
         /// Attribute name (a top-level key of the request's attributes).
@@ -122,6 +132,8 @@ pub enum Comparison {
     Text(TextTest, Box<str>, Case),
     /// A string attribute matches the regular expression somewhere ([`pattern`]).
     Matches(Box<regex_lite::Regex>),
+    /// An RFC 3339 attribute is strictly before (`true`) or after the instant (ms).
+    Date(bool, i64),
     /// A list attribute has an item equal to the scalar.
     Contains(Scalar, Case),
     /// A list attribute has an item equal to one of the scalars.
@@ -213,18 +225,22 @@ fn ordering_holds(got: Ordering, wanted: Ordering, or_equal: bool) -> bool {
 }
 
 impl Condition {
-    /// Evaluates against the request's attributes.
-    pub fn matches(&self, attrs: &Map<String, Value>) -> bool {
-        self.matches_fields(Fields::Json(attrs))
+    /// Evaluates against the request's attributes, at the request's time `now_ms`
+    /// (milliseconds since the Unix epoch; `None`: `$now` conditions are false).
+    pub fn matches(&self, attrs: &Map<String, Value>, now_ms: Option<i64>) -> bool {
+        self.matches_fields(Fields::Json(attrs), now_ms)
     }
 
     /// Whether request attributes (JSON or packed) satisfy the condition.
-    pub(crate) fn matches_fields(&self, attrs: Fields<'_>) -> bool {
+    pub(crate) fn matches_fields(&self, attrs: Fields<'_>, now_ms: Option<i64>) -> bool {
         match self {
-            Condition::All(cs) => cs.iter().all(|c| c.matches_fields(attrs)),
-            Condition::Any(cs) => cs.iter().any(|c| c.matches_fields(attrs)),
-            Condition::Not(c) => !c.matches_fields(attrs),
+            Condition::All(cs) => cs.iter().all(|c| c.matches_fields(attrs, now_ms)),
+            Condition::Any(cs) => cs.iter().any(|c| c.matches_fields(attrs, now_ms)),
+            Condition::Not(c) => !c.matches_fields(attrs, now_ms),
             Condition::Exists(attr) => attrs.get(attr).is_some_and(|v| !v.is_null()),
+            Condition::Now { before, at_ms } => {
+                now_ms.is_some_and(|now| date_holds(now, *before, *at_ms))
+            }
             Condition::Compare { attr, op } => match attrs.get(attr) {
                 None => false,
                 Some(v) if v.is_null() => false,
@@ -282,6 +298,10 @@ impl Comparison {
                 .as_str()
                 .is_some_and(|a| text_holds(*test, a, operand, *case)),
             Comparison::Matches(re) => v.as_str().is_some_and(|a| re.is_match(a)),
+            Comparison::Date(before, at_ms) => v
+                .as_str()
+                .and_then(|a| crate::time::parse_rfc3339(a).ok())
+                .is_some_and(|t| date_holds(t, *before, *at_ms)),
             Comparison::Contains(s, case) => {
                 items.is_some_and(|mut items| items.any(|x| s.equals(x, *case)))
             }
@@ -296,6 +316,15 @@ impl Comparison {
                 items.is_some_and(|mut items| !items.any(|x| Scalar::in_list(list, x, *case)))
             }
         }
+    }
+}
+
+/// Whether the instant `t` is strictly before (or after) `at_ms`.
+fn date_holds(t: i64, before: bool, at_ms: i64) -> bool {
+    if before {
+        t < at_ms
+    } else {
+        t > at_ms
     }
 }
 
@@ -337,28 +366,28 @@ mod tests {
     #[test]
     fn eq_coerces_numeric_strings_only() {
         let c = cmp("n", Comparison::Eq(Scalar::Num(42.0), Case::Sensitive));
-        assert!(c.matches(&attrs(json!({"n": 42}))));
-        assert!(c.matches(&attrs(json!({"n": 42.0}))));
-        assert!(c.matches(&attrs(json!({"n": "42"}))));
-        assert!(c.matches(&attrs(json!({"n": "4.2e1"}))));
-        assert!(!c.matches(&attrs(json!({"n": "42 "}))));
-        assert!(!c.matches(&attrs(json!({"n": true}))));
+        assert!(c.matches(&attrs(json!({"n": 42})), None));
+        assert!(c.matches(&attrs(json!({"n": 42.0})), None));
+        assert!(c.matches(&attrs(json!({"n": "42"})), None));
+        assert!(c.matches(&attrs(json!({"n": "4.2e1"})), None));
+        assert!(!c.matches(&attrs(json!({"n": "42 "})), None));
+        assert!(!c.matches(&attrs(json!({"n": true})), None));
         let c = cmp("plan", Comparison::Eq(s("pro"), Case::Sensitive));
-        assert!(c.matches(&attrs(json!({"plan": "pro"}))));
-        assert!(!c.matches(&attrs(json!({"plan": "Pro"}))));
+        assert!(c.matches(&attrs(json!({"plan": "pro"})), None));
+        assert!(!c.matches(&attrs(json!({"plan": "Pro"})), None));
         let c = cmp("n", Comparison::Eq(s("7"), Case::Sensitive));
-        assert!(c.matches(&attrs(json!({"n": 7}))));
+        assert!(c.matches(&attrs(json!({"n": 7})), None));
         // Two strings compare by their bytes, numeric or not.
-        assert!(!c.matches(&attrs(json!({"n": "7.0"}))));
-        assert!(c.matches(&attrs(json!({"n": "7"}))));
+        assert!(!c.matches(&attrs(json!({"n": "7.0"})), None));
+        assert!(c.matches(&attrs(json!({"n": "7"})), None));
     }
 
     #[test]
     fn strings_are_not_normalised() {
         // "é" precomposed versus e + combining acute.
         let c = cmp("city", Comparison::Eq(s("caf\u{e9}"), Case::Sensitive));
-        assert!(c.matches(&attrs(json!({"city": "caf\u{e9}"}))));
-        assert!(!c.matches(&attrs(json!({"city": "cafe\u{301}"}))));
+        assert!(c.matches(&attrs(json!({"city": "caf\u{e9}"})), None));
+        assert!(!c.matches(&attrs(json!({"city": "cafe\u{301}"})), None));
     }
 
     #[test]
@@ -369,12 +398,12 @@ mod tests {
             Comparison::NotIn(vec![s("pro")].into(), Case::Sensitive),
         );
         let none = attrs(json!({"plan": null}));
-        assert!(!ne.matches(&none));
-        assert!(!not_in.matches(&none));
-        assert!(!Condition::Exists("plan".into()).matches(&none));
-        assert!(Condition::Not(Box::new(Condition::Exists("plan".into()))).matches(&none));
-        assert!(ne.matches(&attrs(json!({"plan": "free"}))));
-        assert!(ne.matches(&attrs(json!({"plan": 3}))));
+        assert!(!ne.matches(&none, None));
+        assert!(!not_in.matches(&none, None));
+        assert!(!Condition::Exists("plan".into()).matches(&none, None));
+        assert!(Condition::Not(Box::new(Condition::Exists("plan".into()))).matches(&none, None));
+        assert!(ne.matches(&attrs(json!({"plan": "free"})), None));
+        assert!(ne.matches(&attrs(json!({"plan": 3})), None));
     }
 
     #[test]
@@ -387,10 +416,10 @@ mod tests {
                 operand: Scalar::Num(18.0),
             },
         );
-        assert!(c.matches(&attrs(json!({"age": 18}))));
-        assert!(c.matches(&attrs(json!({"age": "19"}))));
-        assert!(!c.matches(&attrs(json!({"age": 17.5}))));
-        assert!(!c.matches(&attrs(json!({"age": "adult"}))));
+        assert!(c.matches(&attrs(json!({"age": 18})), None));
+        assert!(c.matches(&attrs(json!({"age": "19"})), None));
+        assert!(!c.matches(&attrs(json!({"age": 17.5})), None));
+        assert!(!c.matches(&attrs(json!({"age": "adult"})), None));
         let c = cmp(
             "age",
             Comparison::Order {
@@ -399,7 +428,7 @@ mod tests {
                 operand: Scalar::Num(18.0),
             },
         );
-        assert!(!c.matches(&attrs(json!({"age": 18}))));
+        assert!(!c.matches(&attrs(json!({"age": 18})), None));
     }
 
     #[test]
@@ -413,12 +442,12 @@ mod tests {
                 operand: v.clone(),
             },
         );
-        assert!(gte.matches(&attrs(json!({"app": "2.3.0"}))));
-        assert!(gte.matches(&attrs(json!({"app": "v2.10.1"}))));
-        assert!(!gte.matches(&attrs(json!({"app": "2.3.0-beta.1"}))));
-        assert!(!gte.matches(&attrs(json!({"app": "2.3"}))));
+        assert!(gte.matches(&attrs(json!({"app": "2.3.0"})), None));
+        assert!(gte.matches(&attrs(json!({"app": "v2.10.1"})), None));
+        assert!(!gte.matches(&attrs(json!({"app": "2.3.0-beta.1"})), None));
+        assert!(!gte.matches(&attrs(json!({"app": "2.3"})), None));
         let eq = cmp("app", Comparison::SemverEq(v));
-        assert!(eq.matches(&attrs(json!({"app": "2.3.0+build.7"}))));
+        assert!(eq.matches(&attrs(json!({"app": "2.3.0+build.7"})), None));
     }
 
     #[test]
@@ -426,31 +455,31 @@ mod tests {
         let groups = attrs(json!({"g": ["beta", "Staff", 3, true, null, ["x"]]}));
         let c = |op| cmp("g", op);
         let ci = Case::Insensitive;
-        assert!(c(Comparison::Contains(s("beta"), Case::Sensitive)).matches(&groups));
-        assert!(!c(Comparison::Contains(s("staff"), Case::Sensitive)).matches(&groups));
-        assert!(c(Comparison::Contains(s("staff").folded(ci), ci)).matches(&groups));
-        assert!(c(Comparison::Contains(Scalar::Num(3.0), ci)).matches(&groups));
-        assert!(!c(Comparison::Contains(s("x"), ci)).matches(&groups));
+        assert!(c(Comparison::Contains(s("beta"), Case::Sensitive)).matches(&groups, None));
+        assert!(!c(Comparison::Contains(s("staff"), Case::Sensitive)).matches(&groups, None));
+        assert!(c(Comparison::Contains(s("staff").folded(ci), ci)).matches(&groups, None));
+        assert!(c(Comparison::Contains(Scalar::Num(3.0), ci)).matches(&groups, None));
+        assert!(!c(Comparison::Contains(s("x"), ci)).matches(&groups, None));
         let list = |xs: &[Scalar]| xs.to_vec().into_boxed_slice();
         let any = list(&[s("a"), Scalar::Bool(true)]);
-        assert!(c(Comparison::ContainsAny(any.clone(), ci)).matches(&groups));
-        assert!(!c(Comparison::ContainsNone(any.clone(), ci)).matches(&groups));
-        assert!(c(Comparison::In(any.clone(), ci)).matches(&groups));
-        assert!(!c(Comparison::NotIn(any, ci)).matches(&groups));
+        assert!(c(Comparison::ContainsAny(any.clone(), ci)).matches(&groups, None));
+        assert!(!c(Comparison::ContainsNone(any.clone(), ci)).matches(&groups, None));
+        assert!(c(Comparison::In(any.clone(), ci)).matches(&groups, None));
+        assert!(!c(Comparison::NotIn(any, ci)).matches(&groups, None));
         let all = list(&[s("beta"), Scalar::Num(3.0)]);
-        assert!(c(Comparison::ContainsAll(all, ci)).matches(&groups));
+        assert!(c(Comparison::ContainsAll(all, ci)).matches(&groups, None));
         let all = list(&[s("beta"), Scalar::Num(4.0)]);
-        assert!(!c(Comparison::ContainsAll(all, ci)).matches(&groups));
-        assert!(c(Comparison::ContainsAll(list(&[]), ci)).matches(&groups));
+        assert!(!c(Comparison::ContainsAll(all, ci)).matches(&groups, None));
+        assert!(c(Comparison::ContainsAll(list(&[]), ci)).matches(&groups, None));
         // A scalar attribute is no list.
         let one = attrs(json!({"g": "beta"}));
-        assert!(!c(Comparison::Contains(s("beta"), ci)).matches(&one));
-        assert!(!c(Comparison::ContainsNone(list(&[s("x")]), ci)).matches(&one));
+        assert!(!c(Comparison::Contains(s("beta"), ci)).matches(&one, None));
+        assert!(!c(Comparison::ContainsNone(list(&[s("x")]), ci)).matches(&one, None));
         // A list over the bound matches no operator.
         let long: Vec<Value> = (0..=MAX_ATTRIBUTE_LIST_ITEMS).map(|i| json!(i)).collect();
         let long = attrs(json!({ "g": long }));
-        assert!(!c(Comparison::Contains(Scalar::Num(1.0), ci)).matches(&long));
-        assert!(!c(Comparison::ContainsNone(list(&[s("x")]), ci)).matches(&long));
+        assert!(!c(Comparison::Contains(Scalar::Num(1.0), ci)).matches(&long, None));
+        assert!(!c(Comparison::ContainsNone(list(&[s("x")]), ci)).matches(&long, None));
     }
 
     #[test]
@@ -463,12 +492,12 @@ mod tests {
             };
             cmp("e", Comparison::Text(test, op, case))
         };
-        assert!(t(TextTest::EndsWith, "@Example.com", Case::Sensitive).matches(&a));
-        assert!(!t(TextTest::EndsWith, "@example.com", Case::Sensitive).matches(&a));
-        assert!(t(TextTest::EndsWith, "@EXAMPLE.COM", Case::Insensitive).matches(&a));
-        assert!(t(TextTest::StartsWith, "ada", Case::Insensitive).matches(&a));
-        assert!(t(TextTest::Contains, "@ex", Case::Insensitive).matches(&a));
-        assert!(!t(TextTest::Contains, "@ex", Case::Sensitive).matches(&a));
+        assert!(t(TextTest::EndsWith, "@Example.com", Case::Sensitive).matches(&a, None));
+        assert!(!t(TextTest::EndsWith, "@example.com", Case::Sensitive).matches(&a, None));
+        assert!(t(TextTest::EndsWith, "@EXAMPLE.COM", Case::Insensitive).matches(&a, None));
+        assert!(t(TextTest::StartsWith, "ada", Case::Insensitive).matches(&a, None));
+        assert!(t(TextTest::Contains, "@ex", Case::Insensitive).matches(&a, None));
+        assert!(!t(TextTest::Contains, "@ex", Case::Sensitive).matches(&a, None));
         let order = |attr: &str, ordering, operand| {
             cmp(
                 attr,
@@ -480,17 +509,30 @@ mod tests {
             )
         };
         // By bytes: "B" (0x42) sorts before "a" (0x61).
-        assert!(order("e", Ordering::Less, s("a")).matches(&a));
-        assert!(order("e", Ordering::Greater, s("ADA")).matches(&a));
+        assert!(order("e", Ordering::Less, s("a")).matches(&a, None));
+        assert!(order("e", Ordering::Greater, s("ADA")).matches(&a, None));
         // A numeric string operand against a number attribute: numerically.
-        assert!(order("n", Ordering::Less, s("10")).matches(&a));
-        assert!(!order("n", Ordering::Less, s("ten")).matches(&a));
+        assert!(order("n", Ordering::Less, s("10")).matches(&a, None));
+        assert!(!order("n", Ordering::Less, s("ten")).matches(&a, None));
+    }
+
+    #[test]
+    fn now_needs_a_time() {
+        let c = Condition::Now {
+            before: true,
+            at_ms: 1_000,
+        };
+        let none = attrs(json!({}));
+        assert!(c.matches(&none, Some(999)));
+        assert!(!c.matches(&none, Some(1_000)));
+        assert!(!c.matches(&none, None));
+        assert!(Condition::Not(Box::new(c)).matches(&none, None));
     }
 
     #[test]
     fn all_any_empty() {
         let a = attrs(json!({}));
-        assert!(Condition::All(Box::new([])).matches(&a));
-        assert!(!Condition::Any(Box::new([])).matches(&a));
+        assert!(Condition::All(Box::new([])).matches(&a, None));
+        assert!(!Condition::Any(Box::new([])).matches(&a, None));
     }
 }

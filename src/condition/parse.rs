@@ -14,7 +14,7 @@ const COMPARE_KEYS: &[&str] = &["attr", "op", "value", "case_insensitive"];
 
 /// Every operator, in the order error messages list them.
 const OPERATORS: &str = "eq, ne, in, not_in, lt, lte, gt, gte, starts_with, ends_with, \
-contains_str, matches, contains, contains_any, contains_all, contains_none, semver_eq, semver_lt, \
+contains_str, matches, contains, contains_any, contains_all, contains_none, before, after, semver_eq, semver_lt, \
 semver_lte, semver_gt, semver_gte, exists";
 
 /// The operators that take `"case_insensitive"`.
@@ -110,7 +110,7 @@ fn compile_condition(
         p.add(obj.at("attr"), "attribute name is empty");
         return None;
     }
-    if attr.starts_with('$') {
+    if attr.starts_with('$') && attr != NOW {
         p.add(
             obj.at("attr"),
             format!("attribute names starting with \"$\" are reserved (\"{attr}\" is not one)"),
@@ -129,6 +129,29 @@ fn compile_condition(
         Some(true) => Case::Insensitive,
         _ => Case::Sensitive,
     };
+    if attr == NOW {
+        let value = obj.get("value");
+        return match (op, value) {
+            ("before" | "after", Some(v)) => {
+                let at_ms = instant(v, &obj.at("value"), p)?;
+                Some(Condition::Now {
+                    before: op == "before",
+                    at_ms,
+                })
+            }
+            ("before" | "after", None) => {
+                p.add(path, format!("operator \"{op}\" needs a \"value\""));
+                None
+            }
+            _ => {
+                p.add(
+                    obj.at("op"),
+                    format!("\"$now\" (the request's time) takes only \"before\" or \"after\" with a time, found \"{op}\""),
+                );
+                None
+            }
+        };
+    }
     let value = obj.get("value");
     let vpath = obj.at("value");
     let need = |p: &mut Problems| {
@@ -213,6 +236,7 @@ fn compile_condition(
                 }
             }
         }
+        "before" | "after" => Comparison::Date(op == "before", instant(need(p)?, &vpath, p)?),
         "semver_eq" | "semver_lt" | "semver_lte" | "semver_gt" | "semver_gte" => {
             let raw = need(p)?;
             let Some(version) = raw.as_str().and_then(parse_semver) else {
@@ -248,6 +272,33 @@ fn compile_condition(
         attr: attr.into(),
         op: comparison,
     })
+}
+
+/// The reserved attribute naming the request's time.
+const NOW: &str = "$now";
+
+/// An RFC 3339 time operand, as milliseconds since the Unix epoch.
+fn instant(v: &Value, path: &str, p: &mut Problems) -> Option<i64> {
+    match v.as_str().map(crate::time::parse_rfc3339) {
+        Some(Ok(ms)) => Some(ms),
+        Some(Err(e)) => {
+            p.add(
+                path,
+                format!("expected an RFC 3339 time such as \"2026-01-01T00:00:00Z\": {e}"),
+            );
+            None
+        }
+        None => {
+            p.add(
+                path,
+                format!(
+                    "expected an RFC 3339 time such as \"2026-01-01T00:00:00Z\", found {}",
+                    kind(v)
+                ),
+            );
+            None
+        }
+    }
 }
 
 fn ordering(op: &str) -> (Ordering, bool) {

@@ -395,6 +395,29 @@ fn targeting_operands_are_checked() {
 }
 
 #[test]
+fn times_and_now_are_checked() {
+    let mut d = base();
+    d["prompts"]["support"]["labels"]["production"]["rules"] = json!([
+        {"name": "a", "when": {"attr": "signed_up", "op": "before", "value": "2026-01-01"}, "target": {"version": 2}},
+        {"name": "b", "when": {"attr": "$now", "op": "eq", "value": "x"}, "target": {"version": 2}},
+        {"name": "c", "when": {"attr": "$now", "op": "after", "value": 5}, "target": {"version": 2}},
+        {"name": "d", "when": {"attr": "$now", "op": "after", "value": "2026-01-01T00:00:00Z", "case_insensitive": true}, "target": {"version": 2}},
+        {"name": "e", "when": {"attr": "$now", "op": "before", "value": "2026-01-01T00:00:00+01:00"}, "target": {"version": 2}}
+    ]);
+    let ps = problems(&d);
+    let base = "prompts.support.labels.production.rules";
+    for want in [
+        format!("{base}[0].when.value: expected an RFC 3339 time such as \"2026-01-01T00:00:00Z\": "),
+        format!("{base}[1].when.op: \"$now\" (the request's time) takes only \"before\" or \"after\" with a time, found \"eq\""),
+        format!("{base}[2].when.value: expected an RFC 3339 time such as \"2026-01-01T00:00:00Z\", found a number"),
+        format!("{base}[3].when.case_insensitive: operator \"after\" takes no \"case_insensitive\""),
+    ] {
+        assert!(ps.iter().any(|p| p.starts_with(&want)), "{want}\n{ps:#?}");
+    }
+    assert_eq!(ps.len(), 4, "{ps:#?}");
+}
+
+#[test]
 fn schema_is_the_switch_for_new_sections() {
     let mut d = base();
     d["schema"] = json!(2);

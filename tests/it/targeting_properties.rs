@@ -32,6 +32,7 @@ fn holds(when: Value, attrs: Value) -> bool {
         unit: "u",
         attributes: Some(&attrs),
         variables: None,
+        now_ms: None,
     };
     resolve::assign(&m, &req).expect("assigns").rule == "r"
 }

@@ -113,6 +113,7 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
             unit: &item.unit,
             attributes: item.attributes.as_ref(),
             variables: None,
+            now_ms: Some(super::edge_now_ms()),
         };
         let a = match resolve::assign(m, &req) {
             Ok(a) => a,
