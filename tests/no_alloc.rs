@@ -76,6 +76,7 @@ fn render_does_not_allocate() {
 
 #[test]
 fn conditions_do_not_allocate() {
+    // Attributes that are not times (`plan`, `day`) are refused without a message.
     // Every rule but the last fails, so each condition is evaluated on every assign.
     let rules = json!([
         {"name": "ci", "when": {"attr": "plan", "op": "eq", "value": "ENTERPRISE", "case_insensitive": true}, "target": {"version": 2}},
@@ -92,6 +93,8 @@ fn conditions_do_not_allocate() {
         {"name": "order", "when": {"attr": "plan", "op": "lt", "value": "a"}, "target": {"version": 2}},
         {"name": "time", "when": {"any": [
             {"attr": "signed_up", "op": "before", "value": "2020-01-01T00:00:00Z"},
+            {"attr": "plan", "op": "after", "value": "2020-01-01T00:00:00Z"},
+            {"attr": "day", "op": "after", "value": "2020-01-01T00:00:00Z"},
             {"attr": "$now", "op": "before", "value": "2020-01-01T00:00:00Z"}
         ]}, "target": {"version": 2}},
         {"name": "re", "when": {"attr": "email", "op": "matches", "value": "^[a-z]+@example\\.com$"}, "target": {"version": 2}}
@@ -101,7 +104,7 @@ fn conditions_do_not_allocate() {
         "labels": {"production": {"rules": rules, "default": {"version": 1}}}}}});
     let m = edgeprompt::manifest::compile(&doc.to_string()).unwrap();
     let attrs = json!({"plan": "pro", "email": "ada@example.com", "groups": ["beta", "Staff"],
-        "signed_up": "2025-06-01T12:00:00+02:00"});
+        "signed_up": "2025-06-01T12:00:00+02:00", "day": "2026-01-01"});
     let req = Request {
         prompt: "p",
         label: None,

@@ -300,7 +300,7 @@ impl Comparison {
             Comparison::Matches(re) => v.as_str().is_some_and(|a| re.is_match(a)),
             Comparison::Date(before, at_ms) => v
                 .as_str()
-                .and_then(|a| crate::time::parse_rfc3339(a).ok())
+                .and_then(crate::time::parse_rfc3339_ms)
                 .is_some_and(|t| date_holds(t, *before, *at_ms)),
             Comparison::Contains(s, case) => {
                 items.is_some_and(|mut items| items.any(|x| s.equals(x, *case)))
