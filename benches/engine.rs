@@ -115,6 +115,7 @@ fn engine(c: &mut Criterion) {
         unit: "user-12345",
         attributes: Some(&attrs),
         variables: Some(&vars),
+        now_ms: None,
     };
     let rendered = resolve::resolve(&m, &req).expect("resolves");
     let size: usize = rendered
@@ -143,6 +144,7 @@ fn engine(c: &mut Criterion) {
                 },
                 black_box("user-12345"),
                 None,
+                None,
             )
         })
     });
@@ -167,6 +169,7 @@ fn engine(c: &mut Criterion) {
                 unit: &body.unit,
                 attributes: body.attributes.as_ref(),
                 variables: body.variables.as_ref(),
+                now_ms: None,
             };
             let d = resolve::resolve(black_box(&m), &req).expect("resolves");
             serde_json::to_string(&d).expect("serialises")

@@ -23,6 +23,11 @@ export interface ResolveRequest {
   attributes?: JsonObjectInput | null;
   /** Template variables; override defaults; undeclared ones are ignored. */
   variables?: JsonObjectInput | null;
+  /**
+   * The request's time for `$now` rule conditions: ms since the epoch or a Date
+   * (default `Date.now()`); a client reports it with the exposure (`decided_at`).
+   */
+  now?: number | Date | null;
 }
 
 /** A rendered chat message. */

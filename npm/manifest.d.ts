@@ -242,20 +242,38 @@ export type ConditionScalar = string | number | boolean;
 
 /** Equality operators. */
 export type EqualityOperator = "eq" | "ne";
-/** Membership operators. */
+/** Membership operators (a list attribute: whether any of its items is listed). */
 export type MembershipOperator = "in" | "not_in";
-/** Numeric comparison operators. */
+/** Ordering operators: numerically against a number, by UTF-8 bytes against a string. */
 export type NumericOperator = "lt" | "lte" | "gt" | "gte";
+/** Operators on a string attribute. */
+export type TextOperator = "starts_with" | "ends_with" | "contains_str";
+/** Operators on a list attribute, with an array of values. */
+export type ListOperator = "contains_any" | "contains_all" | "contains_none";
+/** Operators on an RFC 3339 time attribute (or `$now`, the request's time). */
+export type TimeOperator = "before" | "after";
 /** SemVer precedence operators. */
 export type SemverOperator = "semver_eq" | "semver_lt" | "semver_lte" | "semver_gt" | "semver_gte";
 /** Every comparison operator. */
-export type ComparisonOperator = EqualityOperator | MembershipOperator | NumericOperator | SemverOperator | "exists";
+export type ComparisonOperator =
+  | EqualityOperator
+  | MembershipOperator
+  | NumericOperator
+  | TextOperator
+  | "matches"
+  | "contains"
+  | ListOperator
+  | TimeOperator
+  | SemverOperator
+  | "exists";
 
 /** `eq`: equal; `ne`: present and not equal. */
 export interface EqualityComparison {
   attr: string;
   op: EqualityOperator;
   value: ConditionScalar;
+  /** Compare strings by Unicode simple case folding. */
+  case_insensitive?: boolean;
 }
 
 /** `in`: equal to one; `not_in`: present and equal to none. */
@@ -263,13 +281,59 @@ export interface MembershipComparison {
   attr: string;
   op: MembershipOperator;
   value: ConditionScalar[];
+  /** Compare strings by Unicode simple case folding. */
+  case_insensitive?: boolean;
 }
 
-/** Numeric comparison (numeric strings compare as numbers). */
+/** Ordering: against a number numerically (numeric strings too), against a string by bytes. */
 export interface NumericComparison {
   attr: string;
   op: NumericOperator;
-  value: number;
+  value: number | string;
+}
+
+/** A string attribute starts with, ends with or contains the value (at most 1,024 bytes). */
+export interface TextComparison {
+  attr: string;
+  op: TextOperator;
+  value: string;
+  /** Compare by Unicode simple case folding. */
+  case_insensitive?: boolean;
+}
+
+/** A string attribute matches the regular expression somewhere (regex-lite syntax, at most 256 bytes). */
+export interface MatchesComparison {
+  attr: string;
+  op: "matches";
+  value: string;
+  /** Ignore the case of ASCII letters. */
+  case_insensitive?: boolean;
+}
+
+/** A list attribute has an item equal to the value. */
+export interface ContainsComparison {
+  attr: string;
+  op: "contains";
+  value: ConditionScalar;
+  /** Compare strings by Unicode simple case folding. */
+  case_insensitive?: boolean;
+}
+
+/** A list attribute has an item equal to one / to each / to none of the values. */
+export interface ListComparison {
+  attr: string;
+  op: ListOperator;
+  value: ConditionScalar[];
+  /** Compare strings by Unicode simple case folding. */
+  case_insensitive?: boolean;
+}
+
+/** An RFC 3339 attribute (or `$now`, the request's time) strictly before / after the value's instant. */
+export interface TimeComparison {
+  attr: string;
+  op: TimeOperator;
+  /** RFC 3339 with an offset, e.g. `2026-01-01T00:00:00Z`. */
+  value: string;
 }
 
 /** SemVer precedence; the value is a SemVer 2.0 string such as `2.3.0` (optional leading `v`). */
@@ -287,7 +351,17 @@ export interface ExistsComparison {
 }
 
 /** A comparison of one top-level request attribute. */
-export type Comparison = EqualityComparison | MembershipComparison | NumericComparison | SemverComparison | ExistsComparison;
+export type Comparison =
+  | EqualityComparison
+  | MembershipComparison
+  | NumericComparison
+  | TextComparison
+  | MatchesComparison
+  | ContainsComparison
+  | ListComparison
+  | TimeComparison
+  | SemverComparison
+  | ExistsComparison;
 
 /** Holds when every condition holds (`all: []` holds). */
 export interface AllCondition {

@@ -51,7 +51,7 @@ pub mod webhook;
 /// The version of the behaviour this engine implements: the manifest schema and the
 /// decisions, assignments, conditions and renderings it implies. Every platform runs the
 /// conformance set in `tests/conformance/` and checks that its `spec_version` equals this.
-pub const SPEC_VERSION: u32 = 1;
+pub const SPEC_VERSION: u32 = 2;
 
 pub use manifest::{CompiledManifest, ManifestError, Problem};
 pub use resolve::{resolve, Decision, Request, ResolveError};

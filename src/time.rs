@@ -42,8 +42,15 @@ pub struct UtcParts {
 pub fn parse_rfc3339(s: &str) -> Result<i64, TimeError> {
     parse(s.as_bytes()).map_err(|reason| TimeError {
         text: s.to_string(),
-        reason,
+        reason: reason.into_owned(),
     })
+}
+
+/// Milliseconds since the epoch of an RFC 3339 timestamp, or `None`: what
+/// [`parse_rfc3339`] accepts, without building its error (no allocation for the usual
+/// refusals, which name the expected shape).
+pub(crate) fn parse_rfc3339_ms(s: &str) -> Option<i64> {
+    parse(s.as_bytes()).ok()
 }
 
 /// The UTC RFC 3339 text of an instant: `YYYY-MM-DDTHH:MM:SS.sssZ`, without the
@@ -127,6 +134,10 @@ fn days_in_month(year: i64, month: i64) -> i64 {
     }
 }
 
+/// Why a text is not a timestamp: borrowed for the fixed messages, so that telling a
+/// non-timestamp apart (a rule's attribute, per evaluation) allocates nothing.
+type Reason = std::borrow::Cow<'static, str>;
+
 const SHAPE: &str = "expected YYYY-MM-DDTHH:MM:SS with Z or an offset like +01:00";
 
 /// Reads bytes left to right; every step says what it expected.
@@ -141,30 +152,30 @@ impl Cursor<'_> {
     }
 
     /// `n` decimal digits as a number, or the shape message.
-    fn digits(&mut self, n: usize) -> Result<i64, String> {
+    fn digits(&mut self, n: usize) -> Result<i64, Reason> {
         let mut v = 0;
         for _ in 0..n {
             match self.peek() {
                 Some(b @ b'0'..=b'9') => v = v * 10 + i64::from(b - b'0'),
-                _ => return Err(SHAPE.to_string()),
+                _ => return Err(Reason::Borrowed(SHAPE)),
             }
             self.at += 1;
         }
         Ok(v)
     }
 
-    fn expect(&mut self, any_of: &[u8]) -> Result<(), String> {
+    fn expect(&mut self, any_of: &[u8]) -> Result<(), Reason> {
         match self.peek() {
             Some(b) if any_of.contains(&b) => {
                 self.at += 1;
                 Ok(())
             }
-            _ => Err(SHAPE.to_string()),
+            _ => Err(Reason::Borrowed(SHAPE)),
         }
     }
 }
 
-fn parse(bytes: &[u8]) -> Result<i64, String> {
+fn parse(bytes: &[u8]) -> Result<i64, Reason> {
     let mut c = Cursor { bytes, at: 0 };
     let year = c.digits(4)?;
     c.expect(b"-")?;
@@ -189,7 +200,7 @@ fn parse(bytes: &[u8]) -> Result<i64, String> {
             c.at += 1;
         }
         if c.at == start {
-            return Err("a fraction needs at least one digit after the \".\"".to_string());
+            return Err("a fraction needs at least one digit after the \".\"".into());
         }
     }
     let offset = match c.peek() {
@@ -203,10 +214,10 @@ fn parse(bytes: &[u8]) -> Result<i64, String> {
             c.expect(b":")?;
             let om = c.digits(2)?;
             if oh > 23 {
-                return Err(format!("offset hour {oh} is out of range"));
+                return Err(Reason::Owned(format!("offset hour {oh} is out of range")));
             }
             if om > 59 {
-                return Err(format!("offset minute {om} is out of range"));
+                return Err(Reason::Owned(format!("offset minute {om} is out of range")));
             }
             let minutes = oh * 60 + om;
             if sign == b'-' {
@@ -217,30 +228,30 @@ fn parse(bytes: &[u8]) -> Result<i64, String> {
         }
         None => return Err(
             "has no offset: add Z for UTC or an offset like +01:00 (a local time names no instant)"
-                .to_string(),
+                .into(),
         ),
-        Some(_) => return Err(SHAPE.to_string()),
+        Some(_) => return Err(Reason::Borrowed(SHAPE)),
     };
     if c.at != bytes.len() {
-        return Err("unexpected text after the offset".to_string());
+        return Err("unexpected text after the offset".into());
     }
     if !(1..=12).contains(&month) {
-        return Err(format!("month {month} is out of range"));
+        return Err(Reason::Owned(format!("month {month} is out of range")));
     }
     let last = days_in_month(year, month);
     if !(1..=last).contains(&day) {
-        return Err(format!(
+        return Err(Reason::Owned(format!(
             "day {day} is out of range ({year:04}-{month:02} has {last} days)"
-        ));
+        )));
     }
     if hour > 23 {
-        return Err(format!("hour {hour} is out of range"));
+        return Err(Reason::Owned(format!("hour {hour} is out of range")));
     }
     if minute > 59 {
-        return Err(format!("minute {minute} is out of range"));
+        return Err(Reason::Owned(format!("minute {minute} is out of range")));
     }
     if second > 60 {
-        return Err(format!("second {second} is out of range"));
+        return Err(Reason::Owned(format!("second {second} is out of range")));
     }
     if second == 60 {
         // A leap second: the last millisecond of the minute (see the module doc).

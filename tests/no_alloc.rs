@@ -1,4 +1,5 @@
-//! Rendering allocates nothing besides growing the output buffer.
+//! Rendering allocates nothing besides growing the output buffer; evaluating targeting
+//! conditions (assignment) allocates nothing either.
 //!
 //! A test binary of its own, not a module of `tests/it/`: its `#[global_allocator]`
 //! holds for a whole binary, so in the shared one every other test would allocate
@@ -9,6 +10,7 @@ use std::cell::Cell;
 use std::collections::HashMap;
 
 use edgeprompt::render::{render_to, Escape, RenderOptions, Template};
+use edgeprompt::resolve::{self, Request};
 use serde_json::json;
 
 struct Counting;
@@ -69,5 +71,57 @@ fn render_does_not_allocate() {
     assert_eq!(
         out,
         "Hello Ada (36, 0.25, true)\n  - a <1.5>\n  - b <1e+21>\nnone\n[\n  body {&quot;age&quot;:36,&quot;name&quot;:&quot;Ada&quot;}\n]\n"
+    );
+}
+
+#[test]
+fn conditions_do_not_allocate() {
+    // Attributes that are not times (`plan`, `day`) are refused without a message.
+    // Every rule but the last fails, so each condition is evaluated on every assign.
+    let rules = json!([
+        {"name": "ci", "when": {"attr": "plan", "op": "eq", "value": "ENTERPRISE", "case_insensitive": true}, "target": {"version": 2}},
+        {"name": "text", "when": {"any": [
+            {"attr": "email", "op": "ends_with", "value": "@EXAMPLE.ORG", "case_insensitive": true},
+            {"attr": "email", "op": "contains_str", "value": "STRASSE", "case_insensitive": true},
+            {"attr": "email", "op": "starts_with", "value": "bob"}
+        ]}, "target": {"version": 2}},
+        {"name": "lists", "when": {"any": [
+            {"attr": "groups", "op": "contains_any", "value": ["admin", "owner"], "case_insensitive": true},
+            {"attr": "groups", "op": "contains_all", "value": ["beta", "qa"]},
+            {"attr": "groups", "op": "in", "value": ["x"]}
+        ]}, "target": {"version": 2}},
+        {"name": "order", "when": {"attr": "plan", "op": "lt", "value": "a"}, "target": {"version": 2}},
+        {"name": "time", "when": {"any": [
+            {"attr": "signed_up", "op": "before", "value": "2020-01-01T00:00:00Z"},
+            {"attr": "plan", "op": "after", "value": "2020-01-01T00:00:00Z"},
+            {"attr": "day", "op": "after", "value": "2020-01-01T00:00:00Z"},
+            {"attr": "$now", "op": "before", "value": "2020-01-01T00:00:00Z"}
+        ]}, "target": {"version": 2}},
+        {"name": "re", "when": {"attr": "email", "op": "matches", "value": "^[a-z]+@example\\.com$"}, "target": {"version": 2}}
+    ]);
+    let doc = json!({"schema": 1, "revision": 1, "prompts": {"p": {
+        "versions": [{"version": 1, "text": "a"}, {"version": 2, "text": "b"}],
+        "labels": {"production": {"rules": rules, "default": {"version": 1}}}}}});
+    let m = edgeprompt::manifest::compile(&doc.to_string()).unwrap();
+    let attrs = json!({"plan": "pro", "email": "ada@example.com", "groups": ["beta", "Staff"],
+        "signed_up": "2025-06-01T12:00:00+02:00", "day": "2026-01-01"});
+    let req = Request {
+        prompt: "p",
+        label: None,
+        unit: "u",
+        attributes: Some(&attrs),
+        variables: None,
+        now_ms: Some(1_767_225_600_000),
+    };
+    // The regular expression's search cache is made on its first use.
+    assert_eq!(resolve::assign(&m, &req).unwrap().rule, "re");
+    let before = allocations();
+    for _ in 0..10 {
+        assert_eq!(resolve::assign(&m, &req).unwrap().rule, "re");
+    }
+    assert_eq!(
+        allocations() - before,
+        0,
+        "allocations while evaluating conditions"
     );
 }

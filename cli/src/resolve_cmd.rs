@@ -39,6 +39,25 @@ pub struct Args {
     /// Print the decision on one line.
     #[arg(long)]
     compact: bool,
+    /// The request's time for `$now` conditions, RFC 3339 (default: the system clock).
+    #[arg(long, value_name = "RFC3339")]
+    now: Option<String>,
+}
+
+/// The request's time: `--now`, or the system clock.
+fn now_ms(a: &Args) -> Result<i64, Failure> {
+    match &a.now {
+        Some(text) => edgeprompt::time::parse_rfc3339(text)
+            .map_err(|e| Failure::Usage(format!("--now: expected an RFC 3339 time: {e}"))),
+        None => Ok(system_now_ms()),
+    }
+}
+
+/// Milliseconds since the Unix epoch by the system clock (0 before it).
+pub(crate) fn system_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn attributes(a: &Args) -> Result<Value, Failure> {
@@ -61,6 +80,7 @@ fn attributes(a: &Args) -> Result<Value, Failure> {
 /// Resolves one unit or a batch.
 pub fn run(a: Args) -> Result<(), Failure> {
     let attrs = attributes(&a)?;
+    let now = now_ms(&a)?;
     let vars = match &a.vars {
         Some(text) => {
             let v = json_arg("--vars", text)?;
@@ -78,7 +98,7 @@ pub fn run(a: Args) -> Result<(), Failure> {
     }
     let m = load_manifest(&a.file)?;
     if let Some(path) = &a.units_from {
-        return batch(&m, &a, &attrs, path);
+        return batch(&m, &a, &attrs, path, now);
     }
     let unit = a.unit.as_deref().unwrap_or_default();
     let req = Request {
@@ -87,6 +107,7 @@ pub fn run(a: Args) -> Result<(), Failure> {
         unit,
         attributes: Some(&attrs),
         variables: vars.as_ref(),
+        now_ms: Some(now),
     };
     let d = resolve::resolve(&m, &req).map_err(|e| Failure::fail(format!("{}: {e}", e.code())))?;
     let text = if a.compact {
@@ -104,6 +125,7 @@ fn batch(
     a: &Args,
     attrs: &Value,
     path: &str,
+    now: i64,
 ) -> Result<(), Failure> {
     let reader: Box<dyn Read> = if path == "-" {
         Box::new(std::io::stdin())
@@ -127,6 +149,7 @@ fn batch(
             unit,
             attributes: Some(attrs),
             variables: None,
+            now_ms: Some(now),
         };
         let asg = resolve::assign(m, &req)
             .map_err(|e| Failure::fail(format!("{path}: line {}: {}: {e}", n + 1, e.code())))?;

@@ -157,6 +157,50 @@ fn resolve_prints_the_decision() {
 }
 
 #[test]
+fn resolve_passes_now_for_now_rules() {
+    let dir = std::env::temp_dir().join(format!("edgeprompt-now-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("m.json");
+    let doc = serde_json::json!({"schema": 1, "revision": 1, "prompts": {"p": {
+        "versions": [{"version": 1, "text": "old"}, {"version": 2, "text": "new"}],
+        "labels": {"production": {
+            "rules": [{"name": "launch", "when": {"attr": "$now", "op": "after", "value": "2026-06-01T09:00:00+02:00"}, "target": {"version": 2}}],
+            "default": {"version": 1}}}}}});
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let file = file.to_str().unwrap();
+    let at = |now: &str| {
+        let o = run(
+            &[
+                "resolve",
+                file,
+                "--prompt",
+                "p",
+                "--unit",
+                "u",
+                "--now",
+                now,
+                "--compact",
+            ],
+            "",
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let d: serde_json::Value = serde_json::from_str(&text(&o.stdout)).unwrap();
+        d["rule"].as_str().unwrap().to_string()
+    };
+    assert_eq!(at("2026-06-01T07:00:00Z"), "default");
+    assert_eq!(at("2026-06-01T07:00:01Z"), "launch");
+    let o = run(
+        &[
+            "resolve", file, "--prompt", "p", "--unit", "u", "--now", "June",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("--now: expected an RFC 3339 time"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn batch_resolve_prints_one_line_per_unit_matching_single_resolves() {
     let units: String =
         (0..200).map(|i| format!("user-{i}\n")).collect::<String>() + "\nqa-bob\r\n";

@@ -14,6 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         edgeprompt_npm::ops::resolve_packed_ops(
             black_box(&m),
             black_box(&packed),
+            None,
             &mut ops,
             &mut out,
         );

@@ -59,6 +59,12 @@ fn manifest_error(e: &ManifestError) -> JsValue {
 }
 
 /// The conformance spec version this engine implements (`edgeprompt::SPEC_VERSION`).
+/// A request's time from JavaScript (ms since the epoch; NaN or infinite: none).
+fn time(now: f64) -> Option<i64> {
+    // `as` saturates: a time beyond i64 (which no Date holds) stays ordered.
+    now.is_finite().then_some(now as i64)
+}
+
 #[wasm_bindgen(js_name = specVersion)]
 pub fn spec_version() -> u32 {
     edgeprompt::SPEC_VERSION
@@ -109,13 +115,18 @@ impl Engine {
     /// Resolves the packed request in the first `len` bytes of the request buffer, in
     /// the ops form; returns the address of the ops (32-bit words), whose head gives
     /// the value text's address and length ([`ops::resolve_packed_ops`]).
+    /// `now` is the request's time in ms since the epoch (NaN: none), for `$now`.
     #[wasm_bindgen(js_name = resolveBuffer)]
-    pub fn resolve_buffer(&mut self, len: usize) -> usize {
+    pub fn resolve_buffer(&mut self, len: usize, now: f64) -> usize {
         let request = self.input.get(..len).map(std::str::from_utf8);
         match request {
-            Some(Ok(text)) => {
-                ops::resolve_packed_ops(&self.manifest, text, &mut self.ops, &mut self.text)
-            }
+            Some(Ok(text)) => ops::resolve_packed_ops(
+                &self.manifest,
+                text,
+                time(now),
+                &mut self.ops,
+                &mut self.text,
+            ),
             _ => {
                 let e = resolve::ResolveError::InvalidRequest(
                     "packed request: not UTF-8 within the request buffer".into(),
@@ -135,8 +146,14 @@ impl Engine {
     /// Resolves a request given as JSON text (when the packed form cannot carry it) in
     /// the same ops form as [`Engine::resolve_buffer`]; returns the address of the ops.
     #[wasm_bindgen(js_name = resolveJson)]
-    pub fn resolve_json(&mut self, request: &str) -> usize {
-        ops::resolve_json_ops(&self.manifest, request, &mut self.ops, &mut self.text);
+    pub fn resolve_json(&mut self, request: &str, now: f64) -> usize {
+        ops::resolve_json_ops(
+            &self.manifest,
+            request,
+            time(now),
+            &mut self.ops,
+            &mut self.text,
+        );
         self.ops.as_ptr() as usize
     }
 

@@ -244,11 +244,12 @@ pub(crate) fn error_json(e: &ResolveError) -> String {
 pub fn resolve_packed_ops(
     m: &CompiledManifest,
     request: &str,
+    now_ms: Option<i64>,
     ops: &mut Vec<usize>,
     text: &mut String,
 ) {
     in_ops_form(ops, text, |ops, text| {
-        with_input(request, |input, entries, items| {
+        with_input(request, now_ms, |input, entries, items| {
             decision_ops(m, input, entries, items, ops, text)
         })
     });
@@ -260,12 +261,16 @@ pub fn resolve_packed_ops(
 pub fn resolve_json_ops(
     m: &CompiledManifest,
     request: &str,
+    now_ms: Option<i64>,
     ops: &mut Vec<usize>,
     text: &mut String,
 ) {
     in_ops_form(ops, text, |ops, text| {
-        with_json_input(request, |input| decision_ops(m, input, &[], &[], ops, text))
-            .map_err(Unpacked::Error)
+        with_json_input(request, |input| {
+            let input = Input { now_ms, ..*input };
+            decision_ops(m, &input, &[], &[], ops, text)
+        })
+        .map_err(Unpacked::Error)
     });
 }
 

@@ -176,6 +176,7 @@ fn value(tagged: &str) -> Result<Val<'_>, ResolveError> {
 /// text (JSON values are parsed once), never copied into JSON objects.
 pub(crate) fn with_input<T>(
     text: &str,
+    now_ms: Option<i64>,
     then: impl FnOnce(&Input<'_>, &[(&str, Val<'_>)], &[(&str, Val<'_>)]) -> Result<T, ResolveError>,
 ) -> Result<T, Unpacked> {
     let split = split(text)?;
@@ -208,6 +209,7 @@ pub(crate) fn with_input<T>(
         unit: split.unit,
         attributes: (!attrs.is_empty()).then_some(Fields::List(attrs)),
         variables: (!vars.is_empty()).then_some(Val::Obj(Fields::List(vars))),
+        now_ms,
     };
     Ok(then(&input, &entries, &items)?)
 }

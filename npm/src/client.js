@@ -1,6 +1,6 @@
 // The client: a manifest kept fresh from the edge (or given), local resolves, and the
 // exposures and outcomes of those decisions reported back to the edge in batches.
-import { Engine, EdgepromptError } from "./engine.js";
+import { Engine, EdgepromptError, resolveAt, timeOf } from "./engine.js";
 
 const BATCH = 100; // the edge's limit per request, for /v1/exposures and /v1/events
 // Browsers refuse a beacon once the bodies of all the pending ones would pass 64 KiB
@@ -111,8 +111,11 @@ export class Client {
   /** Assigns and renders locally; the exposure is reported to the edge in the background. */
   resolve(req) {
     if (!this.#engine) throw new EdgepromptError("not_ready", "the client has no manifest yet: await createClient(...)");
-    const d = this.#engine.resolve(req);
-    if (this.#opts.report) this.#expose(req, d);
+    if (req === null || typeof req !== "object") return this.#engine.resolve(req); // throws
+    // One reading of the clock decides and is reported: the edge re-derives with it.
+    const now = timeOf(req.now);
+    const d = resolveAt(this.#engine, req, now);
+    if (this.#opts.report) this.#expose(req, d, now);
     return d;
   }
 
@@ -125,11 +128,11 @@ export class Client {
     return { entries: this.#pending.size + this.#entries.size, exposures: this.#exposures.length, outcomes: this.#events.length };
   }
 
-  #expose(req, d) {
+  #expose(req, d, now) {
     const key = d.prompt + SEP + d.label + SEP + req.unit + SEP + d.revision + SEP + d.version;
     let entry = this.#pending.get(key) ?? this.#recall(key);
     if (entry === undefined) {
-      const item = { prompt: d.prompt, label: d.label, unit: req.unit, revision: d.revision };
+      const item = { prompt: d.prompt, label: d.label, unit: req.unit, revision: d.revision, decided_at: now };
       if (req.attributes !== undefined && req.attributes !== null) item.attributes = req.attributes;
       entry = { key, item, token: null, outcomes: [], failed: null };
       this.#pending.set(key, entry);

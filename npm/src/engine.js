@@ -30,6 +30,27 @@ const PIECE_ENTRY = 1;
 const utf8 = new TextDecoder();
 const utf8Encoder = new TextEncoder();
 
+/**
+ * The request's time for `$now` conditions, in ms since the epoch: `now` given as a
+ * number or a Date, else the clock (`Date.now()`).
+ */
+export function timeOf(now) {
+  if (now === undefined || now === null) return Date.now();
+  const ms = now instanceof Date ? now.getTime() : now;
+  if (typeof ms !== "number" || !Number.isFinite(ms)) {
+    throw new EdgepromptError("invalid_request", "invalid request: now must be a time in ms since the epoch or a valid Date");
+  }
+  return Math.floor(ms);
+}
+
+// Resolves at a time already read (the client reports the same time with the exposure).
+let resolveAtTime;
+
+/** Resolves `req` at `now` (ms since the epoch), as `engine.resolve` does at `req.now`. */
+export function resolveAt(engine, req, now) {
+  return resolveAtTime(engine, req, now);
+}
+
 /** An error from edgeprompt, with a stable `code` (`unknown_prompt`, `missing_variables`...). */
 export class EdgepromptError extends Error {
   constructor(code, message, details) {
@@ -216,13 +237,24 @@ export class Engine {
     this.revision = this.#wasm.revision();
   }
 
-  /** Assigns the unit to a version and renders it: the same decision as the edge's. */
+  static {
+    resolveAtTime = (engine, req, now) => engine.#resolveAt(req, now);
+  }
+
+  /**
+   * Assigns the unit to a version and renders it: the same decision as the edge's, at
+   * the request's time `req.now` (ms or a Date; default `Date.now()`) for `$now` rules.
+   */
   resolve(req) {
     if (req === null || typeof req !== "object") {
-      throw new EdgepromptError("invalid_request", "invalid request: resolve() takes {prompt, unit, label?, attributes?, variables?}");
+      throw new EdgepromptError("invalid_request", "invalid request: resolve() takes {prompt, unit, label?, attributes?, variables?, now?}");
     }
+    return this.#resolveAt(req, timeOf(req.now));
+  }
+
+  #resolveAt(req, now) {
     const packed = pack(req);
-    if (packed === null) return this.#resolveJson(req);
+    if (packed === null) return this.#resolveJson(req, now);
     // The request is written straight into the engine's request buffer.
     this.#view();
     let { read, written } = utf8Encoder.encodeInto(packed, this.#inputView);
@@ -233,15 +265,15 @@ export class Engine {
       this.#view();
       ({ written } = utf8Encoder.encodeInto(packed, this.#inputView));
     }
-    return this.#answer(req, this.#wasm.resolveBuffer(written) >>> 2);
+    return this.#answer(req, this.#wasm.resolveBuffer(written, now) >>> 2, now);
   }
 
   // The decision or error in the ops form at word `at` of the engine's memory.
-  #answer(req, at) {
+  #answer(req, at, now) {
     const bytes = this.#view();
     const words = this.#words;
     const status = words[at + HEAD_STATUS];
-    if (status === STATUS_JSON) return this.#resolveJson(req); // a field holds NUL
+    if (status === STATUS_JSON) return this.#resolveJson(req, now); // a field holds NUL
     const textAt = words[at + HEAD_TEXT];
     const textLen = words[at + HEAD_TEXT_LEN];
     const text = textLen === 0 ? "" : utf8.decode(bytes.subarray(textAt, textAt + textLen));
@@ -262,7 +294,7 @@ export class Engine {
     return bytes;
   }
 
-  #resolveJson(req) {
+  #resolveJson(req, now) {
     const { prompt, label, unit, attributes, variables } = req ?? {};
     let text;
     try {
@@ -271,7 +303,7 @@ export class Engine {
       throw new EdgepromptError("invalid_request", `invalid request: ${e.message}`);
     }
     // The JSON path answers in the same ops form (naming no request entries).
-    return this.#answer(req, this.#wasm.resolveJson(text) >>> 2);
+    return this.#answer(req, this.#wasm.resolveJson(text, now) >>> 2, now);
   }
 
   // Assembles a decision from the ops form (npm/rust/ops.rs): words of the engine's

@@ -6,7 +6,7 @@
 // The spec version the package implements: the engine's edgeprompt::SPEC_VERSION, which
 // the package is built from. A section pinning another version fails at once: the
 // package's tests must follow a change of behaviour (tests/conformance/README.md).
-export const SPEC_VERSION = 1;
+export const SPEC_VERSION = 2;
 
 export const SECTIONS = ["assignment", "decisions", "conditions", "rendering"];
 
@@ -100,6 +100,8 @@ export function checkConditions(Engine, doc) {
   cases.forEach((c, i) => {
     const request = { prompt: `c${i}`, unit: "u" };
     if (c.attributes !== undefined) request.attributes = c.attributes;
+    // The request's time, when the case gives one (an RFC 3339 text in ISO form).
+    if (c.now !== undefined) request.now = Date.parse(c.now);
     const d = engine.resolve(request);
     const holds = d.rule === "r";
     if (d.version !== (holds ? 2 : 1) || holds !== c.expected) {

@@ -436,3 +436,49 @@ test("a regular flush asks for keepalive only when the browser would allow it (6
   assert.deepEqual(edge.posts.map((p) => [p.body.exposures.length, p.keepalive]), [[1, true], [30, false]]);
   await client.close();
 });
+
+test("$now rules use the request's now (ms or a Date), else Date.now()", () => {
+  const engine = new Engine({
+    schema: 1, revision: 1,
+    prompts: { p: {
+      versions: [{ version: 1, text: "old" }, { version: 2, text: "new" }],
+      labels: { production: {
+        rules: [{ name: "launch", when: { attr: "$now", op: "after", value: "2026-06-01T09:00:00+02:00" }, target: { version: 2 } }],
+        default: { version: 1 },
+      } },
+    } },
+  });
+  const launch = Date.parse("2026-06-01T07:00:00Z");
+  assert.equal(engine.resolve({ prompt: "p", unit: "u", now: launch }).rule, "default");
+  assert.equal(engine.resolve({ prompt: "p", unit: "u", now: launch + 1 }).rule, "launch");
+  assert.equal(engine.resolve({ prompt: "p", unit: "u", now: new Date(launch + 1) }).rule, "launch");
+  // The JSON path (a NUL in a field) takes the same time.
+  assert.equal(engine.resolve({ prompt: "p", unit: "u\0x", now: launch }).rule, "default");
+  assert.equal(engine.resolve({ prompt: "p", unit: "u\0x", now: launch + 1 }).rule, "launch");
+  assert.equal(engine.resolve({ prompt: "p", unit: "u" }).rule, Date.now() > launch ? "launch" : "default");
+  assert.throws(() => engine.resolve({ prompt: "p", unit: "u", now: "soon" }), (e) => e.code === "invalid_request");
+  assert.throws(() => engine.resolve({ prompt: "p", unit: "u", now: new Date(NaN) }), (e) => e.code === "invalid_request");
+});
+
+test("the client reports the time it decided at with each exposure (decided_at), the same time the rules saw", async () => {
+  const posts = [];
+  const fetch = async (url, init) => {
+    const body = JSON.parse(init.body);
+    posts.push(body);
+    return Response.json({ results: body.exposures.map((_, i) => ({ version: 1, token: `t${i}` })) });
+  };
+  const client = await createClient({ manifest, edge: "http://edge.test", fetch, refreshIntervalMs: 0, flushIntervalMs: 60_000 });
+  const given = Date.parse("2026-01-15T10:00:00Z");
+  client.resolve({ prompt: "golden", unit: "u1", variables: { question: "q?" }, now: given });
+  client.resolve({ prompt: "golden", unit: "u2", variables: { question: "q?" }, now: new Date(given + 1) });
+  const start = Date.now();
+  client.resolve({ prompt: "golden", unit: "u3", variables: { question: "q?" } });
+  await client.flush();
+  const items = posts.flatMap((b) => b.exposures);
+  assert.equal(items.length, 3);
+  assert.equal(items[0].decided_at, given);
+  assert.equal(items[1].decided_at, given + 1);
+  assert.ok(items[2].decided_at >= start && items[2].decided_at <= Date.now());
+  assert.throws(() => client.resolve({ prompt: "golden", unit: "u4", now: "later" }), (e) => e.code === "invalid_request");
+  await client.close();
+});

@@ -221,7 +221,7 @@ fn unpack_ops(
 
 fn via_ops(m: &edgeprompt::CompiledManifest, prompt: &str, packed: &str) -> Value {
     let (mut ops, mut text) = (Vec::new(), String::new());
-    resolve_packed_ops(m, packed, &mut ops, &mut text);
+    resolve_packed_ops(m, packed, None, &mut ops, &mut text);
     unpack_ops(m, prompt, packed, &text, &ops)
 }
 
@@ -263,7 +263,7 @@ fn malformed_packed_text_is_a_typed_error() {
         // With and without a correct NUL count.
         for text in [bad.to_string(), with_count(bad.to_string())] {
             let (mut ops, mut out) = (Vec::new(), String::new());
-            resolve_packed_ops(&m, &text, &mut ops, &mut out);
+            resolve_packed_ops(&m, &text, None, &mut ops, &mut out);
             assert_eq!(ops[head::STATUS], STATUS_ERROR, "{text:?}");
             assert_eq!(
                 ops.len(),
@@ -292,7 +292,7 @@ proptest! {
         // unit, attribute name, attribute value (a string), variable name.
         let text = format!("golden\0\0u{}\x001\0k{}\0s{}\x001\0v{}\0s\0{}", f[0], f[1], f[2], f[3], 5 + 2 * 2);
         let (mut ops, mut out) = (Vec::new(), String::new());
-        resolve_packed_ops(&m, &text, &mut ops, &mut out);
+        resolve_packed_ops(&m, &text, None, &mut ops, &mut out);
         prop_assert_eq!(ops[head::STATUS], STATUS_JSON, "{:?}", text);
     }
 }
@@ -303,7 +303,7 @@ fn a_nul_inside_a_field_sends_the_caller_to_the_json_path() {
     // The caller packs without looking for NUL: "a\0b" adds one, so the count is off.
     let text = "golden\0\0u1\x000\x001\0question\0sa\0b\x007";
     let (mut ops, mut out) = (Vec::new(), String::new());
-    resolve_packed_ops(&m, text, &mut ops, &mut out);
+    resolve_packed_ops(&m, text, None, &mut ops, &mut out);
     assert_eq!(ops, [STATUS_JSON, out.as_ptr() as usize, 0]);
 }
 
@@ -364,7 +364,7 @@ fn a_repeated_name_takes_the_last_value_as_json_parsing_does() {
     assert_eq!(via_ops(&m, "golden", &packed), want);
     // The value rendered as given is named by its entry, never sent back.
     let (mut ops, mut out) = (Vec::new(), String::new());
-    resolve_packed_ops(&m, &packed, &mut ops, &mut out);
+    resolve_packed_ops(&m, &packed, None, &mut ops, &mut out);
     assert!(ops.windows(2).any(|w| w == [PIECE_ENTRY, 1]), "{ops:?}");
     assert!(!out.contains("last"), "{out:?}");
     assert!(want.to_string().contains("last"));
@@ -386,7 +386,7 @@ fn list_items_are_sent_one_by_one_and_named_back() {
     };
     assert_eq!(via_ops(&m, "golden", &packed), want);
     let (mut ops, mut out) = (Vec::new(), String::new());
-    resolve_packed_ops(&m, &packed, &mut ops, &mut out);
+    resolve_packed_ops(&m, &packed, None, &mut ops, &mut out);
     assert!(want.to_string().contains("first item"));
     // Entries: list (0), question (1); items from 2 on.
     assert!(ops.windows(2).any(|w| w == [PIECE_ENTRY, 2]), "{ops:?}");

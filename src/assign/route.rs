@@ -123,19 +123,21 @@ impl Target {
 
 impl Route {
     /// Runs the rules in order, then the default, for one unit: the first rule whose
-    /// condition holds or whose forced units hold the unit decides.
+    /// condition holds or whose forced units hold the unit decides. `now_ms` is the
+    /// request's time for `$now` conditions (milliseconds since the Unix epoch).
     pub fn assign<'m>(
         &'m self,
         at: RouteAt<'m>,
         unit: &str,
         attrs: Option<Fields<'_>>,
+        now_ms: Option<i64>,
     ) -> Assignment<'m> {
         let bucket = bucket_from(self.salt_state, unit);
         let attrs = attrs.unwrap_or(Fields::List(&[]));
         let mut unit_hash: Option<String> = None;
         for rule in self.rules.iter() {
             let (hit, forced) = match &rule.matcher {
-                Matcher::When(c) => (c.matches_fields(attrs), false),
+                Matcher::When(c) => (c.matches_fields(attrs, now_ms), false),
                 Matcher::Units(set) => (set.contains(unit), true),
                 Matcher::UnitHashes(set) => {
                     let h = unit_hash.get_or_insert_with(|| forced_unit_hash(&self.salt, unit));

@@ -3,13 +3,35 @@
 //! checked once here so that evaluation never fails.
 
 use super::{
-    parse_semver, Comparison, Condition, Scalar, MAX_CONDITION_DEPTH, MAX_CONDITION_NODES,
+    fold, parse_semver, Case, Comparison, Condition, Scalar, TextTest, MAX_CONDITION_DEPTH,
+    MAX_CONDITION_NODES, MAX_CONDITION_VALUES, MAX_TEXT_OPERAND_BYTES,
 };
 use crate::doc::{as_array, as_str, index_path, key_path, kind, short, Obj, Problems};
 use serde_json::Value;
 use std::cmp::Ordering;
 
-const COMPARE_KEYS: &[&str] = &["attr", "op", "value"];
+const COMPARE_KEYS: &[&str] = &["attr", "op", "value", "case_insensitive"];
+
+/// Every operator, in the order error messages list them.
+const OPERATORS: &str = "eq, ne, in, not_in, lt, lte, gt, gte, starts_with, ends_with, \
+contains_str, matches, contains, contains_any, contains_all, contains_none, before, after, semver_eq, semver_lt, \
+semver_lte, semver_gt, semver_gte, exists";
+
+/// The operators that take `"case_insensitive"`.
+const CASE_OPERATORS: &[&str] = &[
+    "eq",
+    "ne",
+    "in",
+    "not_in",
+    "starts_with",
+    "ends_with",
+    "contains_str",
+    "contains",
+    "contains_any",
+    "contains_all",
+    "contains_none",
+    "matches",
+];
 
 /// Compiles a condition, recording every problem under `path`.
 pub(crate) fn compile(v: &Value, path: &str, p: &mut Problems) -> Option<Condition> {
@@ -88,6 +110,48 @@ fn compile_condition(
         p.add(obj.at("attr"), "attribute name is empty");
         return None;
     }
+    if attr.starts_with('$') && attr != NOW {
+        p.add(
+            obj.at("attr"),
+            format!("attribute names starting with \"$\" are reserved (\"{attr}\" is not one)"),
+        );
+        return None;
+    }
+    let case = match obj.opt_bool("case_insensitive", p) {
+        None if obj.has("case_insensitive") => return None,
+        Some(true) if !CASE_OPERATORS.contains(&op) => {
+            p.add(
+                obj.at("case_insensitive"),
+                format!("operator \"{op}\" takes no \"case_insensitive\""),
+            );
+            return None;
+        }
+        Some(true) => Case::Insensitive,
+        _ => Case::Sensitive,
+    };
+    if attr == NOW {
+        let value = obj.get("value");
+        return match (op, value) {
+            ("before" | "after", Some(v)) => {
+                let at_ms = instant(v, &obj.at("value"), p)?;
+                Some(Condition::Now {
+                    before: op == "before",
+                    at_ms,
+                })
+            }
+            ("before" | "after", None) => {
+                p.add(path, format!("operator \"{op}\" needs a \"value\""));
+                None
+            }
+            _ => {
+                p.add(
+                    obj.at("op"),
+                    format!("\"$now\" (the request's time) takes only \"before\" or \"after\" with a time, found \"{op}\""),
+                );
+                None
+            }
+        };
+    }
     let value = obj.get("value");
     let vpath = obj.at("value");
     let need = |p: &mut Problems| {
@@ -104,43 +168,75 @@ fn compile_condition(
             }
             return Some(Condition::Exists(attr.into()));
         }
-        "eq" => Comparison::Eq(scalar(need(p)?, &vpath, p)?),
-        "ne" => Comparison::Ne(scalar(need(p)?, &vpath, p)?),
-        "in" | "not_in" => {
-            let list = as_array(need(p)?, &vpath, p)?;
-            let before = p.len();
-            let items: Vec<Scalar> = list
-                .iter()
-                .enumerate()
-                .filter_map(|(i, x)| scalar(x, &index_path(&vpath, i), p))
-                .collect();
-            if p.len() > before {
-                return None;
-            }
-            if op == "in" {
-                Comparison::In(items.into_boxed_slice())
-            } else {
-                Comparison::NotIn(items.into_boxed_slice())
+        "eq" => Comparison::Eq(scalar(need(p)?, &vpath, p)?.folded(case), case),
+        "ne" => Comparison::Ne(scalar(need(p)?, &vpath, p)?.folded(case), case),
+        "contains" => Comparison::Contains(scalar(need(p)?, &vpath, p)?.folded(case), case),
+        "in" | "not_in" | "contains_any" | "contains_all" | "contains_none" => {
+            let items = scalars(need(p)?, &vpath, case, p)?;
+            match op {
+                "in" => Comparison::In(items, case),
+                "not_in" => Comparison::NotIn(items, case),
+                "contains_any" => Comparison::ContainsAny(items, case),
+                "contains_all" => Comparison::ContainsAll(items, case),
+                _ => Comparison::ContainsNone(items, case),
             }
         }
         "lt" | "lte" | "gt" | "gte" => {
-            let x = match need(p)?.as_f64() {
-                Some(x) => x,
-                None => {
+            let raw = need(p)?;
+            let operand = match raw {
+                Value::Number(_) | Value::String(_) => scalar(raw, &vpath, p)?,
+                _ => {
                     p.add(
                         vpath,
-                        format!("operator \"{op}\" compares numbers; value must be a number"),
+                        format!(
+                            "operator \"{op}\" compares numbers or strings; found {}",
+                            kind(raw)
+                        ),
                     );
                     return None;
                 }
             };
             let (ord, eq) = ordering(op);
-            Comparison::Num {
+            Comparison::Order {
                 ordering: ord,
                 or_equal: eq,
-                operand: x,
+                operand,
             }
         }
+        "starts_with" | "ends_with" | "contains_str" => {
+            let text = as_str(need(p)?, &vpath, p)?;
+            if text.len() > MAX_TEXT_OPERAND_BYTES {
+                p.add(
+                    vpath,
+                    format!(
+                        "longer than {MAX_TEXT_OPERAND_BYTES} bytes ({} bytes)",
+                        text.len()
+                    ),
+                );
+                return None;
+            }
+            let test = match op {
+                "starts_with" => TextTest::StartsWith,
+                "ends_with" => TextTest::EndsWith,
+                _ => TextTest::Contains,
+            };
+            let text = match case {
+                Case::Insensitive => fold::fold_str(text),
+                Case::Sensitive => text.into(),
+            };
+            Comparison::Text(test, text, case)
+        }
+        "matches" => {
+            let source = as_str(need(p)?, &vpath, p)?;
+            match super::pattern::compile(source, case == Case::Insensitive) {
+                Ok(re) => Comparison::Matches(Box::new(re)),
+                Err(why) => {
+                    p.add(vpath, why);
+                    return None;
+                }
+            }
+        }
+        "before" | "after" => Comparison::Date(op == "before", instant(need(p)?, &vpath, p)?),
         "semver_eq" | "semver_lt" | "semver_lte" | "semver_gt" | "semver_gte" => {
             let raw = need(p)?;
             let Some(version) = raw.as_str().and_then(parse_semver) else {
@@ -167,7 +263,7 @@ fn compile_condition(
         other => {
             p.add(
                 obj.at("op"),
-                format!("unknown operator \"{other}\" (expected eq, ne, in, not_in, lt, lte, gt, gte, semver_eq, semver_lt, semver_lte, semver_gt, semver_gte, exists)"),
+                format!("unknown operator \"{other}\" (expected {OPERATORS})"),
             );
             return None;
         }
@@ -178,6 +274,33 @@ fn compile_condition(
     })
 }
 
+/// The reserved attribute naming the request's time.
+const NOW: &str = "$now";
+
+/// An RFC 3339 time operand, as milliseconds since the Unix epoch.
+fn instant(v: &Value, path: &str, p: &mut Problems) -> Option<i64> {
+    match v.as_str().map(crate::time::parse_rfc3339) {
+        Some(Ok(ms)) => Some(ms),
+        Some(Err(e)) => {
+            p.add(
+                path,
+                format!("expected an RFC 3339 time such as \"2026-01-01T00:00:00Z\": {e}"),
+            );
+            None
+        }
+        None => {
+            p.add(
+                path,
+                format!(
+                    "expected an RFC 3339 time such as \"2026-01-01T00:00:00Z\", found {}",
+                    kind(v)
+                ),
+            );
+            None
+        }
+    }
+}
+
 fn ordering(op: &str) -> (Ordering, bool) {
     match op {
         "lt" => (Ordering::Less, false),
@@ -185,6 +308,26 @@ fn ordering(op: &str) -> (Ordering, bool) {
         "gt" => (Ordering::Greater, false),
         _ => (Ordering::Greater, true),
     }
+}
+
+/// An array operand of scalars (folded when case-insensitive), at most
+/// [`MAX_CONDITION_VALUES`] of them.
+fn scalars(v: &Value, path: &str, case: Case, p: &mut Problems) -> Option<Box<[Scalar]>> {
+    let list = as_array(v, path, p)?;
+    if list.len() > MAX_CONDITION_VALUES {
+        p.add(
+            path,
+            format!("more than {MAX_CONDITION_VALUES} values ({})", list.len()),
+        );
+        return None;
+    }
+    let before = p.len();
+    let items: Vec<Scalar> = list
+        .iter()
+        .enumerate()
+        .filter_map(|(i, x)| scalar(x, &index_path(path, i), p).map(|s| s.folded(case)))
+        .collect();
+    (p.len() == before).then(|| items.into_boxed_slice())
 }
 
 fn scalar(v: &Value, path: &str, p: &mut Problems) -> Option<Scalar> {

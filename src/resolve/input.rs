@@ -21,6 +21,8 @@ pub struct Input<'a> {
     pub attributes: Option<Fields<'a>>,
     /// Variables, when given: an object.
     pub variables: Option<Val<'a>>,
+    /// The request's time in milliseconds since the Unix epoch, for `$now` conditions.
+    pub now_ms: Option<i64>,
 }
 
 fn object<'a>(v: Option<&'a Value>, what: &str) -> Result<Option<&'a Value>, ResolveError> {
@@ -51,6 +53,7 @@ impl<'a> Input<'a> {
             unit: req.unit,
             attributes,
             variables: object(req.variables, "variables")?.map(Val::Json),
+            now_ms: req.now_ms,
         })
     }
 }
@@ -89,7 +92,10 @@ pub(crate) fn assign_in<'m>(
         label,
         revision: m.revision(),
     };
-    Ok((prompt, route.assign(at, req.unit, req.attributes)))
+    Ok((
+        prompt,
+        route.assign(at, req.unit, req.attributes, req.now_ms),
+    ))
 }
 
 /// Assigns the unit and checks the version's required variables: everything but the

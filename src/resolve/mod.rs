@@ -28,7 +28,7 @@ pub const MAX_UNIT_BYTES: usize = 512;
 pub const MAX_RENDERED_BYTES: usize = 1024 * 1024;
 
 /// What to resolve: borrowed, so a shell can build it from whatever it parsed.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Request<'a> {
     /// Prompt name.
     pub prompt: &'a str,
@@ -40,6 +40,10 @@ pub struct Request<'a> {
     pub attributes: Option<&'a Value>,
     /// Template variables: a JSON object, or `None`.
     pub variables: Option<&'a Value>,
+    /// The request's time (milliseconds since the Unix epoch), which the shell passes
+    /// in: the edge's clock, the CLI's `--now` or system time, the npm package's
+    /// `Date.now()`; `None` makes every `$now` condition false.
+    pub now_ms: Option<i64>,
 }
 
 /// Assigns a unit to a version without rendering.

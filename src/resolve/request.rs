@@ -54,6 +54,8 @@ fn request_from<'a>(doc: &'a Value, extra: &[&str]) -> Result<Request<'a>, Strin
         unit,
         attributes: map.get("attributes"),
         variables: map.get("variables"),
+        // The time is the shell's to give, never the request's.
+        now_ms: None,
     })
 }
 

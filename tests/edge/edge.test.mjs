@@ -56,7 +56,7 @@ test("resolve returns the engine's decision, identical to the CLI's, plus a toke
 
 test("the conformance set's decisions through POST /v1/resolve, each as specified", async () => {
   // The edge implements the engine's spec version (edgeprompt::SPEC_VERSION).
-  const SPEC_VERSION = 1;
+  const SPEC_VERSION = 2;
   const conformance = (f) => JSON.parse(fs.readFileSync(path.join(ROOT, "tests/conformance", f), "utf8"));
   const section = conformance("decisions.json");
   assert.equal(section.section, "decisions");

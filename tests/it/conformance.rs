@@ -158,6 +158,11 @@ fn conditions() {
             unit: "u",
             attributes: case.get("attributes"),
             variables: None,
+            // The request's time, when the case gives one (README: `now`).
+            now_ms: case.get("now").map(|t| {
+                edgeprompt::time::parse_rfc3339(t.as_str().unwrap())
+                    .unwrap_or_else(|e| panic!("case {name}: now: {e}"))
+            }),
         };
         let a = resolve::assign(&m, &req).unwrap_or_else(|e| panic!("case {name}: {e}"));
         let holds = a.rule == "r";
@@ -207,6 +212,16 @@ fn conditions_cover_every_operator_both_ways() {
         "lte",
         "gt",
         "gte",
+        "starts_with",
+        "ends_with",
+        "contains_str",
+        "matches",
+        "contains",
+        "contains_any",
+        "contains_all",
+        "contains_none",
+        "before",
+        "after",
         "semver_eq",
         "semver_lt",
         "semver_lte",
@@ -285,6 +300,7 @@ fn rendering() {
             unit: "u",
             attributes: None,
             variables: Some(&case["data"]),
+            now_ms: None,
         };
         let d = resolve::resolve(&m, &req).unwrap_or_else(|e| panic!("case {name}: {e}"));
         let text = json!(d)["text"].clone();

@@ -44,6 +44,7 @@ fn each_entry_decides_and_renders_as_the_whole_manifest() {
                     unit: &unit,
                     attributes: Some(&attrs),
                     variables: Some(&vars),
+                    now_ms: None,
                 };
                 let a = resolve::resolve(&whole, &req).map(|d| serde_json::to_value(d).unwrap());
                 let b = resolve::resolve(&served, &req).map(|d| serde_json::to_value(d).unwrap());

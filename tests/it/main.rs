@@ -23,3 +23,4 @@ mod render;
 mod render_properties;
 mod resolve;
 mod rollout;
+mod targeting_properties;

@@ -322,7 +322,7 @@ fn rules_and_conditions_are_checked() {
     d["prompts"]["support"]["labels"]["production"]["rules"] = json!([
         {"name": "eu", "when": {"attr": "country", "op": "within", "value": ["DE"]}, "target": {"version": 2}},
         {"name": "eu", "when": {"attr": "app", "op": "semver_gte", "value": "two"}, "target": {"version": 2}},
-        {"name": "big", "when": {"all": [{"attr": "seats", "op": "gt", "value": "10"}]}, "target": {"version": 2}},
+        {"name": "big", "when": {"all": [{"attr": "seats", "op": "gt", "value": true}]}, "target": {"version": 2}},
         {"name": "default", "units": ["a"], "target": {"version": 2}},
         {"name": "both", "units": ["a"], "when": {"attr": "x", "op": "exists"}, "target": {"version": 2}}
     ]);
@@ -341,7 +341,7 @@ fn rules_and_conditions_are_checked() {
     );
     assert!(
         ps.contains(&format!(
-            "{base}[2].when.all[0].value: operator \"gt\" compares numbers; value must be a number"
+            "{base}[2].when.all[0].value: operator \"gt\" compares numbers or strings; found a boolean"
         )),
         "{ps:#?}"
     );
@@ -352,6 +352,69 @@ fn rules_and_conditions_are_checked() {
         "{ps:#?}"
     );
     assert!(ps.contains(&format!("{base}[4]: a rule takes one of \"when\", \"units\", \"unit_hashes\"; found when and units")), "{ps:#?}");
+}
+
+#[test]
+fn targeting_operands_are_checked() {
+    let mut d = base();
+    let many: Vec<Value> = (0..1001).map(|i| json!(i)).collect();
+    d["prompts"]["support"]["labels"]["production"]["rules"] = json!([
+        {"name": "a", "when": {"attr": "n", "op": "lt", "value": 3, "case_insensitive": true}, "target": {"version": 2}},
+        {"name": "b", "when": {"attr": "$user", "op": "eq", "value": "x"}, "target": {"version": 2}},
+        {"name": "c", "when": {"attr": "e", "op": "ends_with", "value": "x".repeat(1025)}, "target": {"version": 2}},
+        {"name": "d", "when": {"attr": "g", "op": "contains_any", "value": many}, "target": {"version": 2}},
+        {"name": "e", "when": {"attr": "g", "op": "contains_all", "value": "beta"}, "target": {"version": 2}},
+        {"name": "f", "when": {"attr": "g", "op": "eq", "value": "x", "case_insensitive": "yes"}, "target": {"version": 2}},
+        {"name": "g", "when": {"attr": "g", "op": "starts_with", "value": 3}, "target": {"version": 2}},
+        {"name": "h", "when": {"attr": "e", "op": "matches", "value": "(a"}, "target": {"version": 2}},
+        {"name": "i", "when": {"attr": "e", "op": "matches", "value": "a".repeat(257)}, "target": {"version": 2}},
+        {"name": "j", "when": {"attr": "e", "op": "matches", "value": "(?:a{100}){100}"}, "target": {"version": 2}}
+    ]);
+    let ps = problems(&d);
+    let base = "prompts.support.labels.production.rules";
+    for want in [
+        format!("{base}[0].when.case_insensitive: operator \"lt\" takes no \"case_insensitive\""),
+        format!("{base}[1].when.attr: attribute names starting with \"$\" are reserved (\"$user\" is not one)"),
+        format!("{base}[2].when.value: longer than 1024 bytes (1025 bytes)"),
+        format!("{base}[3].when.value: more than 1000 values (1001)"),
+        format!("{base}[4].when.value: expected an array, found a string"),
+        format!("{base}[5].when.case_insensitive: expected true or false, found a string"),
+        format!("{base}[6].when.value: expected a string, found a number"),
+    ] {
+        assert!(ps.contains(&want), "{want}\n{ps:#?}");
+    }
+    for (i, why) in [
+        (7, "invalid regular expression: "),
+        (8, "regular expression longer than 256 bytes (257 bytes)"),
+        (9, "invalid regular expression: "),
+    ] {
+        let at = format!("{base}[{i}].when.value: {why}");
+        assert!(ps.iter().any(|p| p.starts_with(&at)), "{at}\n{ps:#?}");
+    }
+    assert_eq!(ps.len(), 10, "{ps:#?}");
+}
+
+#[test]
+fn times_and_now_are_checked() {
+    let mut d = base();
+    d["prompts"]["support"]["labels"]["production"]["rules"] = json!([
+        {"name": "a", "when": {"attr": "signed_up", "op": "before", "value": "2026-01-01"}, "target": {"version": 2}},
+        {"name": "b", "when": {"attr": "$now", "op": "eq", "value": "x"}, "target": {"version": 2}},
+        {"name": "c", "when": {"attr": "$now", "op": "after", "value": 5}, "target": {"version": 2}},
+        {"name": "d", "when": {"attr": "$now", "op": "after", "value": "2026-01-01T00:00:00Z", "case_insensitive": true}, "target": {"version": 2}},
+        {"name": "e", "when": {"attr": "$now", "op": "before", "value": "2026-01-01T00:00:00+01:00"}, "target": {"version": 2}}
+    ]);
+    let ps = problems(&d);
+    let base = "prompts.support.labels.production.rules";
+    for want in [
+        format!("{base}[0].when.value: expected an RFC 3339 time such as \"2026-01-01T00:00:00Z\": "),
+        format!("{base}[1].when.op: \"$now\" (the request's time) takes only \"before\" or \"after\" with a time, found \"eq\""),
+        format!("{base}[2].when.value: expected an RFC 3339 time such as \"2026-01-01T00:00:00Z\", found a number"),
+        format!("{base}[3].when.case_insensitive: operator \"after\" takes no \"case_insensitive\""),
+    ] {
+        assert!(ps.iter().any(|p| p.starts_with(&want)), "{want}\n{ps:#?}");
+    }
+    assert_eq!(ps.len(), 4, "{ps:#?}");
 }
 
 #[test]

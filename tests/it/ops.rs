@@ -38,6 +38,7 @@ fn version_of(doc: &Value, unit: &str) -> u32 {
         unit,
         attributes: None,
         variables: None,
+        now_ms: None,
     };
     resolve::assign(&m, &req).unwrap().version
 }
@@ -256,6 +257,7 @@ fn a_ramp_keeps_every_unit_that_had_the_candidate() {
                 unit: u,
                 attributes: None,
                 variables: None,
+                now_ms: None,
             };
             let v = resolve::assign(&m, &req).unwrap().version;
             if had[i] {

@@ -43,6 +43,7 @@ fn projection_keeps_client_prompts_and_decides_the_same() {
             unit: &unit,
             attributes: Some(&attrs),
             variables: Some(&vars),
+            now_ms: None,
         };
         let (a, b) = (
             resolve::resolve(&full, &req).unwrap(),

@@ -99,7 +99,7 @@ proptest! {
                 let attrs = json!({"country": country});
                 for i in 0..50 {
                     let unit = format!("user-{i}");
-                    let req = Request { prompt: "p", label: None, unit: &unit, attributes: Some(&attrs), variables: Some(&vars) };
+                    let req = Request { prompt: "p", label: None, unit: &unit, attributes: Some(&attrs), variables: Some(&vars), now_ms: None };
                     match resolve::resolve(&m, &req) {
                         Ok(dec) => prop_assert!(prompt.version(dec.assignment.version).is_some()),
                         Err(ResolveError::MissingVariables(_)) => {}

@@ -18,6 +18,7 @@ fn req<'a>(prompt: &'a str, unit: &'a str, attrs: &'a Value, vars: &'a Value) ->
         unit,
         attributes: Some(attrs),
         variables: Some(vars),
+        now_ms: None,
     }
 }
 

@@ -51,6 +51,16 @@ const OPS: Record<string, string> = {
   semver_lte: "≤ (semver)",
   semver_gt: "> (semver)",
   semver_gte: "≥ (semver)",
+  starts_with: "starts with",
+  ends_with: "ends with",
+  contains_str: "contains text",
+  matches: "matches",
+  contains: "contains",
+  contains_any: "contains any of",
+  contains_all: "contains all of",
+  contains_none: "contains none of",
+  before: "before",
+  after: "after",
 };
 
 /** A rule condition in words: `app_version < (semver) "2.0.0" and plan in ["pro"]`. */
@@ -58,10 +68,10 @@ export function describeCondition(c: Condition): string {
   if ("all" in c && c.all) return c.all.length === 0 ? "always" : c.all.map((x) => wrap(x)).join(" and ");
   if ("any" in c && c.any) return c.any.length === 0 ? "never" : c.any.map((x) => wrap(x)).join(" or ");
   if ("not" in c && c.not) return `not ${wrap(c.not)}`;
-  const cmp = c as { attr: string; op: string; value?: unknown };
+  const cmp = c as { attr: string; op: string; value?: unknown; case_insensitive?: boolean };
   if (cmp.op === "exists") return `${cmp.attr} exists`;
   const value = Array.isArray(cmp.value) ? `[${cmp.value.map(scalar).join(", ")}]` : scalar(cmp.value);
-  return `${cmp.attr} ${OPS[cmp.op] ?? cmp.op} ${value}`;
+  return `${cmp.attr} ${OPS[cmp.op] ?? cmp.op} ${value}${cmp.case_insensitive ? " (any case)" : ""}`;
 }
 
 function wrap(c: Condition): string {

@@ -177,6 +177,7 @@ impl Runner<'_> {
                     unit,
                     attributes: Some(&case.attributes),
                     variables: Some(&case.variables),
+                    now_ms: Some(crate::resolve_cmd::system_now_ms()),
                 };
                 let a = resolve::assign(m, &req)
                     .map_err(|e| format!("cannot resolve: {}: {e}", e.code()))?;

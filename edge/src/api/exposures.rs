@@ -1,5 +1,7 @@
 //! `POST /v1/exposures`: decisions made locally by npm clients. Each is re-derived with
-//! the same engine at the revision the client used, recorded, and given a token.
+//! the same engine at the revision and the time (`decided_at`, within
+//! [`MAX_CLOCK_SKEW_MS`] of the edge's clock) the client used, recorded, and given a
+//! token.
 
 use super::token::{issue, Nonce};
 use super::Call;
@@ -22,6 +24,11 @@ const WINDOW_BACK: u64 = cache::RECENT as u64 - WINDOW_AHEAD;
 /// How many after it: this isolate may not have seen the newest revision yet.
 const WINDOW_AHEAD: u64 = 1;
 
+/// How far a client's reported decision time may be from the edge's clock, either way:
+/// further, the item is refused (`clock_skew`) rather than re-derived at a time the
+/// edge cannot vouch for, or at its own time, which could derive another decision.
+pub const MAX_CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
+
 /// Whether a reported decision's revision is one this edge re-derives.
 fn in_window(revision: u64, held: u64) -> bool {
     revision >= held.saturating_sub(WINDOW_BACK) && revision <= held.saturating_add(WINDOW_AHEAD)
@@ -43,6 +50,10 @@ struct Item {
     #[serde(default)]
     attributes: Option<Value>,
     revision: u64,
+    /// When the client decided (ms since the epoch), the time of its `$now` rules;
+    /// absent (older clients): the edge's clock.
+    #[serde(default)]
+    decided_at: Option<i64>,
 }
 
 /// Re-derives, records and answers per item.
@@ -99,6 +110,21 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
                 continue;
             }
         };
+        let now = super::edge_now_ms();
+        let decided_at = item.decided_at.unwrap_or(now);
+        if decided_at.abs_diff(now) > MAX_CLOCK_SKEW_MS.unsigned_abs() {
+            let e = ApiError::new(
+                400,
+                "clock_skew",
+                format!(
+                    "decided_at {decided_at} is {} s from the edge's clock ({now}), more than the {} s allowed",
+                    decided_at.abs_diff(now) / 1000,
+                    MAX_CLOCK_SKEW_MS / 1000
+                ),
+            );
+            results.push(json!({"error": e.object()}));
+            continue;
+        }
         let m = match loaded.serving(&call.env, &item.prompt).await {
             Ok(m) => m,
             Err(e) => {
@@ -113,6 +139,7 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
             unit: &item.unit,
             attributes: item.attributes.as_ref(),
             variables: None,
+            now_ms: Some(decided_at),
         };
         let a = match resolve::assign(m, &req) {
             Ok(a) => a,

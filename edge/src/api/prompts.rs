@@ -5,6 +5,7 @@
 
 use super::token::{issue, Nonce};
 use super::Call;
+use crate::api::edge_now_ms;
 use crate::config::Keys;
 use crate::{cache, outbox};
 use edgeprompt::resolve::{self, Request};
@@ -44,6 +45,7 @@ pub async fn post(mut call: Call, name: &str) -> Result<Response, ApiError> {
         unit: &unit,
         attributes: body.attributes.as_ref(),
         variables: None,
+        now_ms: Some(edge_now_ms()),
     };
     let a = resolve::assign(m, &req)?;
     let prompt = m.prompt(name).ok_or_else(|| {

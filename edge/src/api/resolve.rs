@@ -2,6 +2,7 @@
 
 use super::token::{issue, Nonce};
 use super::Call;
+use crate::api::edge_now_ms;
 use crate::config::{Keys, Settings};
 use crate::{cache, outbox};
 use edgeprompt::manifest::CompiledManifest;
@@ -74,6 +75,7 @@ fn answer(
         unit: &body.unit,
         attributes: body.attributes.as_ref(),
         variables: body.variables.as_ref(),
+        now_ms: Some(edge_now_ms()),
     };
     let decision = resolve::resolve(m, &req)?;
     let (token, exposure) = issue(

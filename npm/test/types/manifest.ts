@@ -165,7 +165,10 @@ export const noDefault: Route = { rules: [] };
 // @ts-expect-error: exists takes no value
 export const existsValue: Condition = { attr: "a", op: "exists", value: true };
 
-// @ts-expect-error: numeric operators compare numbers
+// @ts-expect-error: ordering operators compare numbers or strings
+export const ltBoolean: Condition = { attr: "a", op: "lt", value: true };
+
+// Strings order by their bytes.
 export const ltString: Condition = { attr: "a", op: "lt", value: "5" };
 
 // @ts-expect-error: in takes an array
@@ -178,7 +181,22 @@ export const eqNull: Condition = { attr: "a", op: "eq", value: null };
 export const semverNumber: Condition = { attr: "a", op: "semver_gte", value: 2 };
 
 // @ts-expect-error: unknown operator
-export const regex: Condition = { attr: "a", op: "matches", value: "x" };
+export const within: Condition = { attr: "a", op: "within", value: "x" };
+
+// The targeting operators of issue 23.
+export const targeting: Condition = {
+  any: [
+    { attr: "email", op: "matches", value: "@example\\.com$", case_insensitive: true },
+    { attr: "email", op: "ends_with", value: "@example.com", case_insensitive: true },
+    { attr: "groups", op: "contains", value: "beta" },
+    { attr: "groups", op: "contains_any", value: ["beta", 3] },
+    { attr: "signed_up", op: "before", value: "2026-01-01T00:00:00Z" },
+    { attr: "$now", op: "after", value: "2026-06-01T09:00:00+02:00" },
+  ],
+};
+
+// @ts-expect-error: contains_all takes an array
+export const containsAllScalar: Condition = { attr: "g", op: "contains_all", value: "beta" };
 
 // @ts-expect-error: a combinator holds one key
 export const allAndAny: Condition = { all: [], any: [] };
