@@ -42,7 +42,7 @@ pub struct UtcParts {
 pub fn parse_rfc3339(s: &str) -> Result<i64, TimeError> {
     parse(s.as_bytes()).map_err(|reason| TimeError {
         text: s.to_string(),
-        reason: reason.into_owned(),
+        reason: reason.to_string(),
     })
 }
 
@@ -134,9 +134,29 @@ fn days_in_month(year: i64, month: i64) -> i64 {
     }
 }
 
-/// Why a text is not a timestamp: borrowed for the fixed messages, so that telling a
-/// non-timestamp apart (a rule's attribute, per evaluation) allocates nothing.
-type Reason = std::borrow::Cow<'static, str>;
+/// Why a text is not a timestamp, written out only when a message is wanted, so that
+/// telling a non-timestamp apart (a rule's attribute, per evaluation) allocates nothing.
+enum Reason {
+    /// A fixed message.
+    Fixed(&'static str),
+    /// A field (`month`, `offset hour`...) and its out-of-range value.
+    Range(&'static str, i64),
+    /// A day beyond its month: day, year, month, the month's days.
+    Day(i64, i64, i64, i64),
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reason::Fixed(m) => f.write_str(m),
+            Reason::Range(field, v) => write!(f, "{field} {v} is out of range"),
+            Reason::Day(day, year, month, last) => write!(
+                f,
+                "day {day} is out of range ({year:04}-{month:02} has {last} days)"
+            ),
+        }
+    }
+}
 
 const SHAPE: &str = "expected YYYY-MM-DDTHH:MM:SS with Z or an offset like +01:00";
 
@@ -157,7 +177,7 @@ impl Cursor<'_> {
         for _ in 0..n {
             match self.peek() {
                 Some(b @ b'0'..=b'9') => v = v * 10 + i64::from(b - b'0'),
-                _ => return Err(Reason::Borrowed(SHAPE)),
+                _ => return Err(Reason::Fixed(SHAPE)),
             }
             self.at += 1;
         }
@@ -170,7 +190,7 @@ impl Cursor<'_> {
                 self.at += 1;
                 Ok(())
             }
-            _ => Err(Reason::Borrowed(SHAPE)),
+            _ => Err(Reason::Fixed(SHAPE)),
         }
     }
 }
@@ -200,7 +220,9 @@ fn parse(bytes: &[u8]) -> Result<i64, Reason> {
             c.at += 1;
         }
         if c.at == start {
-            return Err("a fraction needs at least one digit after the \".\"".into());
+            return Err(Reason::Fixed(
+                "a fraction needs at least one digit after the \".\"",
+            ));
         }
     }
     let offset = match c.peek() {
@@ -214,10 +236,10 @@ fn parse(bytes: &[u8]) -> Result<i64, Reason> {
             c.expect(b":")?;
             let om = c.digits(2)?;
             if oh > 23 {
-                return Err(Reason::Owned(format!("offset hour {oh} is out of range")));
+                return Err(Reason::Range("offset hour", oh));
             }
             if om > 59 {
-                return Err(Reason::Owned(format!("offset minute {om} is out of range")));
+                return Err(Reason::Range("offset minute", om));
             }
             let minutes = oh * 60 + om;
             if sign == b'-' {
@@ -226,32 +248,29 @@ fn parse(bytes: &[u8]) -> Result<i64, Reason> {
                 minutes
             }
         }
-        None => return Err(
-            "has no offset: add Z for UTC or an offset like +01:00 (a local time names no instant)"
-                .into(),
-        ),
-        Some(_) => return Err(Reason::Borrowed(SHAPE)),
+        None => return Err(Reason::Fixed(
+            "has no offset: add Z for UTC or an offset like +01:00 (a local time names no instant)",
+        )),
+        Some(_) => return Err(Reason::Fixed(SHAPE)),
     };
     if c.at != bytes.len() {
-        return Err("unexpected text after the offset".into());
+        return Err(Reason::Fixed("unexpected text after the offset"));
     }
     if !(1..=12).contains(&month) {
-        return Err(Reason::Owned(format!("month {month} is out of range")));
+        return Err(Reason::Range("month", month));
     }
     let last = days_in_month(year, month);
     if !(1..=last).contains(&day) {
-        return Err(Reason::Owned(format!(
-            "day {day} is out of range ({year:04}-{month:02} has {last} days)"
-        )));
+        return Err(Reason::Day(day, year, month, last));
     }
     if hour > 23 {
-        return Err(Reason::Owned(format!("hour {hour} is out of range")));
+        return Err(Reason::Range("hour", hour));
     }
     if minute > 59 {
-        return Err(Reason::Owned(format!("minute {minute} is out of range")));
+        return Err(Reason::Range("minute", minute));
     }
     if second > 60 {
-        return Err(Reason::Owned(format!("second {second} is out of range")));
+        return Err(Reason::Range("second", second));
     }
     if second == 60 {
         // A leap second: the last millisecond of the minute (see the module doc).

@@ -124,4 +124,22 @@ fn conditions_do_not_allocate() {
         0,
         "allocations while evaluating conditions"
     );
+    // A time attribute of the right shape with a field out of range is no time either,
+    // told apart without writing its refusal out.
+    let bad = json!({"plan": "pro", "email": "ada@example.com", "groups": ["beta", "Staff"],
+        "signed_up": "2026-13-01T25:00:00Z", "day": "2026-01-01"});
+    let req = Request {
+        attributes: Some(&bad),
+        ..req
+    };
+    assert_eq!(resolve::assign(&m, &req).unwrap().rule, "re");
+    let before = allocations();
+    for _ in 0..10 {
+        assert_eq!(resolve::assign(&m, &req).unwrap().rule, "re");
+    }
+    assert_eq!(
+        allocations() - before,
+        0,
+        "allocations while telling an out-of-range time apart"
+    );
 }

@@ -58,13 +58,13 @@ fn manifest_error(e: &ManifestError) -> JsValue {
     JsValue::from_str(&out)
 }
 
-/// The conformance spec version this engine implements (`edgeprompt::SPEC_VERSION`).
 /// A request's time from JavaScript (ms since the epoch; NaN or infinite: none).
 fn time(now: f64) -> Option<i64> {
     // `as` saturates: a time beyond i64 (which no Date holds) stays ordered.
     now.is_finite().then_some(now as i64)
 }
 
+/// The conformance spec version this engine implements (`edgeprompt::SPEC_VERSION`).
 #[wasm_bindgen(js_name = specVersion)]
 pub fn spec_version() -> u32 {
     edgeprompt::SPEC_VERSION

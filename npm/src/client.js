@@ -246,9 +246,20 @@ export class Client {
     while (this.#exposures.length) {
       const batch = this.#exposures.splice(0, BATCH);
       let body;
-      try {
+            try {
         body = await this.#post("/v1/exposures", { exposures: batch.map((e) => e.item) });
       } catch (e) {
+        // A batch the edge refuses as malformed (4xx but 408/429) would be refused again:
+        // its entries fail instead of blocking the queue behind them.
+        if (e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429) {
+                    for (const entry of batch) {
+            entry.failed = e;
+            entry.outcomes = [];
+            this.#settle(entry);
+          }
+          this.#report(e);
+          continue;
+        }
         this.#exposures.unshift(...batch);
         throw e;
       }

@@ -37,7 +37,8 @@ const utf8Encoder = new TextEncoder();
 export function timeOf(now) {
   if (now === undefined || now === null) return Date.now();
   const ms = now instanceof Date ? now.getTime() : now;
-  if (typeof ms !== "number" || !Number.isFinite(ms)) {
+    // A Date holds at most 8.64e15 ms either way; beyond it no time is meant.
+  if (typeof ms !== "number" || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
     throw new EdgepromptError("invalid_request", "invalid request: now must be a time in ms since the epoch or a valid Date");
   }
   return Math.floor(ms);

@@ -122,6 +122,13 @@ impl Target {
 }
 
 impl Route {
+    /// Whether a rule reads the request's time (`$now`).
+    pub fn uses_now(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|r| matches!(&r.matcher, Matcher::When(c) if c.uses_now()))
+    }
+
     /// Runs the rules in order, then the default, for one unit: the first rule whose
     /// condition holds or whose forced units hold the unit decides. `now_ms` is the
     /// request's time for `$now` conditions (milliseconds since the Unix epoch).

@@ -49,14 +49,65 @@ pub(crate) fn ends_with(text: &str, folded: &str) -> bool {
     folded.chars().rev().all(|f| t.next() == Some(f))
 }
 
-/// Whether `text` folded contains `folded`: tried at each character of `text`; the
-/// needle is bounded (MAX_TEXT_OPERAND_BYTES), so this stays linear in the text.
+/// Whether `text` folded contains `folded`, in one pass over `text` (Knuth-Morris-Pratt
+/// over folded characters, its table on the stack: the needle is at most
+/// [`super::MAX_TEXT_OPERAND_BYTES`] bytes, so at most as many characters), so that a
+/// long attribute costs time linear in its length whatever the needle.
 pub(crate) fn contains(text: &str, folded: &str) -> bool {
-    if folded.is_empty() {
+    let mut needle = ['\0'; super::MAX_TEXT_OPERAND_BYTES];
+    let mut m = 0;
+    for c in folded.chars() {
+        match needle.get_mut(m) {
+            Some(slot) => *slot = c,
+            // Longer than validation allows: tried at each character instead.
+            None => return contains_at_each(text, folded),
+        }
+        m += 1;
+    }
+    if m == 0 {
         return true;
     }
-    text.char_indices()
-        .any(|(i, _)| text.get(i..).is_some_and(|rest| starts_with(rest, folded)))
+    let at = |i: usize| needle.get(i).copied();
+    // fail[i]: the length of the longest proper prefix of needle[..=i] that is also its suffix.
+    let mut fail = [0u16; super::MAX_TEXT_OPERAND_BYTES];
+    let back = |fail: &[u16], k: usize| {
+        k.checked_sub(1)
+            .and_then(|j| fail.get(j))
+            .map_or(0, |&f| usize::from(f))
+    };
+    let mut k = 0;
+    for i in 1..m {
+        while k > 0 && at(i) != at(k) {
+            k = back(&fail, k);
+        }
+        if at(i) == at(k) {
+            k += 1;
+        }
+        if let Some(slot) = fail.get_mut(i) {
+            *slot = u16::try_from(k).unwrap_or(0);
+        }
+    }
+    let mut q = 0;
+    for c in text.chars().map(fold_char) {
+        while q > 0 && at(q) != Some(c) {
+            q = back(&fail, q);
+        }
+        if at(q) == Some(c) {
+            q += 1;
+        }
+        if q == m {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether `text` folded contains `folded`, tried at each character of `text`.
+fn contains_at_each(text: &str, folded: &str) -> bool {
+    folded.is_empty()
+        || text
+            .char_indices()
+            .any(|(i, _)| text.get(i..).is_some_and(|rest| starts_with(rest, folded)))
 }
 
 #[cfg(test)]
@@ -77,6 +128,38 @@ mod tests {
         assert!(eq(&fold_str("İ"), "İ"));
         assert!(eq(&fold_str("Hello"), "hELLO"));
         assert!(!eq(&fold_str("Hello"), "hELLO!"));
+    }
+
+    #[test]
+    fn the_one_pass_search_equals_trying_each_character() {
+        let texts = [
+            "",
+            "a",
+            "aaaaab",
+            "abababca",
+            "xxΣΑΣyy",
+            "ǅǅǆ",
+            "aabaabaaab",
+            "Große STRASSE",
+        ];
+        let needles = [
+            "", "a", "ab", "aab", "abca", "ababca", "σας", "ǆǆ", "aabaaab", "strasse", "b",
+        ];
+        for t in texts {
+            for n in needles {
+                let f = fold_str(n);
+                assert_eq!(
+                    contains(t, &f),
+                    contains_at_each(t, &f),
+                    "{t:?} contains {n:?}"
+                );
+            }
+        }
+        // A needle of the longest allowed length against a long text of its near-misses.
+        let needle = fold_str(&("a".repeat(1_023) + "b"));
+        let text = "a".repeat(100_000);
+        assert!(!contains(&text, &needle));
+        assert!(contains(&(text + "b"), &needle));
     }
 
     #[test]

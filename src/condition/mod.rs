@@ -225,6 +225,17 @@ fn ordering_holds(got: Ordering, wanted: Ordering, or_equal: bool) -> bool {
 }
 
 impl Condition {
+    /// Whether it reads the request's time (`$now`) anywhere: only such a decision
+    /// depends on when it was made.
+    pub fn uses_now(&self) -> bool {
+        match self {
+            Condition::All(cs) | Condition::Any(cs) => cs.iter().any(Condition::uses_now),
+            Condition::Not(c) => c.uses_now(),
+            Condition::Now { .. } => true,
+            Condition::Exists(_) | Condition::Compare { .. } => false,
+        }
+    }
+
     /// Evaluates against the request's attributes, at the request's time `now_ms`
     /// (milliseconds since the Unix epoch; `None`: `$now` conditions are false).
     pub fn matches(&self, attrs: &Map<String, Value>, now_ms: Option<i64>) -> bool {
@@ -268,8 +279,16 @@ impl Comparison {
         }
         let items = items.and_then(Result::ok);
         match self {
-            Comparison::Eq(s, case) => s.equals(v, *case),
-            Comparison::Ne(s, case) => !s.equals(v, *case),
+            // On a list, as `in`/`not_in` (and LaunchDarkly's clauses): some item equals /
+            // none does, so that an exclusion written with `ne` keeps a listed unit out.
+            Comparison::Eq(s, case) => match items {
+                Some(mut items) => items.any(|x| s.equals(x, *case)),
+                None => s.equals(v, *case),
+            },
+            Comparison::Ne(s, case) => match items {
+                Some(mut items) => !items.any(|x| s.equals(x, *case)),
+                None => !s.equals(v, *case),
+            },
             Comparison::In(list, case) => match items {
                 Some(mut items) => items.any(|x| Scalar::in_list(list, x, *case)),
                 None => Scalar::in_list(list, v, *case),

@@ -30,6 +30,11 @@ function manifest() {
     versions: [{ version: 1, text: "old" }, { version: 2, text: "new" }],
     labels: { production: { rules: [{ name: "launch", when: { attr: "$now", op: "after", value: launch }, target: { version: 2 } }], default: { version: 1 } } },
   };
+    prompts.steady = {
+    client: true,
+    versions: [{ version: 1, text: "steady" }],
+    labels: { production: { rules: [{ name: "pro", when: { attr: "plan", op: "eq", value: "pro" }, target: { version: 1 } }], default: { version: 1 } } },
+  };
   return { schema: 1, revision: 1, prompts };
 }
 
@@ -83,9 +88,17 @@ test("an npm client's exposure is re-derived at its decided_at, and refused beyo
   assert.equal(edgeClock.rule, "default");
   assert.equal(late.error.code, "clock_skew");
   assert.equal(early.error.code, "clock_skew");
-  assert.match(late.error.message, /more than the 300 s allowed/);
-  const bad = await edge.post("/v1/exposures", { exposures: [{ ...item("x"), decided_at: "soon" }] });
-  assert.equal(bad.status, 400, bad.text);
+    assert.match(late.error.message, /more than the 300 s allowed/);
+  // A malformed time refuses its item alone; the others are answered.
+  const bad = await edge.post("/v1/exposures", { exposures: [{ ...item("x"), decided_at: "soon" }, item("y", launchMs + 60_000), { ...item("z"), decided_at: 1e19 }] });
+  assert.equal(bad.status, 200, bad.text);
+  assert.equal(bad.json.results[0].error.code, "invalid_request");
+  assert.ok(bad.json.results[1].token);
+  assert.equal(bad.json.results[2].error.code, "invalid_request");
+  // A prompt whose rules do not read the time: a client clock far off does not matter.
+  const plain = await edge.post("/v1/exposures", { exposures: [{ prompt: "steady", unit: "u", revision: 1, decided_at: Date.now() + 3_600_000 }] });
+  assert.equal(plain.status, 200, plain.text);
+  assert.ok(plain.json.results[0].token, JSON.stringify(plain.json.results[0]));
 });
 
 test("the edge's own resolve decides $now rules at its clock", async () => {

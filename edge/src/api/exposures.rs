@@ -51,9 +51,51 @@ struct Item {
     attributes: Option<Value>,
     revision: u64,
     /// When the client decided (ms since the epoch), the time of its `$now` rules;
-    /// absent (older clients): the edge's clock.
+    /// absent (older clients): the edge's clock. Read per item, so that a bad one is
+    /// refused alone.
     #[serde(default)]
-    decided_at: Option<i64>,
+    decided_at: Option<Value>,
+}
+
+/// Whether any label of `prompt` has a rule on the request's time.
+fn uses_now(m: &edgeprompt::CompiledManifest, prompt: &str) -> bool {
+    m.prompt(prompt)
+        .is_some_and(|p| p.labels.iter().any(|(_, r)| r.uses_now()))
+}
+
+/// The time an item is re-derived at: the client's `decided_at` when the prompt's rules
+/// read the time (then within [`MAX_CLOCK_SKEW_MS`] of the edge's clock), else the
+/// edge's clock (the decision does not depend on it, and a client's clock may be off).
+fn decided_at(given: Option<&Value>, now: i64, matters: bool) -> Result<i64, ApiError> {
+    let t = match given {
+        None | Some(Value::Null) => return Ok(now),
+        // A Date holds at most 8.64e15 ms either way.
+        Some(v) => v
+            .as_i64()
+            .filter(|t| t.unsigned_abs() <= 8_640_000_000_000_000)
+            .ok_or_else(|| {
+                ApiError::new(
+                    400,
+                    "invalid_request",
+                    format!("decided_at must be whole milliseconds since the epoch, not {v}"),
+                )
+            })?,
+    };
+    if !matters {
+        return Ok(now);
+    }
+    if t.abs_diff(now) > MAX_CLOCK_SKEW_MS.unsigned_abs() {
+        return Err(ApiError::new(
+            400,
+            "clock_skew",
+            format!(
+                "decided_at {t} is {} s from the edge's clock ({now}), more than the {} s allowed for a prompt whose rules read the time",
+                t.abs_diff(now) / 1000,
+                MAX_CLOCK_SKEW_MS / 1000
+            ),
+        ));
+    }
+    Ok(t)
 }
 
 /// Re-derives, records and answers per item.
@@ -110,21 +152,6 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
                 continue;
             }
         };
-        let now = super::edge_now_ms();
-        let decided_at = item.decided_at.unwrap_or(now);
-        if decided_at.abs_diff(now) > MAX_CLOCK_SKEW_MS.unsigned_abs() {
-            let e = ApiError::new(
-                400,
-                "clock_skew",
-                format!(
-                    "decided_at {decided_at} is {} s from the edge's clock ({now}), more than the {} s allowed",
-                    decided_at.abs_diff(now) / 1000,
-                    MAX_CLOCK_SKEW_MS / 1000
-                ),
-            );
-            results.push(json!({"error": e.object()}));
-            continue;
-        }
         let m = match loaded.serving(&call.env, &item.prompt).await {
             Ok(m) => m,
             Err(e) => {
@@ -133,6 +160,15 @@ pub async fn post(mut call: Call) -> Result<Response, ApiError> {
             }
         };
         let m = &m;
+        let now = super::edge_now_ms();
+        let decided_at = match decided_at(item.decided_at.as_ref(), now, uses_now(m, &item.prompt))
+        {
+            Ok(t) => t,
+            Err(e) => {
+                results.push(json!({"error": e.object()}));
+                continue;
+            }
+        };
         let req = Request {
             prompt: &item.prompt,
             label: item.label.as_deref(),
