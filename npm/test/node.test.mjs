@@ -194,6 +194,24 @@ test("the client resends what the edge did not take, after a backoff, and drops 
   await client.close();
 });
 
+test("a batch of exposures the edge refuses as malformed fails its exposures instead of being resent", async () => {
+  let exposureCalls = 0;
+  const fetch = async (url) => {
+    if (new URL(url).pathname === "/v1/exposures") exposureCalls++;
+    return Response.json({ error: { code: "invalid_request", message: "unknown field" } }, { status: 400 });
+  };
+  const errors = [];
+  const client = await createClient({ manifest, edge: "http://edge.test", fetch, refreshIntervalMs: 0, flushIntervalMs: 5, onError: (e) => errors.push(e.code) });
+  const d = client.resolve({ prompt: "golden", unit: "u1", variables: { question: "q?" } });
+  await client.flush().catch(() => {});
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(exposureCalls, 1, "sent once, not again");
+  assert.equal(client.stats().exposures, 0, "nothing left queued behind it");
+  assert.ok(errors.includes("invalid_request"));
+  assert.throws(() => client.track(d, "resolved", 1), (e) => e.code === "invalid_request");
+  await client.close().catch(() => {});
+});
+
 test("a full queue drops its oldest item and says so", async () => {
   const errors = [];
   const client = await createClient({ manifest, edge: "http://edge.test", fetch: async () => { throw new TypeError("offline"); }, refreshIntervalMs: 0, flushIntervalMs: 60_000, maxQueue: 3, onError: (e) => errors.push(e.code) });
