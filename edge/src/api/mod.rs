@@ -10,17 +10,17 @@ pub(crate) mod resolve;
 mod token;
 
 use super::config::Settings;
-
-/// The edge's clock, as a request's time for `$now` conditions (ms since the epoch).
-pub(crate) fn edge_now_ms() -> i64 {
-    i64::try_from(edgeprompt_shell::platform::now_ms()).unwrap_or(i64::MAX)
-}
 use edgeprompt_shell::access::{bearer_in, credentials, find};
 use edgeprompt_shell::http::{respond, text_response, ApiError};
 use serde_json::json;
 use std::future::Future;
 use std::pin::Pin;
 use worker::{Context, Env, Method, Request, Response};
+
+/// The edge's clock, as a request's time for `$now` conditions (ms since the epoch).
+pub(crate) fn edge_now_ms() -> i64 {
+    i64::try_from(edgeprompt_shell::platform::now_ms()).unwrap_or(i64::MAX)
+}
 
 /// Everything a handler needs.
 pub struct Call {
