@@ -499,22 +499,12 @@ impl Control {
 
     fn list_changes(&self, query: &[(String, String)]) -> Result<worker::Response, ApiError> {
         self.expire_due()?;
-        let mut clause = vec!["1 = 1".to_string()];
-        let mut args: Vec<SqlStorageValue> = Vec::new();
-        for (k, col) in [("state", "state"), ("prompt", "prompt"), ("label", "label")] {
-            if let Some(v) = param(query, k) {
-                clause.push(format!("{col} = ?"));
-                args.push(v.into());
-            }
-        }
+        let (clause, mut args) = matching(query, &["state", "prompt", "label"]);
         args.push(SqlStorageValue::from(LIST_MAX));
         let rows: Vec<ChangeRow> = self
             .sql()
             .exec(
-                &format!(
-                    "SELECT * FROM changes WHERE {} ORDER BY id DESC LIMIT ?",
-                    clause.join(" AND ")
-                ),
+                &format!("SELECT * FROM changes WHERE {clause} ORDER BY id DESC LIMIT ?"),
                 args,
             )
             .and_then(|c| c.to_array())
@@ -754,18 +744,18 @@ impl Control {
             approved_by: Option<String>,
             at_ms: f64,
         }
+        let (clause, mut args) = matching(query, &["prompt", "label"]);
+        args.push(SqlStorageValue::from(LIST_MAX));
         let rows: Vec<Logged> = self
             .sql()
             .exec(
-                "SELECT * FROM policy_log ORDER BY id DESC LIMIT ?",
-                vec![SqlStorageValue::from(LIST_MAX)],
+                &format!("SELECT * FROM policy_log WHERE {clause} ORDER BY id DESC LIMIT ?"),
+                args,
             )
             .and_then(|c| c.to_array())
             .map_err(storage)?;
         let list: Vec<Value> = rows
             .iter()
-            .filter(|r| param(query, "prompt").is_none_or(|p| p == r.prompt))
-            .filter(|r| param(query, "label").is_none_or(|l| l == r.label))
             .map(|r| json!({"id": r.id as u64, "prompt": r.prompt, "label": r.label, "policy": r.policy.as_deref().and_then(|p| serde_json::from_str::<Value>(p).ok()), "actor": r.actor, "approved_by": r.approved_by, "at_ms": r.at_ms as u64}))
             .collect();
         Ok(respond(200, &json!({"log": list})))
@@ -930,6 +920,20 @@ fn parse_stored(text: &str) -> Result<Policy, ApiError> {
         .map_err(|e| ApiError::new(500, "corrupt_policy", format!("a stored policy: {e}")))?;
     Policy::parse(&v)
         .map_err(|_| ApiError::new(500, "corrupt_policy", "a stored policy no longer validates"))
+}
+
+/// A `WHERE` clause (and its arguments) for the query parameters among `columns` that
+/// were given: each names a column of the same name.
+fn matching(query: &[(String, String)], columns: &[&str]) -> (String, Vec<SqlStorageValue>) {
+    let mut clause = vec!["1 = 1".to_string()];
+    let mut args = Vec::new();
+    for col in columns {
+        if let Some(v) = param(query, col) {
+            clause.push(format!("{col} = ?"));
+            args.push(v.into());
+        }
+    }
+    (clause.join(" AND "), args)
 }
 
 fn parse_id(id: &str) -> Result<i64, ApiError> {
